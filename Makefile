@@ -6,7 +6,7 @@ BIN       := bin
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build test test-long bench lint fuzz run clean
+.PHONY: help build test test-long bench bench-resp lint fuzz run clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -23,6 +23,9 @@ test-long: ## soak and fault runs (minutes); not part of make test
 
 bench: ## Go benchmarks of every package, medians over 5 runs
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./... | tee bench.out
+
+bench-resp: ## redis-server vs cacheserver with redis-benchmark, side by side (minutes)
+	./scripts/bench-resp.sh
 
 lint: ## gofmt check, go vet, staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
