@@ -1,5 +1,7 @@
 package ring
 
+import "strings"
+
 // SlotCount is the number of Redis Cluster hash slots.
 const SlotCount = 16384
 
@@ -19,8 +21,29 @@ var crc16tab = func() (t [256]uint16) {
 	return t
 }()
 
+// crcSlice[k][x] is the CRC contribution of byte x followed by k zero bytes.
+// The CRC is linear over XOR, so four bytes advance the state with four
+// independent lookups instead of a chain of four (slicing-by-4):
+//
+//	crc' = S3[crc>>8 ^ b0] ^ S2[crc&0xff ^ b1] ^ S1[b2] ^ S0[b3]
+var crcSlice = func() (t [4][256]uint16) {
+	t[0] = crc16tab
+	for k := 1; k < 4; k++ {
+		for x := range 256 {
+			v := t[k-1][x]
+			t[k][x] = v<<8 ^ crc16tab[byte(v>>8)]
+		}
+	}
+	return t
+}()
+
 func crc16(s string) uint16 {
 	var crc uint16
+	for len(s) >= 4 {
+		crc = crcSlice[3][byte(crc>>8)^s[0]] ^ crcSlice[2][byte(crc)^s[1]] ^
+			crcSlice[1][s[2]] ^ crcSlice[0][s[3]]
+		s = s[4:]
+	}
 	for i := 0; i < len(s); i++ {
 		crc = crc<<8 ^ crc16tab[byte(crc>>8)^s[i]]
 	}
@@ -30,21 +53,15 @@ func crc16(s string) uint16 {
 // HashTag returns the part of key that Redis Cluster hashes: the content of
 // the first {...} pair when it is non-empty, otherwise the whole key.
 func HashTag(key string) string {
-	for i := 0; i < len(key); i++ {
-		if key[i] != '{' {
-			continue
-		}
-		for j := i + 1; j < len(key); j++ {
-			if key[j] == '}' {
-				if j == i+1 {
-					return key // "{}" : hash the whole key
-				}
-				return key[i+1 : j]
-			}
-		}
-		return key // no closing brace
+	i := strings.IndexByte(key, '{')
+	if i < 0 {
+		return key
 	}
-	return key
+	j := strings.IndexByte(key[i+1:], '}')
+	if j <= 0 { // no closing brace, or "{}": hash the whole key
+		return key
+	}
+	return key[i+1 : i+1+j]
 }
 
 // KeySlot returns the Redis Cluster hash slot of key: CRC16/XMODEM of its

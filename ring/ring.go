@@ -1,0 +1,154 @@
+package ring
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/buraksezer/consistent"
+	"github.com/cespare/xxhash/v2"
+)
+
+// Ring is an immutable placement of the 16384 slots on a set of members.
+// It is safe for concurrent use; callers must not modify returned Members'
+// Meta maps.
+type Ring struct {
+	cfg       Config
+	members   []Member       // sorted by name
+	byName    map[string]int // name -> index in members
+	owner     [SlotCount]uint16
+	partOwner []uint16 // partition -> index in members
+	circle    []int    // member indexes ordered by xxhash(name), for replicas
+	shards    []Shard  // per member, sorted by name
+	epoch     uint64
+}
+
+// Build places the slots on members according to cfg. The order of members
+// does not matter. It returns an error, never panics, on invalid input.
+func Build(cfg Config, members []Member) (r *Ring, err error) {
+	if err := validate(cfg, members); err != nil {
+		return nil, err
+	}
+	sorted := make([]Member, len(members))
+	for i, m := range members {
+		sorted[i] = cloneMember(m)
+	}
+	slices.SortFunc(sorted, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
+	r = &Ring{cfg: cfg, members: sorted, byName: make(map[string]int, len(sorted))}
+	for i, m := range sorted {
+		r.byName[m.Name] = i
+	}
+	if err := r.place(); err != nil {
+		return nil, err
+	}
+	r.fillSlots()
+	r.circle = hashOrder(sorted)
+	r.shards = r.buildShards()
+	r.epoch = r.digest()
+	return r, nil
+}
+
+func validate(cfg Config, members []Member) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if len(members) == 0 {
+		return ErrNoMembers
+	}
+	seen := make(map[string]struct{}, len(members))
+	for _, m := range members {
+		if m.Name == "" {
+			return ErrEmptyName
+		}
+		if _, dup := seen[m.Name]; dup {
+			return fmt.Errorf("%w: %q", ErrDuplicateMember, m.Name)
+		}
+		seen[m.Name] = struct{}{}
+	}
+	return checkRoom(cfg, len(members))
+}
+
+// checkRoom mirrors consistent's bounded-load arithmetic: each member may hold
+// ceil(floor(P/n) * Load) partitions, and together they must hold all P.
+func checkRoom(cfg Config, n int) error {
+	per := float64(cfg.Partitions/n) * cfg.Load
+	capacity := int(min(float64(n)*ceil(per), float64(1<<40)))
+	if n > cfg.Partitions || capacity < cfg.Partitions {
+		return fmt.Errorf("%w: %d members, %d partitions, load %v", ErrTooManyMembers, n, cfg.Partitions, cfg.Load)
+	}
+	return nil
+}
+
+func ceil(f float64) float64 {
+	i := float64(int64(f))
+	if i < f {
+		return i + 1
+	}
+	return i
+}
+
+// place asks consistent for the owner of every partition. consistent panics
+// on some inputs; validate rules them out, and the recover is a last line.
+func (r *Ring) place() (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("ring: placement failed: %v", p)
+		}
+	}()
+	cms := make([]consistent.Member, len(r.members))
+	for i := range r.members {
+		cms[i] = r.members[i]
+	}
+	c := consistent.New(cms, consistent.Config{
+		Hasher:            xxHasher{},
+		PartitionCount:    r.cfg.Partitions,
+		ReplicationFactor: r.cfg.VirtualNodes,
+		Load:              r.cfg.Load,
+	})
+	r.partOwner = make([]uint16, r.cfg.Partitions)
+	for p := range r.partOwner {
+		r.partOwner[p] = uint16(r.byName[c.GetPartitionOwner(p).String()])
+	}
+	return nil
+}
+
+func (r *Ring) fillSlots() {
+	w := r.cfg.slotsPerPartition()
+	for s := range r.owner {
+		r.owner[s] = r.partOwner[s/w]
+	}
+}
+
+// hashOrder returns member indexes ordered by the hash of their names: the
+// circle on which replicas are chosen.
+func hashOrder(ms []Member) []int {
+	order := make([]int, len(ms))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		ha, hb := xxhash.Sum64String(ms[a].Name), xxhash.Sum64String(ms[b].Name)
+		if ha != hb {
+			if ha < hb {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(ms[a].Name, ms[b].Name)
+	})
+	return order
+}
+
+func (r *Ring) digest() uint64 {
+	h := xxhash.New()
+	writeCount(h, int(r.cfg.Digest()))
+	writeCount(h, len(r.members))
+	for _, m := range r.members {
+		m.digest(h)
+	}
+	return h.Sum64()
+}
+
+type xxHasher struct{}
+
+func (xxHasher) Sum64(b []byte) uint64 { return xxhash.Sum64(b) }
