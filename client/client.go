@@ -1,0 +1,245 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/sony/gobreaker/v2"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/ringcache/ringcache/ring"
+)
+
+// Tier says where a value came from.
+type Tier uint8
+
+// The tiers, nearest first.
+const (
+	TierNone   Tier = iota
+	TierL1          // in-process
+	TierRemote      // the owner node
+	TierOrigin      // the Loader
+)
+
+func (t Tier) String() string {
+	return [...]string{"none", "l1", "remote", "origin"}[t]
+}
+
+// Result describes a Get. Value is shared with the cache: do not modify it.
+type Result struct {
+	Value []byte
+	Tier  Tier
+	// Stale is set when Value is past its freshness and was served because
+	// the origin failed (stale-if-error).
+	Stale bool
+}
+
+// Client is a ringcache SDK instance. It is safe for concurrent use.
+type Client struct {
+	cfg    Config
+	log    *slog.Logger
+	l1     *l1
+	router router
+	flight singleflight.Group
+	origin *gobreaker.CircuitBreaker[any]
+	stats  stats
+	clock  func() int64
+	start  time.Time
+
+	// testHookAfterRemoteRead runs between a fill's remote read and its
+	// L1 install (tests force the fill race with it).
+	testHookAfterRemoteRead func(key string)
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+}
+
+// New connects to the cluster: it reads the slot table from a seed (failing
+// if none answers), opens the invalidation connections and starts the
+// periodic refresh.
+func New(ctx context.Context, cfg Config) (*Client, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	cfg.Seeds = slices.Clone(cfg.Seeds)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	c := &Client{cfg: cfg, log: cfg.Logger, start: time.Now()}
+	c.clock = func() int64 { return int64(time.Since(c.start)) }
+	c.router.c = c
+	c.origin = c.newBreaker("origin")
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	if !cfg.L1.Disabled {
+		l, err := newL1(cfg.L1, cfg.StaleIfError > 0, c.clock)
+		if err != nil {
+			return nil, fmt.Errorf("ringcache: L1: %w", err)
+		}
+		c.l1 = l
+	}
+	if err := c.router.refresh(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	c.wg.Add(1)
+	go c.refreshLoop()
+	return c, nil
+}
+
+// Close stops background work and closes every connection. Safe to call
+// more than once.
+func (c *Client) Close() error {
+	c.once.Do(func() {
+		c.cancel()
+		c.router.close()
+		c.wg.Wait()
+		if c.l1 != nil {
+			c.l1.close()
+		}
+	})
+	return nil
+}
+
+func (c *Client) refreshLoop() {
+	defer c.wg.Done()
+	t := time.NewTicker(c.cfg.RefreshInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-t.C:
+			c.router.refreshAsync()
+		}
+	}
+}
+
+// goAsync runs f in a goroutine owned by the client (joined by Close).
+func (c *Client) goAsync(f func(ctx context.Context)) {
+	select {
+	case <-c.ctx.Done():
+		return
+	default:
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		f(c.ctx)
+	}()
+}
+
+func (c *Client) redisOptions(addr string, pool int) *redis.Options {
+	return &redis.Options{
+		Addr: addr, Password: c.cfg.Password, Protocol: 2,
+		DialTimeout: c.cfg.DialTimeout, ReadTimeout: c.cfg.ReadTimeout, WriteTimeout: c.cfg.WriteTimeout,
+		PoolSize: pool, MaxRetries: -1, ContextTimeoutEnabled: true,
+		DisableIdentity: true,
+	}
+}
+
+func (c *Client) newBreaker(name string) *gobreaker.CircuitBreaker[any] {
+	return gobreaker.NewCircuitBreaker[any](gobreaker.Settings{
+		Name:    name,
+		Timeout: c.cfg.Breaker.OpenTimeout,
+		ReadyToTrip: func(counts gobreaker.Counts) bool {
+			return counts.ConsecutiveFailures >= c.cfg.Breaker.ConsecutiveFailures
+		},
+		IsSuccessful: func(err error) bool {
+			return err == nil || errors.Is(err, redis.Nil) || errors.Is(err, ErrNotFound) || errors.Is(err, context.Canceled)
+		},
+		OnStateChange: func(name string, from, to gobreaker.State) {
+			c.log.Warn("circuit breaker state change", "breaker", name, "from", from.String(), "to", to.String())
+		},
+	})
+}
+
+// Get returns the value of key from the nearest tier that has it, loading
+// it from the origin on a miss. It returns ErrNotFound when no tier has it.
+func (c *Client) Get(ctx context.Context, key string, opts ...Option) (Result, error) {
+	var o callOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	if c.l1 != nil && !o.skipL1 {
+		if e, ok := c.l1.get(key); ok {
+			if e.negative {
+				c.stats.negativeHits.Add(1)
+				return Result{Tier: TierL1}, ErrNotFound
+			}
+			c.stats.tier[TierL1].hit.Add(1)
+			return Result{Value: e.value, Tier: TierL1}, nil
+		}
+		c.stats.tier[TierL1].miss.Add(1)
+	}
+	return c.getSlow(ctx, key, o)
+}
+
+// Set writes value to the owner node with the TTL given by WithTTL (default
+// Config.TTL; 0 means no expiry) and drops key from this process's L1 at
+// once, so this client reads its own write.
+func (c *Client) Set(ctx context.Context, key string, value []byte, opts ...Option) error {
+	o := callOptions{ttl: c.cfg.TTL}
+	for _, f := range opts {
+		f(&o)
+	}
+	return c.write(ctx, key, func(rdb *redis.Client) error {
+		return rdb.Set(ctx, key, value, o.ttl).Err()
+	})
+}
+
+// Delete removes key from the cluster and from this process's L1 (other
+// processes drop it when the invalidation reaches them). The origin is not
+// touched.
+func (c *Client) Delete(ctx context.Context, key string) error {
+	return c.write(ctx, key, func(rdb *redis.Client) error {
+		return rdb.Del(ctx, key).Err()
+	})
+}
+
+// Invalidate is Delete under the name applications use after they changed
+// the origin: the next Get loads the new value.
+func (c *Client) Invalidate(ctx context.Context, key string) error { return c.Delete(ctx, key) }
+
+func (c *Client) write(ctx context.Context, key string, op func(*redis.Client) error) error {
+	if c.ctx.Err() != nil {
+		return ErrClosed
+	}
+	c.invalidateLocal(key)
+	defer c.invalidateLocal(key)
+	slot := ring.KeySlot(key)
+	n := c.router.nodeFor(slot)
+	if n == nil {
+		return ErrNodeUnavailable
+	}
+	_, err := n.br.Execute(func() (any, error) { return nil, op(n.rdb) })
+	if err != nil {
+		c.noteRedirect(err)
+		return fmt.Errorf("%w: %s: %w", ErrNodeUnavailable, n.addr, err)
+	}
+	return nil
+}
+
+func (c *Client) invalidateLocal(key string) {
+	if c.l1 != nil {
+		c.l1.invalidate(key)
+	}
+}
+
+// noteRedirect refreshes the slot table when a node says it does not own a
+// slot (MOVED, ASK, TRYAGAIN, CLUSTERDOWN).
+func (c *Client) noteRedirect(err error) {
+	if err == nil {
+		return
+	}
+	if _, _, ok := isMovedOrAsk(err); ok || isRetryable(err) {
+		c.router.refreshAsync()
+	}
+}

@@ -1,0 +1,342 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
+
+	"github.com/ringcache/ringcache/internal/redistest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// startCluster starts a real one-node Redis Cluster owning every slot: the
+// SDK speaks only standard commands (CLUSTER SHARDS, CLIENT TRACKING), so
+// redis-server is a faithful stand-in for a ringcache node here.
+func startCluster(t *testing.T) (addr string, raw *redis.Client) {
+	t.Helper()
+	dir := t.TempDir()
+	srv := redistest.StartServer(t, "--cluster-enabled", "yes", "--cluster-config-file", dir+"/nodes.conf")
+	if r, err := srv.Do("CLUSTER", "ADDSLOTSRANGE", "0", "16383"); err != nil || r != "+OK" {
+		t.Fatalf("ADDSLOTSRANGE: %q %v", r, err)
+	}
+	raw = redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { raw.Close() })
+	eventually(t, 10*time.Second, "cluster_state:ok", func() bool {
+		info, _ := raw.ClusterInfo(context.Background()).Result()
+		return strings.Contains(info, "cluster_state:ok")
+	})
+	return srv.Addr, raw
+}
+
+func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func newClient(t *testing.T, addr string, mod func(*Config)) *Client {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Seeds = []string{addr}
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if mod != nil {
+		mod(&cfg)
+	}
+	c, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	waitLive(t, c)
+	return c
+}
+
+// waitLive waits until every node's invalidation connection is up.
+func waitLive(t *testing.T, c *Client) {
+	t.Helper()
+	if c.l1 == nil {
+		return
+	}
+	eventually(t, 5*time.Second, "invalidation connections", func() bool {
+		for _, n := range c.router.current().nodes {
+			if !n.inval.live() {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// getL1 polls until key is answered from L1 (ristretto's Set is async).
+func getL1(t *testing.T, c *Client, key string) Result {
+	t.Helper()
+	var res Result
+	eventually(t, 2*time.Second, key+" in L1", func() bool {
+		var err error
+		res, err = c.Get(context.Background(), key)
+		return err == nil && res.Tier == TierL1
+	})
+	return res
+}
+
+func TestTiers(t *testing.T) {
+	addr, raw := startCluster(t)
+	ctx := context.Background()
+	var loads atomic.Int64
+	c := newClient(t, addr, func(cfg *Config) {
+		cfg.Loader = LoaderFunc(func(ctx context.Context, key string) ([]byte, error) {
+			loads.Add(1)
+			if key == "missing" {
+				return nil, ErrNotFound
+			}
+			return []byte("origin:" + key), nil
+		})
+	})
+	raw.Set(ctx, "remote", "r1", 0)
+	res, err := c.Get(ctx, "remote")
+	if err != nil || string(res.Value) != "r1" || res.Tier != TierRemote {
+		t.Fatalf("Get remote = %+v, %v", res, err)
+	}
+	if res := getL1(t, c, "remote"); string(res.Value) != "r1" {
+		t.Fatalf("L1 value %q", res.Value)
+	}
+	res, err = c.Get(ctx, "cold")
+	if err != nil || string(res.Value) != "origin:cold" || res.Tier != TierOrigin {
+		t.Fatalf("Get cold = %+v, %v", res, err)
+	}
+	if v, _ := raw.Get(ctx, "cold").Result(); v != "origin:cold" {
+		t.Fatalf("origin value not written back: %q", v)
+	}
+	if ttl, _ := raw.PTTL(ctx, "cold").Result(); ttl <= 0 || ttl > 11*time.Minute {
+		t.Fatalf("written back with TTL %v, want about 10m", ttl)
+	}
+	for range 3 {
+		if _, err := c.Get(ctx, "missing"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("Get missing: %v", err)
+		}
+	}
+	eventually(t, 2*time.Second, "negative entry in L1", func() bool {
+		_, err := c.Get(ctx, "missing")
+		return errors.Is(err, ErrNotFound) && c.Stats().NegativeHits > 0
+	})
+	if n := loads.Load(); n > 4 {
+		t.Fatalf("%d origin loads; negative caching should stop repeated loads", n)
+	}
+}
+
+func TestReadYourWritesAndInvalidationFromOthers(t *testing.T) {
+	addr, raw := startCluster(t)
+	ctx := context.Background()
+	a := newClient(t, addr, nil)
+	b := newClient(t, addr, nil)
+	if err := a.Set(ctx, "k", []byte("v1")); err != nil {
+		t.Fatal(err)
+	}
+	getL1(t, a, "k")
+	getL1(t, b, "k")
+	if err := a.Set(ctx, "k", []byte("v2")); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := a.Get(ctx, "k"); err != nil || string(res.Value) != "v2" {
+		t.Fatalf("writer reads %q, %v after its own write", res.Value, err)
+	}
+	eventually(t, time.Second, "b to see v2", func() bool {
+		res, err := b.Get(ctx, "k")
+		return err == nil && string(res.Value) == "v2"
+	})
+	raw.Set(ctx, "k", "v3", 0) // a plain Redis client, outside the SDK
+	for _, c := range []*Client{a, b} {
+		eventually(t, time.Second, "v3 everywhere", func() bool {
+			res, err := c.Get(ctx, "k")
+			return err == nil && string(res.Value) == "v3"
+		})
+	}
+	raw.FlushAll(ctx)
+	eventually(t, time.Second, "flush to reach L1", func() bool {
+		_, err := a.Get(ctx, "k")
+		return errors.Is(err, ErrNotFound)
+	})
+}
+
+func TestFillRaceNeverInstallsStaleValue(t *testing.T) {
+	addr, raw := startCluster(t)
+	ctx := context.Background()
+	c := newClient(t, addr, nil)
+	raw.Set(ctx, "race", "old", 0)
+	var once sync.Once
+	c.testHookAfterRemoteRead = func(key string) {
+		once.Do(func() {
+			// A write lands after the fill read "old" and before it
+			// installs it; wait until its invalidation has arrived.
+			before := c.Stats().Invalidations
+			raw.Set(ctx, "race", "new", 0)
+			eventually(t, time.Second, "invalidation", func() bool { return c.Stats().Invalidations > before })
+		})
+	}
+	if res, _ := c.Get(ctx, "race"); string(res.Value) != "old" {
+		t.Fatalf("first Get = %q", res.Value)
+	}
+	c.testHookAfterRemoteRead = nil
+	c.l1.cache.Wait() // let ristretto apply the (doomed) Set
+	res, err := c.Get(ctx, "race")
+	if err != nil || string(res.Value) != "new" {
+		t.Fatalf("after the race Get = %q (%s), %v; want new", res.Value, res.Tier, err)
+	}
+}
+
+func TestInvalidationConnectionLossHidesNodeEntries(t *testing.T) {
+	addr, raw := startCluster(t)
+	ctx := context.Background()
+	c := newClient(t, addr, nil)
+	raw.Set(ctx, "k", "v1", 0)
+	getL1(t, c, "k")
+	losses := c.Stats().InvalidationLosses
+	// Kill the tracking connection from the server side, as a network
+	// fault would, then change the value while it is down.
+	raw.ClientKillByFilter(ctx, "TYPE", "normal", "SKIPME", "yes")
+	eventually(t, 2*time.Second, "loss detected", func() bool { return c.Stats().InvalidationLosses > losses })
+	raw.Set(ctx, "k", "v2", 0)
+	eventually(t, time.Second, "v2", func() bool {
+		res, err := c.Get(ctx, "k")
+		return err == nil && string(res.Value) == "v2"
+	})
+	waitLive(t, c)
+}
+
+func TestSingleflightOneLoadForConcurrentColdGets(t *testing.T) {
+	addr, _ := startCluster(t)
+	var loads, entered atomic.Int64
+	release := make(chan struct{})
+	c := newClient(t, addr, func(cfg *Config) {
+		cfg.Loader = LoaderFunc(func(ctx context.Context, key string) ([]byte, error) {
+			loads.Add(1)
+			<-release
+			return []byte("v"), nil
+		})
+	})
+	const n = 1000
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			entered.Add(1)
+			res, err := c.Get(context.Background(), "cold")
+			if err == nil && string(res.Value) != "v" {
+				err = fmt.Errorf("value %q", res.Value)
+			}
+			errs <- err
+		}()
+	}
+	eventually(t, 5*time.Second, "all callers started", func() bool { return entered.Load() == n })
+	close(release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := loads.Load(); got != 1 {
+		t.Fatalf("%d origin loads for %d concurrent Gets, want 1", got, n)
+	}
+}
+
+func TestOriginDownBreakerAndStaleIfError(t *testing.T) {
+	addr, raw := startCluster(t)
+	ctx := context.Background()
+	var fail atomic.Bool
+	var calls atomic.Int64
+	c := newClient(t, addr, func(cfg *Config) {
+		cfg.StaleIfError = time.Hour
+		cfg.Breaker.ConsecutiveFailures = 3
+		cfg.Breaker.OpenTimeout = time.Hour
+		cfg.Loader = LoaderFunc(func(ctx context.Context, key string) ([]byte, error) {
+			calls.Add(1)
+			if fail.Load() {
+				return nil, errors.New("connection refused")
+			}
+			return []byte("fresh:" + key), nil
+		})
+	})
+	if _, err := c.Get(ctx, "s"); err != nil {
+		t.Fatal(err)
+	}
+	getL1(t, c, "s")
+	fail.Store(true)
+	raw.Del(ctx, "s") // the cluster loses it and invalidates L1
+	res, err := c.Get(ctx, "s")
+	if err != nil || !res.Stale || string(res.Value) != "fresh:s" {
+		t.Fatalf("stale-if-error: %+v, %v", res, err)
+	}
+	for i := range 5 {
+		_, err := c.Get(ctx, fmt.Sprint("x", i))
+		if !errors.Is(err, ErrOriginUnavailable) {
+			t.Fatalf("Get with origin down: %v", err)
+		}
+	}
+	if got := calls.Load(); got > 1+3 {
+		t.Fatalf("breaker let %d loads through", got)
+	}
+	if s := c.Stats().Breakers["origin"]; s != "open" {
+		t.Fatalf("origin breaker %s", s)
+	}
+}
+
+func TestDeadNodeIsAMissServedByOrigin(t *testing.T) {
+	addr, raw := startCluster(t)
+	ctx := context.Background()
+	c := newClient(t, addr, func(cfg *Config) {
+		cfg.Loader = LoaderFunc(func(ctx context.Context, key string) ([]byte, error) { return []byte("o"), nil })
+	})
+	raw.Shutdown(ctx)
+	for i := range 20 {
+		start := time.Now()
+		res, err := c.Get(ctx, fmt.Sprint("k", i))
+		if err != nil || res.Tier != TierOrigin {
+			t.Fatalf("Get %d with node down: %+v %v", i, res, err)
+		}
+		if d := time.Since(start); i > 10 && d > 50*time.Millisecond {
+			t.Logf("Get %d took %v with node down", i, d)
+		}
+	}
+	if s := c.Stats().Breakers["node "+addr]; s != "open" {
+		t.Fatalf("node breaker %s after repeated failures", s)
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	cfg := DefaultConfig()
+	if _, err := New(context.Background(), cfg); err == nil {
+		t.Fatal("New accepted a config without seeds")
+	}
+	cfg.Seeds = []string{"127.0.0.1:1"}
+	cfg.TTLJitter = 2
+	cfg.PoolSize = 0
+	_, err := New(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "TTLJitter") || !strings.Contains(err.Error(), "PoolSize") {
+		t.Fatalf("validation error %v should name every problem", err)
+	}
+	cfg = DefaultConfig()
+	cfg.Seeds = []string{"127.0.0.1:1"}
+	if _, err := New(context.Background(), cfg); err == nil {
+		t.Fatal("New succeeded with no reachable seed")
+	}
+}

@@ -1,0 +1,116 @@
+package client
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// Config configures a Client. Start from DefaultConfig; New copies and
+// validates it.
+type Config struct {
+	// Seeds are RESP addresses of any cluster nodes ("host:port"); the slot
+	// table is read from the first that answers. Required.
+	Seeds []string
+	// Password authenticates to the nodes (requirepass); empty for none.
+	Password string
+
+	// DialTimeout, ReadTimeout and WriteTimeout bound one network hop.
+	// A cache hop is sub-millisecond: the defaults are tens of
+	// milliseconds, not go-redis's seconds. Defaults 50ms, 50ms, 50ms.
+	DialTimeout, ReadTimeout, WriteTimeout time.Duration
+	// PoolSize is the number of connections per node. Default 16.
+	PoolSize int
+	// RefreshInterval is how often the slot table is re-read even without
+	// a reason. Default 30s.
+	RefreshInterval time.Duration
+
+	// L1 configures the in-process tier.
+	L1 L1Config
+
+	// TTL is the lifetime of values written back to the cluster after an
+	// origin load, varied by ±TTLJitter (a fraction, default 0.1) so that
+	// keys loaded together do not expire together. Default 10m.
+	TTL       time.Duration
+	TTLJitter float64
+	// NegativeTTL is how long an origin "not found" is remembered, in L1
+	// and in the cluster. Default 30s; 0 disables negative caching.
+	NegativeTTL time.Duration
+	// StaleIfError is how long past its freshness an L1 value may still be
+	// served, flagged Stale, when the origin fails. Default 0 (off).
+	StaleIfError time.Duration
+	// LoadTimeout bounds one origin load. Default 2s.
+	LoadTimeout time.Duration
+
+	// Breaker configures the circuit breakers (one per node, one for the
+	// origin).
+	Breaker BreakerConfig
+
+	// Loader reads misses through from the origin; nil means Get returns
+	// ErrNotFound on a cluster miss.
+	Loader Loader
+	// Logger receives the client's logs (never values). Nil: slog.Default().
+	Logger *slog.Logger
+	// Hooks observe every Get (tracing, metrics); may be nil.
+	Hooks *Hooks
+}
+
+// L1Config configures the in-process tier.
+type L1Config struct {
+	// Disabled turns L1 off: every Get goes to the cluster.
+	Disabled bool
+	// MaxBytes is the cost budget (key + value + overhead bytes).
+	// Default 64 MiB.
+	MaxBytes int64
+	// NumCounters sizes ristretto's admission sketch: about 10× the
+	// number of entries expected. Default 1,000,000.
+	NumCounters int64
+	// MaxTTL caps how long an entry is served without revalidation: a
+	// backstop should an invalidation be lost without the connection
+	// dropping. Default 1m.
+	MaxTTL time.Duration
+}
+
+// BreakerConfig configures gobreaker circuit breakers.
+type BreakerConfig struct {
+	// ConsecutiveFailures opens a breaker. Default 5.
+	ConsecutiveFailures uint32
+	// OpenTimeout is how long an open breaker rejects calls before letting
+	// a probe through. Default 1s.
+	OpenTimeout time.Duration
+}
+
+// DefaultConfig returns the defaults documented on each field; Seeds must
+// still be set.
+func DefaultConfig() Config {
+	return Config{
+		DialTimeout: 50 * time.Millisecond, ReadTimeout: 50 * time.Millisecond, WriteTimeout: 50 * time.Millisecond,
+		PoolSize:        16,
+		RefreshInterval: 30 * time.Second,
+		L1:              L1Config{MaxBytes: 64 << 20, NumCounters: 1_000_000, MaxTTL: time.Minute},
+		TTL:             10 * time.Minute,
+		TTLJitter:       0.1,
+		NegativeTTL:     30 * time.Second,
+		LoadTimeout:     2 * time.Second,
+		Breaker:         BreakerConfig{ConsecutiveFailures: 5, OpenTimeout: time.Second},
+	}
+}
+
+func (c Config) validate() error {
+	var errs []error
+	check := func(ok bool, msg string) {
+		if !ok {
+			errs = append(errs, errors.New("client: "+msg))
+		}
+	}
+	check(len(c.Seeds) > 0, "at least one seed address is required")
+	check(c.DialTimeout > 0 && c.ReadTimeout > 0 && c.WriteTimeout > 0, "timeouts must be positive")
+	check(c.PoolSize > 0, "PoolSize must be positive")
+	check(c.RefreshInterval > 0, "RefreshInterval must be positive")
+	check(c.L1.Disabled || (c.L1.MaxBytes > 0 && c.L1.NumCounters > 0 && c.L1.MaxTTL > 0), "L1 needs MaxBytes, NumCounters and MaxTTL > 0")
+	check(c.TTL >= 0 && c.NegativeTTL >= 0 && c.StaleIfError >= 0, "TTLs must not be negative")
+	check(c.TTLJitter >= 0 && c.TTLJitter < 1, "TTLJitter must be in [0, 1)")
+	check(c.LoadTimeout > 0, "LoadTimeout must be positive")
+	check(c.Breaker.ConsecutiveFailures > 0 && c.Breaker.OpenTimeout > 0, "breaker settings must be positive")
+	return errors.Join(errs...)
+}

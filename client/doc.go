@@ -1,0 +1,22 @@
+// Package client is the ringcache Go SDK: a two-tier read-through cache.
+//
+// Get looks in the in-process tier (L1, a ristretto cache) first; on a miss
+// it asks the node that owns the key's slot, in one network hop, using the
+// slot table read from any seed with CLUSTER SHARDS; on a cluster miss it
+// loads the value from the origin (a Loader: Redis, SQLite, PostgreSQL, or
+// any function), once per key per process at a time (singleflight), writes
+// it back to the cluster with a jittered TTL and fills L1. L1 stays coherent
+// through server-sent invalidations: the client keeps one RESP3 connection
+// per node with CLIENT TRACKING ON BCAST, and every key written on any node
+// is dropped from L1 as the push arrives. An invalidation that races with a
+// fill cannot leave a stale value behind: every L1 entry carries the
+// invalidation counter of its key and the epoch of its slot as they were
+// before the fill read the value, and is served only while both are
+// unchanged. Losing a node's invalidation connection (detected by a
+// heartbeat) hides the L1 entries of that node's slots until it is back; a
+// ring change hides the slots that moved; a write by this client hides the
+// key at once (read-your-writes). L1 entries also expire after L1.MaxTTL, a
+// backstop for invalidations lost without the connection failing. Nodes and
+// the origin sit behind circuit breakers: a dead node is a miss that goes to
+// the origin without waiting for timeouts.
+package client

@@ -1,0 +1,163 @@
+package client
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// heartbeat is how often the invalidation connection is pinged; a
+// connection silent for 3 heartbeats is declared lost. It bounds how long
+// L1 can serve a value whose invalidation was lost with its connection.
+const heartbeat = 250 * time.Millisecond
+
+// invalidator owns one node's invalidation connection: RESP3, CLIENT
+// TRACKING ON BCAST, so every key written on the node is pushed to us. It
+// reconnects with backoff; while it is down, fills do not install into L1,
+// and when it drops, the L1 entries of the node's slots are hidden.
+type invalidator struct {
+	c         *Client
+	n         *node
+	connected atomic.Bool
+	ctx       context.Context
+	cancel    context.CancelFunc
+	mu        sync.Mutex
+	conn      net.Conn
+}
+
+func newInvalidator(c *Client, n *node) *invalidator {
+	iv := &invalidator{c: c, n: n}
+	iv.ctx, iv.cancel = context.WithCancel(c.ctx)
+	c.wg.Add(1)
+	go iv.run()
+	return iv
+}
+
+// live reports whether invalidations from the node are flowing.
+func (iv *invalidator) live() bool { return iv != nil && iv.connected.Load() }
+
+func (iv *invalidator) close() {
+	iv.cancel()
+	iv.mu.Lock()
+	if iv.conn != nil {
+		_ = iv.conn.Close()
+	}
+	iv.mu.Unlock()
+}
+
+func (iv *invalidator) run() {
+	defer iv.c.wg.Done()
+	backoff := 10 * time.Millisecond
+	for iv.ctx.Err() == nil {
+		err := iv.session()
+		if iv.connected.Swap(false) {
+			iv.c.stats.invalConnLost.Add(1)
+			iv.c.l1.dropSlots(iv.c.router.slotsOf(iv.n))
+			backoff = 10 * time.Millisecond
+		}
+		if iv.ctx.Err() != nil {
+			return
+		}
+		iv.c.log.Warn("invalidation connection down", "node", iv.n.addr, "err", err, "retry_in", backoff)
+		select {
+		case <-iv.ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, time.Second)
+	}
+}
+
+// session dials, subscribes, and reads pushes until the connection fails.
+func (iv *invalidator) session() error {
+	conn, err := net.DialTimeout("tcp", iv.n.addr, iv.c.cfg.DialTimeout)
+	if err != nil {
+		return err
+	}
+	iv.mu.Lock()
+	iv.conn = conn
+	iv.mu.Unlock()
+	if iv.ctx.Err() != nil {
+		conn.Close()
+		return iv.ctx.Err()
+	}
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	if err := iv.subscribe(conn, br); err != nil {
+		return err
+	}
+	iv.connected.Store(true)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); iv.ping(conn, stop) }()
+	err = iv.readPushes(conn, br)
+	close(stop)
+	conn.Close()
+	wg.Wait()
+	return err
+}
+
+func (iv *invalidator) subscribe(conn net.Conn, br *bufio.Reader) error {
+	_ = conn.SetDeadline(time.Now().Add(iv.c.cfg.DialTimeout + iv.c.cfg.ReadTimeout))
+	hello := []string{"HELLO", "3"}
+	if iv.c.cfg.Password != "" {
+		hello = append(hello, "AUTH", "default", iv.c.cfg.Password)
+	}
+	if _, err := conn.Write(encodeCommand(nil, hello...)); err != nil {
+		return err
+	}
+	if v, err := readValue(br); err != nil || v.kind == '-' {
+		return fmt.Errorf("HELLO 3: %v %s", err, v.str)
+	}
+	if _, err := conn.Write(encodeCommand(nil, "CLIENT", "TRACKING", "ON", "BCAST")); err != nil {
+		return err
+	}
+	if v, err := readValue(br); err != nil || v.kind == '-' {
+		return fmt.Errorf("CLIENT TRACKING: %v %s", err, v.str)
+	}
+	return conn.SetDeadline(time.Time{})
+}
+
+func (iv *invalidator) ping(conn net.Conn, stop <-chan struct{}) {
+	t := time.NewTicker(heartbeat)
+	defer t.Stop()
+	ping := encodeCommand(nil, "PING")
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			_ = conn.SetWriteDeadline(time.Now().Add(heartbeat))
+			if _, err := conn.Write(ping); err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (iv *invalidator) readPushes(conn net.Conn, br *bufio.Reader) error {
+	for {
+		_ = conn.SetReadDeadline(time.Now().Add(3 * heartbeat))
+		v, err := readValue(br)
+		if err != nil {
+			return err
+		}
+		if v.kind != '>' || len(v.elems) < 2 || string(v.elems[0].str) != "invalidate" {
+			continue // PONG, or another push
+		}
+		iv.c.stats.invalidations.Add(1)
+		keys := v.elems[1]
+		if keys.null {
+			iv.c.l1.dropAll()
+			continue
+		}
+		for _, k := range keys.elems {
+			iv.c.l1.invalidate(string(k.str))
+		}
+	}
+}

@@ -1,0 +1,135 @@
+package client
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/dgraph-io/ristretto/v2"
+
+	"github.com/ringcache/ringcache/ring"
+)
+
+// keySeqBits sizes the table of invalidation counters: 2^20 counters (4 MiB).
+// Two keys share a counter with probability 2^-20, and then an invalidation
+// of one needlessly hides the other's L1 entry: a lost hit, never a stale one.
+const keySeqBits = 20
+
+// entry is an L1 value with what is needed to tell whether it is still
+// valid: the invalidation counter of its key and the epoch of its slot,
+// both as they were when the fill started.
+type entry struct {
+	value      []byte
+	negative   bool  // the origin said "not found"
+	freshUntil int64 // monotonic ns; after it the entry only serves stale-if-error
+	seq        uint32
+	epoch      uint32
+	hidx       uint32
+	slot       uint16
+}
+
+// l1 is the in-process tier. Coherence does not depend on ristretto's
+// asynchronous Set ever landing, nor on the order it lands in: an entry is
+// valid only while its key's invalidation counter and its slot's epoch still
+// equal the values captured before the fill read the value. An invalidation
+// (a server push, or a write by this client) bumps the counter first, so a
+// fill that raced with it installs an entry that is already invisible.
+type l1 struct {
+	cache  *ristretto.Cache[string, *entry]
+	seqs   []atomic.Uint32
+	epochs [ring.SlotCount]atomic.Uint32
+	maxTTL    time.Duration
+	keepStale bool
+	clock     func() int64
+}
+
+func newL1(cfg L1Config, keepStale bool, clock func() int64) (*l1, error) {
+	c, err := ristretto.NewCache(&ristretto.Config[string, *entry]{
+		NumCounters: cfg.NumCounters,
+		MaxCost:     cfg.MaxBytes,
+		BufferItems: 64,
+		Metrics:     true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &l1{cache: c, seqs: make([]atomic.Uint32, 1<<keySeqBits), maxTTL: cfg.MaxTTL, keepStale: keepStale, clock: clock}, nil
+}
+
+func keyIndex(key string) uint32 {
+	return uint32(xxhash.Sum64String(key) & (1<<keySeqBits - 1))
+}
+
+// token is what a fill captures before it reads the value remotely.
+type token struct {
+	seq, epoch uint32
+	hidx       uint32
+	slot       uint16
+}
+
+func (c *l1) begin(key string, slot int) token {
+	h := keyIndex(key)
+	return token{seq: c.seqs[h].Load(), epoch: c.epochs[slot].Load(), hidx: h, slot: uint16(slot)}
+}
+
+// get returns the entry for key if it is valid (not invalidated since its
+// fill began) and fresh (within its TTL).
+func (c *l1) get(key string) (*entry, bool) {
+	e, ok := c.cache.Get(key)
+	if !ok || e.seq != c.seqs[e.hidx].Load() || e.epoch != c.epochs[e.slot].Load() || c.clock() >= e.freshUntil {
+		return nil, false
+	}
+	return e, true
+}
+
+// stale returns the last value L1 held for key, valid or not, if it is
+// within staleFor past its freshness: the stale-if-error fallback. Such a
+// value may have been overwritten; callers flag it as stale.
+func (c *l1) stale(key string, staleFor time.Duration) (*entry, bool) {
+	e, ok := c.cache.Get(key)
+	if !ok || e.negative || c.clock() >= e.freshUntil+int64(staleFor) {
+		return nil, false
+	}
+	return e, true
+}
+
+// install offers an entry to ristretto; it may be dropped. ttl bounds
+// freshness (capped by the L1 max TTL); stale keeps the entry that much
+// longer for stale-if-error.
+func (c *l1) install(key string, t token, value []byte, negative bool, ttl, stale time.Duration) {
+	if ttl <= 0 || ttl > c.maxTTL {
+		ttl = c.maxTTL
+	}
+	e := &entry{value: value, negative: negative, freshUntil: c.clock() + int64(ttl),
+		seq: t.seq, epoch: t.epoch, hidx: t.hidx, slot: t.slot}
+	c.cache.SetWithTTL(key, e, int64(len(key)+len(value)+entryOverhead), ttl+stale)
+}
+
+// entryOverhead approximates the bytes an entry costs beyond key and value.
+const entryOverhead = 96
+
+// invalidate hides key's entry at once by bumping its counter. The entry
+// itself stays until its TTL (or eviction) as a stale-if-error fallback
+// when that is enabled, and is deleted otherwise.
+func (c *l1) invalidate(key string) {
+	c.seqs[keyIndex(key)].Add(1)
+	if !c.keepStale {
+		c.cache.Del(key)
+	}
+}
+
+// dropSlots hides every entry of the given slots.
+func (c *l1) dropSlots(slots []int) {
+	for _, s := range slots {
+		c.epochs[s].Add(1)
+	}
+}
+
+// dropAll hides every entry (a FLUSHALL invalidation).
+func (c *l1) dropAll() {
+	for s := range c.epochs {
+		c.epochs[s].Add(1)
+	}
+}
+
+func (c *l1) close() { c.cache.Close() }

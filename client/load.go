@@ -1,0 +1,164 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ringcache/ringcache/ring"
+)
+
+// getSlow runs the miss path once per key at a time; every caller waits on
+// its own context.
+func (c *Client) getSlow(ctx context.Context, key string, o callOptions) (Result, error) {
+	if c.ctx.Err() != nil {
+		return Result{}, ErrClosed
+	}
+	start := time.Now()
+	ch := c.flight.DoChan(key, func() (any, error) {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.LoadTimeout+c.cfg.ReadTimeout)
+		defer cancel()
+		res, err := c.fill(fctx, key, o)
+		return res, err
+	})
+	select {
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	case r := <-ch:
+		if r.Shared {
+			c.stats.sharedLoads.Add(1)
+		}
+		res, _ := r.Val.(Result)
+		c.observe(ctx, key, res.Tier, r.Err, time.Since(start))
+		return res, r.Err
+	}
+}
+
+// fill is the miss path: L1 again (another flight may just have filled
+// it), the owner node, then the origin.
+func (c *Client) fill(ctx context.Context, key string, o callOptions) (Result, error) {
+	useL1 := c.l1 != nil && !o.skipL1
+	if useL1 {
+		if e, ok := c.l1.get(key); ok && !e.negative {
+			return Result{Value: e.value, Tier: TierL1}, nil
+		}
+	}
+	slot := ring.KeySlot(key)
+	var tok token
+	if useL1 {
+		tok = c.l1.begin(key, slot)
+	}
+	n := c.router.nodeFor(slot)
+	if val, ttl, found := c.readRemote(ctx, n, key); found {
+		if h := c.testHookAfterRemoteRead; h != nil {
+			h(key)
+		}
+		if useL1 && n.inval.live() {
+			c.l1.install(key, tok, val, false, ttl, c.cfg.StaleIfError)
+		}
+		return Result{Value: val, Tier: TierRemote}, nil
+	}
+	return c.load(ctx, key, n, tok, useL1)
+}
+
+// readRemote asks the owner for the value and its remaining TTL. A node
+// error counts as a miss: the origin answers instead.
+func (c *Client) readRemote(ctx context.Context, n *node, key string) ([]byte, time.Duration, bool) {
+	if n == nil {
+		return nil, 0, false
+	}
+	var get *redis.StringCmd
+	var pttl *redis.DurationCmd
+	_, err := n.br.Execute(func() (any, error) {
+		_, err := n.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			get = p.Get(ctx, key)
+			pttl = p.PTTL(ctx, key)
+			return nil
+		})
+		if errors.Is(err, redis.Nil) {
+			return nil, nil
+		}
+		return nil, err
+	})
+	switch {
+	case err == nil && get.Err() == nil:
+		c.stats.tier[TierRemote].hit.Add(1)
+		val, _ := get.Bytes()
+		return val, pttl.Val(), true
+	case err == nil:
+		c.stats.tier[TierRemote].miss.Add(1)
+	default:
+		c.stats.tier[TierRemote].errors.Add(1)
+		c.noteRedirect(err)
+	}
+	return nil, 0, false
+}
+
+// load reads key from the origin through its breaker, writes it back to
+// the owner (SET NX, so a newer value written meanwhile wins) and fills L1.
+func (c *Client) load(ctx context.Context, key string, n *node, tok token, useL1 bool) (Result, error) {
+	if c.cfg.Loader == nil {
+		return Result{Tier: TierRemote}, ErrNotFound
+	}
+	c.stats.loads.Add(1)
+	v, err := c.origin.Execute(func() (any, error) {
+		lctx, cancel := context.WithTimeout(ctx, c.cfg.LoadTimeout)
+		defer cancel()
+		return c.cfg.Loader.Load(lctx, key)
+	})
+	val, _ := v.([]byte)
+	switch {
+	case err == nil:
+		c.stats.tier[TierOrigin].hit.Add(1)
+		ttl := c.jitter(c.cfg.TTL)
+		c.writeBack(ctx, n, key, val, ttl)
+		if useL1 && (n == nil || n.inval.live()) {
+			c.l1.install(key, tok, val, false, ttl, c.cfg.StaleIfError)
+		}
+		return Result{Value: val, Tier: TierOrigin}, nil
+	case errors.Is(err, ErrNotFound):
+		c.stats.tier[TierOrigin].miss.Add(1)
+		if useL1 && c.cfg.NegativeTTL > 0 {
+			c.l1.install(key, tok, nil, true, c.cfg.NegativeTTL, 0)
+		}
+		return Result{Tier: TierOrigin}, ErrNotFound
+	}
+	c.stats.tier[TierOrigin].errors.Add(1)
+	if useL1 {
+		if e, ok := c.l1.stale(key, c.cfg.StaleIfError); ok {
+			c.stats.staleServed.Add(1)
+			return Result{Value: e.value, Tier: TierL1, Stale: true}, nil
+		}
+	}
+	return Result{Tier: TierOrigin}, fmt.Errorf("%w: %w", ErrOriginUnavailable, err)
+}
+
+func (c *Client) writeBack(ctx context.Context, n *node, key string, val []byte, ttl time.Duration) {
+	if n == nil {
+		return
+	}
+	_, err := n.br.Execute(func() (any, error) {
+		err := n.rdb.SetNX(ctx, key, val, ttl).Err()
+		if errors.Is(err, redis.Nil) {
+			err = nil
+		}
+		return nil, err
+	})
+	if err != nil {
+		c.stats.writeBackErrors.Add(1)
+		c.noteRedirect(err)
+	}
+}
+
+// jitter varies d by ±TTLJitter.
+func (c *Client) jitter(d time.Duration) time.Duration {
+	if d <= 0 || c.cfg.TTLJitter == 0 {
+		return d
+	}
+	f := 1 + c.cfg.TTLJitter*(2*rand.Float64()-1)
+	return max(time.Duration(float64(d)*f), time.Millisecond)
+}

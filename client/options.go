@@ -1,0 +1,17 @@
+package client
+
+import "time"
+
+// Option modifies one call.
+type Option func(*callOptions)
+
+type callOptions struct {
+	ttl    time.Duration
+	skipL1 bool
+}
+
+// WithTTL sets the TTL of a Set (0: no expiry).
+func WithTTL(d time.Duration) Option { return func(o *callOptions) { o.ttl = d } }
+
+// SkipL1 makes a Get ignore (and not fill) the in-process tier.
+func SkipL1() Option { return func(o *callOptions) { o.skipL1 = true } }

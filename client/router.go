@@ -1,0 +1,225 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/sony/gobreaker/v2"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/ringcache/ringcache/ring"
+)
+
+// node is one cluster member as the client uses it.
+type node struct {
+	addr  string
+	rdb   *redis.Client
+	br    *gobreaker.CircuitBreaker[any]
+	inval *invalidator
+}
+
+// table is an immutable slot → node map.
+type table struct {
+	nodes map[string]*node
+	slots [ring.SlotCount]*node
+}
+
+// router keeps the slot table current: read from any seed or known node,
+// refreshed on demand (one refresh in flight, callers share it) and
+// periodically.
+type router struct {
+	c      *Client
+	tbl    atomic.Pointer[table]
+	flight singleflight.Group
+	mu     sync.Mutex // serialises table swaps
+	closed bool
+}
+
+func (r *router) current() *table { return r.tbl.Load() }
+
+func (r *router) nodeFor(slot int) *node {
+	if t := r.tbl.Load(); t != nil {
+		return t.slots[slot]
+	}
+	return nil
+}
+
+// refresh reads the slot table and swaps it in; concurrent callers share one
+// refresh.
+func (r *router) refresh(ctx context.Context) error {
+	_, err, _ := r.flight.Do("refresh", func() (any, error) {
+		shards, from, err := r.fetch(ctx)
+		if err != nil {
+			return nil, err
+		}
+		host, _, _ := net.SplitHostPort(from)
+		return nil, r.swap(shards, host)
+	})
+	return err
+}
+
+// refreshAsync starts a refresh unless one is running; it never blocks.
+func (r *router) refreshAsync() {
+	r.c.stats.refreshes.Add(1)
+	r.c.goAsync(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if err := r.refresh(ctx); err != nil {
+			r.c.log.Warn("slot table refresh failed", "err", err)
+		}
+	})
+}
+
+// fetch asks the known nodes, then the seeds, for CLUSTER SHARDS.
+func (r *router) fetch(ctx context.Context) ([]redis.ClusterShard, string, error) {
+	var addrs []string
+	if t := r.tbl.Load(); t != nil {
+		for a := range t.nodes {
+			addrs = append(addrs, a)
+		}
+	}
+	addrs = append(addrs, r.c.cfg.Seeds...)
+	var errs []error
+	for _, a := range addrs {
+		rdb := redis.NewClient(r.c.redisOptions(a, 1))
+		shards, err := rdb.ClusterShards(ctx).Result()
+		_ = rdb.Close()
+		if err == nil {
+			return shards, a, nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", a, err))
+	}
+	return nil, "", fmt.Errorf("ringcache: no node answered CLUSTER SHARDS: %w", errors.Join(errs...))
+}
+
+// swap builds the new table, reusing nodes by address, starts what is new,
+// hides L1 entries of slots that changed owner and closes what is gone.
+// sourceHost stands in for a node that does not know its own IP (a lone
+// Redis Cluster node reports an empty one).
+func (r *router) swap(shards []redis.ClusterShard, sourceHost string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return ErrClosed
+	}
+	old := r.tbl.Load()
+	next := &table{nodes: map[string]*node{}}
+	for _, sh := range shards {
+		addr := primaryAddr(sh, sourceHost)
+		if addr == "" {
+			continue
+		}
+		n := next.nodes[addr]
+		if n == nil {
+			n = r.reuseOrNew(old, addr)
+			next.nodes[addr] = n
+		}
+		for _, rg := range sh.Slots {
+			for s := max(rg.Start, 0); s <= min(rg.End, ring.SlotCount-1); s++ {
+				next.slots[s] = n
+			}
+		}
+	}
+	if len(next.nodes) == 0 {
+		return errors.New("ringcache: CLUSTER SHARDS listed no primary")
+	}
+	r.tbl.Store(next)
+	r.dropMoved(old, next)
+	r.closeGone(old, next)
+	return nil
+}
+
+func primaryAddr(sh redis.ClusterShard, sourceHost string) string {
+	for _, n := range sh.Nodes {
+		if n.Role != "" && n.Role != "master" {
+			continue
+		}
+		host := n.IP
+		if host == "" {
+			host = n.Endpoint
+		}
+		if host == "" {
+			host = sourceHost
+		}
+		if host == "" || n.Port == 0 {
+			continue
+		}
+		return net.JoinHostPort(host, strconv.FormatInt(n.Port, 10))
+	}
+	return ""
+}
+
+func (r *router) reuseOrNew(old *table, addr string) *node {
+	if old != nil && old.nodes[addr] != nil {
+		return old.nodes[addr]
+	}
+	n := &node{addr: addr, rdb: redis.NewClient(r.c.redisOptions(addr, r.c.cfg.PoolSize)), br: r.c.newBreaker("node " + addr)}
+	if r.c.l1 != nil {
+		n.inval = newInvalidator(r.c, n)
+	}
+	return n
+}
+
+func (r *router) dropMoved(old, next *table) {
+	if old == nil || r.c.l1 == nil {
+		return
+	}
+	var moved []int
+	for s := range next.slots {
+		if old.slots[s] != next.slots[s] {
+			moved = append(moved, s)
+		}
+	}
+	r.c.l1.dropSlots(moved)
+}
+
+func (r *router) closeGone(old, next *table) {
+	if old == nil {
+		return
+	}
+	for addr, n := range old.nodes {
+		if next.nodes[addr] == nil {
+			n.close()
+		}
+	}
+}
+
+// slotsOf returns the slots n owns in the current table.
+func (r *router) slotsOf(n *node) []int {
+	t := r.tbl.Load()
+	if t == nil {
+		return nil
+	}
+	var out []int
+	for s, o := range t.slots {
+		if o == n {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (r *router) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed = true
+	if t := r.tbl.Load(); t != nil {
+		for _, n := range t.nodes {
+			n.close()
+		}
+	}
+}
+
+func (n *node) close() {
+	if n.inval != nil {
+		n.inval.close()
+	}
+	_ = n.rdb.Close()
+}

@@ -1,0 +1,87 @@
+package client
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type tierCounters struct {
+	hit, miss, errors atomic.Int64
+}
+
+// stats are the client's counters; atomic, per instance.
+type stats struct {
+	tier            [4]tierCounters
+	negativeHits    atomic.Int64
+	loads           atomic.Int64
+	sharedLoads     atomic.Int64
+	staleServed     atomic.Int64
+	writeBackErrors atomic.Int64
+	invalidations   atomic.Int64
+	invalConnLost   atomic.Int64
+	refreshes       atomic.Int64
+	latency         atomic.Pointer[prometheus.HistogramVec]
+}
+
+// TierStats counts the requests a tier answered (Hits), passed on (Misses)
+// and failed (Errors).
+type TierStats struct{ Hits, Misses, Errors int64 }
+
+// Stats is a snapshot of a Client's counters.
+type Stats struct {
+	L1, Remote, Origin TierStats
+	NegativeHits       int64 // Gets answered by a cached "not found"
+	Loads              int64 // origin loads started
+	SharedLoads        int64 // Gets that waited on another caller's load
+	StaleServed        int64 // stale-if-error answers
+	WriteBackErrors    int64
+	Invalidations      int64 // invalidation pushes received (keys, or flush-all)
+	InvalidationLosses int64 // invalidation connections lost
+	Refreshes          int64 // slot table refreshes requested
+	L1Dropped          int64 // ristretto sets dropped (buffer full)
+	L1Rejected         int64 // ristretto sets rejected by admission
+	Breakers           map[string]string
+}
+
+// Stats returns a snapshot of the counters.
+func (c *Client) Stats() Stats {
+	s := &c.stats
+	ts := func(t Tier) TierStats {
+		return TierStats{s.tier[t].hit.Load(), s.tier[t].miss.Load(), s.tier[t].errors.Load()}
+	}
+	out := Stats{L1: ts(TierL1), Remote: ts(TierRemote), Origin: ts(TierOrigin),
+		NegativeHits: s.negativeHits.Load(), Loads: s.loads.Load(), SharedLoads: s.sharedLoads.Load(),
+		StaleServed: s.staleServed.Load(), WriteBackErrors: s.writeBackErrors.Load(),
+		Invalidations: s.invalidations.Load(), InvalidationLosses: s.invalConnLost.Load(),
+		Refreshes: s.refreshes.Load(), Breakers: map[string]string{"origin": c.origin.State().String()}}
+	if c.l1 != nil && c.l1.cache.Metrics != nil {
+		out.L1Dropped = int64(c.l1.cache.Metrics.SetsDropped())
+		out.L1Rejected = int64(c.l1.cache.Metrics.SetsRejected())
+	}
+	if t := c.router.current(); t != nil {
+		for addr, n := range t.nodes {
+			out.Breakers["node "+addr] = n.br.State().String()
+		}
+	}
+	return out
+}
+
+// Hooks observe Gets that left the L1 tier (L1 hits are counted, not timed,
+// to keep them at tens of nanoseconds).
+type Hooks struct {
+	// AfterGet is called after a Get that missed L1, with the tier that
+	// answered, the error and the duration.
+	AfterGet func(ctx context.Context, key string, tier Tier, err error, d time.Duration)
+}
+
+func (c *Client) observe(ctx context.Context, key string, tier Tier, err error, d time.Duration) {
+	if h := c.stats.latency.Load(); h != nil {
+		h.WithLabelValues(tier.String()).Observe(d.Seconds())
+	}
+	if c.cfg.Hooks != nil && c.cfg.Hooks.AfterGet != nil {
+		c.cfg.Hooks.AfterGet(ctx, key, tier, err, d)
+	}
+}
