@@ -35,9 +35,9 @@ type entry struct {
 // (a server push, or a write by this client) bumps the counter first, so a
 // fill that raced with it installs an entry that is already invisible.
 type l1 struct {
-	cache  *ristretto.Cache[string, *entry]
-	seqs   []atomic.Uint32
-	epochs [ring.SlotCount]atomic.Uint32
+	cache     *ristretto.Cache[string, *entry]
+	seqs      []atomic.Uint32
+	epochs    [ring.SlotCount]atomic.Uint32
 	maxTTL    time.Duration
 	keepStale bool
 	clock     func() int64

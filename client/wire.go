@@ -109,4 +109,3 @@ func readAggregate(br *bufio.Reader, v wireValue, body []byte, depth int) (wireV
 	}
 	return v, nil
 }
-
