@@ -1,13 +1,14 @@
 package client
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ringcache/ringcache/internal/resp"
 )
 
 // heartbeat is how often the invalidation connection is pinged; a
@@ -86,7 +87,7 @@ func (iv *invalidator) session() error {
 		return iv.ctx.Err()
 	}
 	defer conn.Close()
-	br := bufio.NewReader(conn)
+	br := resp.NewReplyReader(conn, resp.DefaultReaderConfig())
 	if err := iv.subscribe(conn, br); err != nil {
 		return err
 	}
@@ -102,23 +103,19 @@ func (iv *invalidator) session() error {
 	return err
 }
 
-func (iv *invalidator) subscribe(conn net.Conn, br *bufio.Reader) error {
+func (iv *invalidator) subscribe(conn net.Conn, br *resp.ReplyReader) error {
 	_ = conn.SetDeadline(time.Now().Add(iv.c.cfg.DialTimeout + iv.c.cfg.ReadTimeout))
 	hello := []string{"HELLO", "3"}
 	if iv.c.cfg.Password != "" {
 		hello = append(hello, "AUTH", "default", iv.c.cfg.Password)
 	}
-	if _, err := conn.Write(encodeCommand(nil, hello...)); err != nil {
-		return err
-	}
-	if v, err := readValue(br); err != nil || v.kind == '-' {
-		return fmt.Errorf("HELLO 3: %v %s", err, v.str)
-	}
-	if _, err := conn.Write(encodeCommand(nil, "CLIENT", "TRACKING", "ON", "BCAST")); err != nil {
-		return err
-	}
-	if v, err := readValue(br); err != nil || v.kind == '-' {
-		return fmt.Errorf("CLIENT TRACKING: %v %s", err, v.str)
+	for _, cmd := range [][]string{hello, {"CLIENT", "TRACKING", "ON", "BCAST"}} {
+		if _, err := conn.Write(resp.AppendCommandStrings(nil, cmd...)); err != nil {
+			return err
+		}
+		if v, err := br.Read(); err != nil || v.IsError() {
+			return fmt.Errorf("%s: %v %s", cmd[0], err, v.Str)
+		}
 	}
 	return conn.SetDeadline(time.Time{})
 }
@@ -126,7 +123,7 @@ func (iv *invalidator) subscribe(conn net.Conn, br *bufio.Reader) error {
 func (iv *invalidator) ping(conn net.Conn, stop <-chan struct{}) {
 	t := time.NewTicker(heartbeat)
 	defer t.Stop()
-	ping := encodeCommand(nil, "PING")
+	ping := resp.AppendCommandStrings(nil, "PING")
 	for {
 		select {
 		case <-stop:
@@ -140,24 +137,24 @@ func (iv *invalidator) ping(conn net.Conn, stop <-chan struct{}) {
 	}
 }
 
-func (iv *invalidator) readPushes(conn net.Conn, br *bufio.Reader) error {
+func (iv *invalidator) readPushes(conn net.Conn, br *resp.ReplyReader) error {
 	for {
 		_ = conn.SetReadDeadline(time.Now().Add(3 * heartbeat))
-		v, err := readValue(br)
+		v, err := br.Read()
 		if err != nil {
 			return err
 		}
-		if v.kind != '>' || len(v.elems) < 2 || string(v.elems[0].str) != "invalidate" {
+		if v.Type != '>' || len(v.Elems) < 2 || string(v.Elems[0].Str) != "invalidate" {
 			continue // PONG, or another push
 		}
 		iv.c.stats.invalidations.Add(1)
-		keys := v.elems[1]
-		if keys.null {
+		keys := v.Elems[1]
+		if keys.Null {
 			iv.c.l1.dropAll()
 			continue
 		}
-		for _, k := range keys.elems {
-			iv.c.l1.invalidate(string(k.str))
+		for _, k := range keys.Elems {
+			iv.c.l1.invalidate(string(k.Str))
 		}
 	}
 }

@@ -138,7 +138,7 @@ func scanDollar(q string, i int) (int, string, error) {
 	}
 	n := 0
 	if i+1 < len(q) && !isDigit(q[i+1]) {
-		n = spanOf(q[i+1:], isIdent)
+		n = spanOf(q[i+1:], isTagChar)
 	}
 	if i+1+n < len(q) && q[i+1+n] == '$' {
 		tag := q[i : i+2+n]
@@ -161,6 +161,9 @@ func spanOf(s string, ok func(byte) bool) int {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// isTagChar reports whether c may appear in a PostgreSQL dollar-quote tag.
+func isTagChar(c byte) bool { return c != '$' && isIdent(c) }
 
 func isIdent(c byte) bool {
 	return c == '_' || c == '$' || isDigit(c) || c >= 0x80 ||
