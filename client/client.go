@@ -165,8 +165,8 @@ func (c *Client) newBreaker(name string) *gobreaker.CircuitBreaker[any] {
 // it from the origin on a miss. It returns ErrNotFound when no tier has it.
 func (c *Client) Get(ctx context.Context, key string, opts ...Option) (Result, error) {
 	var o callOptions
-	for _, f := range opts {
-		f(&o)
+	if len(opts) > 0 {
+		o = applyOptions(o, opts)
 	}
 	if c.l1 != nil && !o.skipL1 {
 		if e, ok := c.l1.get(key); ok {
@@ -186,10 +186,7 @@ func (c *Client) Get(ctx context.Context, key string, opts ...Option) (Result, e
 // Config.TTL; 0 means no expiry) and drops key from this process's L1 at
 // once, so this client reads its own write.
 func (c *Client) Set(ctx context.Context, key string, value []byte, opts ...Option) error {
-	o := callOptions{ttl: c.cfg.TTL}
-	for _, f := range opts {
-		f(&o)
-	}
+	o := applyOptions(callOptions{ttl: c.cfg.TTL}, opts)
 	return c.write(ctx, key, func(rdb *redis.Client) error {
 		return rdb.Set(ctx, key, value, o.ttl).Err()
 	})

@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 // startCluster starts a real one-node Redis Cluster owning every slot: the
 // SDK speaks only standard commands (CLUSTER SHARDS, CLIENT TRACKING), so
 // redis-server is a faithful stand-in for a ringcache node here.
-func startCluster(t *testing.T) (addr string, raw *redis.Client) {
+func startCluster(t testing.TB) (addr string, raw *redis.Client) {
 	t.Helper()
 	dir := t.TempDir()
 	srv := redistest.StartServer(t, "--cluster-enabled", "yes", "--cluster-config-file", dir+"/nodes.conf")
@@ -43,7 +43,7 @@ func startCluster(t *testing.T) (addr string, raw *redis.Client) {
 	return srv.Addr, raw
 }
 
-func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
@@ -54,7 +54,7 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-func newClient(t *testing.T, addr string, mod func(*Config)) *Client {
+func newClient(t testing.TB, addr string, mod func(*Config)) *Client {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Seeds = []string{addr}
@@ -72,7 +72,7 @@ func newClient(t *testing.T, addr string, mod func(*Config)) *Client {
 }
 
 // waitLive waits until every node's invalidation connection is up.
-func waitLive(t *testing.T, c *Client) {
+func waitLive(t testing.TB, c *Client) {
 	t.Helper()
 	if c.l1 == nil {
 		return
@@ -88,7 +88,7 @@ func waitLive(t *testing.T, c *Client) {
 }
 
 // getL1 polls until key is answered from L1 (ristretto's Set is async).
-func getL1(t *testing.T, c *Client, key string) Result {
+func getL1(t testing.TB, c *Client, key string) Result {
 	t.Helper()
 	var res Result
 	eventually(t, 2*time.Second, key+" in L1", func() bool {

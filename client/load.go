@@ -12,18 +12,24 @@ import (
 	"github.com/ringcache/ringcache/ring"
 )
 
-// getSlow runs the miss path once per key at a time; every caller waits on
-// its own context.
+// getSlow is the path past L1: the owner node, in the caller's goroutine,
+// then, on a cluster miss, one origin load per key at a time.
 func (c *Client) getSlow(ctx context.Context, key string, o callOptions) (Result, error) {
 	if c.ctx.Err() != nil {
 		return Result{}, ErrClosed
 	}
 	start := time.Now()
+	useL1 := c.l1 != nil && !o.skipL1
+	slot := ring.KeySlot(key)
+	n := c.router.nodeFor(slot)
+	if res, ok := c.fromRemote(ctx, key, slot, n, useL1); ok {
+		c.observe(ctx, key, TierRemote, nil, time.Since(start))
+		return res, nil
+	}
 	ch := c.flight.DoChan(key, func() (any, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.LoadTimeout+c.cfg.ReadTimeout)
 		defer cancel()
-		res, err := c.fill(fctx, key, o)
-		return res, err
+		return c.fill(fctx, key, slot, n, useL1)
 	})
 	select {
 	case <-ctx.Done():
@@ -38,29 +44,39 @@ func (c *Client) getSlow(ctx context.Context, key string, o callOptions) (Result
 	}
 }
 
-// fill is the miss path: L1 again (another flight may just have filled
-// it), the owner node, then the origin.
-func (c *Client) fill(ctx context.Context, key string, o callOptions) (Result, error) {
-	useL1 := c.l1 != nil && !o.skipL1
+// fromRemote reads key from its owner and fills L1 with it.
+func (c *Client) fromRemote(ctx context.Context, key string, slot int, n *node, useL1 bool) (Result, bool) {
+	var tok token
+	if useL1 {
+		tok = c.l1.begin(key, slot)
+	}
+	val, ttl, found := c.readRemote(ctx, n, key)
+	if !found {
+		return Result{}, false
+	}
+	if h := c.testHookAfterRemoteRead; h != nil {
+		h(key)
+	}
+	if useL1 && n.inval.live() {
+		c.l1.install(key, tok, val, false, ttl, c.cfg.StaleIfError)
+	}
+	return Result{Value: val, Tier: TierRemote}, true
+}
+
+// fill runs inside the key's flight: L1 and the owner again (another
+// flight may just have filled them), then the origin.
+func (c *Client) fill(ctx context.Context, key string, slot int, n *node, useL1 bool) (Result, error) {
 	if useL1 {
 		if e, ok := c.l1.get(key); ok && !e.negative {
 			return Result{Value: e.value, Tier: TierL1}, nil
 		}
 	}
-	slot := ring.KeySlot(key)
 	var tok token
 	if useL1 {
 		tok = c.l1.begin(key, slot)
 	}
-	n := c.router.nodeFor(slot)
-	if val, ttl, found := c.readRemote(ctx, n, key); found {
-		if h := c.testHookAfterRemoteRead; h != nil {
-			h(key)
-		}
-		if useL1 && n.inval.live() {
-			c.l1.install(key, tok, val, false, ttl, c.cfg.StaleIfError)
-		}
-		return Result{Value: val, Tier: TierRemote}, nil
+	if res, ok := c.fromRemote(ctx, key, slot, n, useL1); ok {
+		return res, nil
 	}
 	return c.load(ctx, key, n, tok, useL1)
 }
