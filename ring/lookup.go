@@ -1,5 +1,7 @@
 package ring
 
+import "fmt"
+
 // Config returns the configuration the ring was built with.
 func (r *Ring) Config() Config { return r.cfg }
 
@@ -55,15 +57,16 @@ func (r *Ring) Owns(name string, slot int) bool {
 // Partition returns the partition that holds slot.
 func (r *Ring) Partition(slot int) int { return slot / r.cfg.slotsPerPartition() }
 
-// Replicas returns n distinct members for slot, the owner first, then the
-// next members on the circle of member-name hashes, preferring zones not yet
-// chosen. n must be between 1 and Len().
+// Replicas returns n distinct members for slot: the owner first, then the
+// members that follow it on the circle of member hashes (the order of
+// consistent's GetClosestNForPartition), first those in zones not yet
+// chosen, then the rest. n must be between 1 and Len().
 func (r *Ring) Replicas(slot, n int) ([]Member, error) {
 	if n < 1 || n > len(r.members) {
-		return nil, ErrReplicas
+		return nil, fmt.Errorf("%w: asked for %d of %d members", ErrReplicas, n, len(r.members))
 	}
 	if slot < 0 || slot >= SlotCount {
-		return nil, ErrSlot
+		return nil, fmt.Errorf("%w: %d", ErrSlot, slot)
 	}
 	owner := int(r.owner[slot])
 	start := 0

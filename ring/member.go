@@ -21,7 +21,7 @@ type Member struct {
 	Meta map[string]string
 }
 
-// String returns the member's name; consistent uses it to place the member.
+// String returns the member's name.
 func (m Member) String() string { return m.Name }
 
 // digest feeds a canonical encoding of the member into h.

@@ -2,6 +2,7 @@ package ring
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -20,6 +21,7 @@ type Ring struct {
 	partOwner []uint16 // partition -> index in members
 	circle    []int    // member indexes ordered by xxhash(name), for replicas
 	shards    []Shard  // per member, sorted by name
+	ranges    []OwnedRange
 	epoch     uint64
 }
 
@@ -44,6 +46,7 @@ func Build(cfg Config, members []Member) (r *Ring, err error) {
 	r.fillSlots()
 	r.circle = hashOrder(sorted)
 	r.shards = r.buildShards()
+	r.ranges = r.buildRanges()
 	r.epoch = r.digest()
 	return r, nil
 }
@@ -72,19 +75,11 @@ func validate(cfg Config, members []Member) error {
 // ceil(floor(P/n) * Load) partitions, and together they must hold all P.
 func checkRoom(cfg Config, n int) error {
 	per := float64(cfg.Partitions/n) * cfg.Load
-	capacity := int(min(float64(n)*ceil(per), float64(1<<40)))
+	capacity := int(min(float64(n)*math.Ceil(per), float64(1<<40)))
 	if n > cfg.Partitions || capacity < cfg.Partitions {
 		return fmt.Errorf("%w: %d members, %d partitions, load %v", ErrTooManyMembers, n, cfg.Partitions, cfg.Load)
 	}
 	return nil
-}
-
-func ceil(f float64) float64 {
-	i := float64(int64(f))
-	if i < f {
-		return i + 1
-	}
-	return i
 }
 
 // place asks consistent for the owner of every partition. consistent panics
@@ -96,8 +91,8 @@ func (r *Ring) place() (err error) {
 		}
 	}()
 	cms := make([]consistent.Member, len(r.members))
-	for i := range r.members {
-		cms[i] = r.members[i]
+	for i, m := range r.members {
+		cms[i] = circleMember{key: circleKey(m.Name), idx: i}
 	}
 	c := consistent.New(cms, consistent.Config{
 		Hasher:            xxHasher{},
@@ -107,7 +102,7 @@ func (r *Ring) place() (err error) {
 	})
 	r.partOwner = make([]uint16, r.cfg.Partitions)
 	for p := range r.partOwner {
-		r.partOwner[p] = uint16(r.byName[c.GetPartitionOwner(p).String()])
+		r.partOwner[p] = uint16(c.GetPartitionOwner(p).(circleMember).idx)
 	}
 	return nil
 }
@@ -119,15 +114,16 @@ func (r *Ring) fillSlots() {
 	}
 }
 
-// hashOrder returns member indexes ordered by the hash of their names: the
-// circle on which replicas are chosen.
+// hashOrder returns member indexes ordered by the hash of their circle keys:
+// the circle on which consistent's GetClosestN chooses replicas (ties, which
+// consistent would collapse, are broken by name).
 func hashOrder(ms []Member) []int {
 	order := make([]int, len(ms))
 	for i := range order {
 		order[i] = i
 	}
 	slices.SortFunc(order, func(a, b int) int {
-		ha, hb := xxhash.Sum64String(ms[a].Name), xxhash.Sum64String(ms[b].Name)
+		ha, hb := xxhash.Sum64String(circleKey(ms[a].Name)), xxhash.Sum64String(circleKey(ms[b].Name))
 		if ha != hb {
 			if ha < hb {
 				return -1
@@ -148,6 +144,21 @@ func (r *Ring) digest() uint64 {
 	}
 	return h.Sum64()
 }
+
+// circleMember is how a member appears to consistent, which places a
+// member's virtual nodes at hash(String() + decimal index). With bare names,
+// "node-1" vnode 10 and "node-11" vnode 0 are both "node-110": the later
+// member silently takes the point (486 of 6400 points at node-0..node-99,
+// 64 vnodes). circleKey ends every name with a non-digit, so no two virtual
+// nodes share a key.
+type circleMember struct {
+	key string
+	idx int // index in Ring.members
+}
+
+func (m circleMember) String() string { return m.key }
+
+func circleKey(name string) string { return name + "/" }
 
 type xxHasher struct{}
 

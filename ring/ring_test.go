@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"testing"
 
+	"github.com/buraksezer/consistent"
 	"pgregory.net/rapid"
 )
 
@@ -76,12 +78,17 @@ func TestEverySlotOwnedAndShardsConsistent(t *testing.T) {
 	if total != SlotCount {
 		t.Fatalf("shards cover %d slots, want %d", total, SlotCount)
 	}
-	prev := -1
+	prev, prevOwner := -1, ""
 	for _, or := range r.SlotRanges() {
-		if or.Start != prev+1 || !r.Owns(or.Owner.Name, or.Start) || !r.Owns(or.Owner.Name, or.End) {
-			t.Fatalf("bad range %+v after %d", or, prev)
+		for s := or.Start; s <= or.End; s++ {
+			if !r.Owns(or.Owner.Name, s) {
+				t.Fatalf("range %d-%d: slot %d not owned by %s", or.Start, or.End, s, or.Owner.Name)
+			}
 		}
-		prev = or.End
+		if or.Start != prev+1 || or.Owner.Name == prevOwner {
+			t.Fatalf("range %d-%d of %s after %d (%s): not contiguous or not merged", or.Start, or.End, or.Owner.Name, prev, prevOwner)
+		}
+		prev, prevOwner = or.End, or.Owner.Name
 	}
 	if prev != SlotCount-1 {
 		t.Fatalf("ranges end at %d", prev)
@@ -131,6 +138,52 @@ func TestReplicasPreferDistinctZones(t *testing.T) {
 	}
 }
 
+// With a single zone, Replicas is consistent's GetClosestNForPartition.
+func TestReplicasMatchConsistent(t *testing.T) {
+	ms := members(7)
+	for i := range ms {
+		ms[i].Zone = "z"
+	}
+	cfg := Config{Partitions: 256, VirtualNodes: 16, Load: 1.25}
+	r := mustBuild(t, cfg, ms)
+	cms := make([]consistent.Member, len(r.members))
+	for i, m := range r.members {
+		cms[i] = circleMember{key: circleKey(m.Name), idx: i}
+	}
+	c := consistent.New(cms, consistent.Config{Hasher: xxHasher{}, PartitionCount: cfg.Partitions,
+		ReplicationFactor: cfg.VirtualNodes, Load: cfg.Load})
+	for p := range cfg.Partitions {
+		want, err := c.GetClosestNForPartition(p, len(ms))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := r.Replicas(p*SlotCount/cfg.Partitions, len(ms))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if got[i].Name != r.members[want[i].(circleMember).idx].Name {
+				t.Fatalf("partition %d: replicas %v, consistent says %v", p, got, want)
+			}
+		}
+	}
+}
+
+// consistent names virtual nodes String()+index; circle keys must keep them
+// distinct even for names like node-1 and node-11.
+func TestVirtualNodeKeysDistinct(t *testing.T) {
+	seen := map[string]string{}
+	for _, m := range members(200) {
+		for i := range 1024 {
+			k := circleKey(m.Name) + strconv.Itoa(i)
+			if other, dup := seen[k]; dup {
+				t.Fatalf("virtual node %q of %s collides with %s", k, m.Name, other)
+			}
+			seen[k] = m.Name
+		}
+	}
+}
+
 func TestDiff(t *testing.T) {
 	cfg := DefaultConfig()
 	three := mustBuild(t, cfg, members(3))
@@ -159,27 +212,6 @@ func TestDiff(t *testing.T) {
 	}
 	if Diff(three, nil) != nil {
 		t.Fatal("Diff(r, nil) returned moves")
-	}
-}
-
-// The defaults are chosen for these bounds; placement is deterministic, so
-// they are asserted, not merely reported.
-func TestDefaultPlacementQuality(t *testing.T) {
-	cfg := DefaultConfig()
-	for _, n := range []int{3, 5, 10, 50, 100} {
-		if b := balance(mustBuild(t, cfg, members(n))); b > cfg.Load {
-			t.Errorf("n=%d: max/mean = %.3f > load %.2f", n, b, cfg.Load)
-		}
-	}
-	ns := []int{3, 5, 10, 50}
-	if testing.Short() {
-		ns = ns[:3]
-	}
-	for _, n := range ns {
-		add, remove := movement(t, cfg, n)
-		if add > 1.3 || remove > 1.3 {
-			t.Errorf("n=%d: movement add %.2f× / remove %.2f× ideal, want ≤ 1.3×", n, add, remove)
-		}
 	}
 }
 
@@ -227,7 +259,7 @@ func TestPermutationInvariance(t *testing.T) {
 		for i, name := range names {
 			ms[i] = Member{Name: name, Addr: fmt.Sprintf("h:%d", i), Zone: rapid.SampledFrom([]string{"a", "b"}).Draw(t, "zone")}
 		}
-		cfg := Config{Partitions: rapid.SampledFrom([]int{16, 256, 16384}).Draw(t, "p"), VirtualNodes: 16, Load: 1.25}
+		cfg := Config{Partitions: rapid.SampledFrom([]int{16, 64, 256, 1024, 16384}).Draw(t, "p"), VirtualNodes: 16, Load: 1.25}
 		a, err := Build(cfg, ms)
 		if err != nil {
 			t.Fatalf("Build: %v", err)
@@ -247,20 +279,32 @@ func TestPermutationInvariance(t *testing.T) {
 	})
 }
 
+// FuzzBuild: whatever the inputs, Build returns an error or a ring whose
+// every slot is owned by one of the members. dup > 0 gives member dup the
+// name of member 0; names are prefix+index, so prefixes of one another
+// ("x1", "x11") stress consistent's virtual-node naming.
 func FuzzBuild(f *testing.F) {
-	f.Add(uint8(3), uint16(16384), uint16(64), 1.25, "node")
-	f.Add(uint8(0), uint16(0), uint16(0), 0.0, "")
-	f.Add(uint8(9), uint16(16), uint16(8), 1.0, "x")
-	f.Add(uint8(200), uint16(128), uint16(2), 1.01, "a\x00")
-	f.Fuzz(func(t *testing.T, n uint8, partitions, vnodes uint16, load float64, prefix string) {
+	f.Add(uint8(3), uint8(0), uint16(16384), uint16(64), 1.25, "node-")
+	f.Add(uint8(0), uint8(0), uint16(0), uint16(0), 0.0, "")
+	f.Add(uint8(12), uint8(0), uint16(16), uint16(8), 1.0, "x")
+	f.Add(uint8(200), uint8(0), uint16(256), uint16(2), 1.01, "a\x00")
+	f.Add(uint8(5), uint8(3), uint16(1024), uint16(20), 1.25, "n")
+	f.Add(uint8(40), uint8(0), uint16(16384), uint16(63), 1.25, "node-")
+	f.Fuzz(func(t *testing.T, n, dup uint8, partitions, vnodes uint16, load float64, prefix string) {
 		ms := make([]Member, n)
 		for i := range ms {
-			ms[i] = Member{Name: fmt.Sprintf("%s%d", prefix, i%(int(n)/2+1)), Zone: prefix}
+			ms[i] = Member{Name: prefix + strconv.Itoa(i), Zone: strconv.Itoa(i % 3)}
+		}
+		if dup > 0 && int(dup) < len(ms) {
+			ms[dup].Name = ms[0].Name
 		}
 		cfg := Config{Partitions: int(partitions), VirtualNodes: int(vnodes) % 64, Load: load}
 		r, err := Build(cfg, ms)
 		if err != nil {
 			return
+		}
+		if dup > 0 && int(dup) < len(ms) {
+			t.Fatalf("Build accepted duplicate name %q", ms[0].Name)
 		}
 		names := map[string]bool{}
 		for _, m := range ms {
@@ -268,18 +312,63 @@ func FuzzBuild(f *testing.F) {
 		}
 		for s := range SlotCount {
 			if o := r.SlotOwner(s); o == nil || !names[o.Name] {
-				t.Fatalf("slot %d owned by %q, not a member", s, o.Name)
+				t.Fatalf("slot %d owned by %v, not a member", s, o)
 			}
+		}
+		reps, err := r.Replicas(SlotCount-1, r.Len())
+		if err != nil || len(reps) != len(names) {
+			t.Fatalf("Replicas(all) = %d members, %v; want %d", len(reps), err, len(names))
 		}
 	})
 }
 
+// A huge (finite) load is legal: it only lifts the bound.
+func TestBuildHugeLoad(t *testing.T) {
+	r := mustBuild(t, Config{Partitions: SlotCount, VirtualNodes: 8, Load: 1e300}, members(3))
+	if r.Len() != 3 {
+		t.Fatal(r.Len())
+	}
+}
+
+// BenchmarkOwner: lookup by key, for one 16-byte key and cycling through
+// 4096 distinct 16-byte keys (table entries not all in L1).
 func BenchmarkOwner(b *testing.B) {
 	r := mustBuild(b, DefaultConfig(), members(10))
-	key := "key:000000012345"
-	b.ReportAllocs()
-	for b.Loop() {
-		_ = r.Owner(key)
+	b.Run("key=16B", func(b *testing.B) {
+		key := "key:000000012345"
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = r.Owner(key)
+		}
+	})
+	b.Run("keys=4096x16B", func(b *testing.B) {
+		keys := make([]string, 4096)
+		for i := range keys {
+			keys[i] = fmt.Sprintf("key:%012d", i*7919)
+		}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			_ = r.Owner(keys[i&4095])
+			i++
+		}
+	})
+}
+
+// BenchmarkBuildVirtualNodes: build cost at 100 members against the
+// virtual-node count (consistent re-sorts its circle once per member).
+func BenchmarkBuildVirtualNodes(b *testing.B) {
+	ms := members(100)
+	for _, v := range []int{32, 50, 64, 100} {
+		cfg := DefaultConfig()
+		cfg.VirtualNodes = v
+		b.Run(fmt.Sprintf("members=100/vnodes=%d", v), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Build(cfg, ms); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

@@ -39,8 +39,11 @@ func (r *Ring) buildShards() []Shard {
 func (r *Ring) Shards() []Shard { return r.shards }
 
 // SlotRanges returns the ranges of slots owned by every member, ascending by
-// slot, each with its owner: the rows of CLUSTER SLOTS.
-func (r *Ring) SlotRanges() []OwnedRange {
+// slot, each with its owner: the rows of CLUSTER SLOTS. The result is shared:
+// callers must not modify it.
+func (r *Ring) SlotRanges() []OwnedRange { return r.ranges }
+
+func (r *Ring) buildRanges() []OwnedRange {
 	var out []OwnedRange
 	start := 0
 	for s := 1; s <= SlotCount; s++ {

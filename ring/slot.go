@@ -22,13 +22,13 @@ var crc16tab = func() (t [256]uint16) {
 }()
 
 // crcSlice[k][x] is the CRC contribution of byte x followed by k zero bytes.
-// The CRC is linear over XOR, so four bytes advance the state with four
-// independent lookups instead of a chain of four (slicing-by-4):
+// The CRC is linear over XOR, so eight bytes advance the state with eight
+// independent lookups instead of a chain of eight (slicing-by-8):
 //
-//	crc' = S3[crc>>8 ^ b0] ^ S2[crc&0xff ^ b1] ^ S1[b2] ^ S0[b3]
-var crcSlice = func() (t [4][256]uint16) {
+//	crc' = S7[crc>>8 ^ b0] ^ S6[crc&0xff ^ b1] ^ S5[b2] ^ ... ^ S0[b7]
+var crcSlice = func() (t [8][256]uint16) {
 	t[0] = crc16tab
-	for k := 1; k < 4; k++ {
+	for k := 1; k < 8; k++ {
 		for x := range 256 {
 			v := t[k-1][x]
 			t[k][x] = v<<8 ^ crc16tab[byte(v>>8)]
@@ -39,7 +39,13 @@ var crcSlice = func() (t [4][256]uint16) {
 
 func crc16(s string) uint16 {
 	var crc uint16
-	for len(s) >= 4 {
+	for len(s) >= 8 {
+		crc = crcSlice[7][byte(crc>>8)^s[0]] ^ crcSlice[6][byte(crc)^s[1]] ^
+			crcSlice[5][s[2]] ^ crcSlice[4][s[3]] ^ crcSlice[3][s[4]] ^
+			crcSlice[2][s[5]] ^ crcSlice[1][s[6]] ^ crcSlice[0][s[7]]
+		s = s[8:]
+	}
+	if len(s) >= 4 {
 		crc = crcSlice[3][byte(crc>>8)^s[0]] ^ crcSlice[2][byte(crc)^s[1]] ^
 			crcSlice[1][s[2]] ^ crcSlice[0][s[3]]
 		s = s[4:]
