@@ -55,6 +55,9 @@ type Client struct {
 	// testHookAfterRemoteRead runs between a fill's remote read and its
 	// L1 install (tests force the fill race with it).
 	testHookAfterRemoteRead func(key string)
+	// testHookInvalidated runs after a pushed invalidation of key was
+	// applied to L1 (tests measure invalidation lag with it).
+	testHookInvalidated func(key string)
 
 	ctx    context.Context
 	cancel context.CancelFunc

@@ -155,6 +155,9 @@ func (iv *invalidator) readPushes(conn net.Conn, br *resp.ReplyReader) error {
 		}
 		for _, k := range keys.Elems {
 			iv.c.l1.invalidate(string(k.Str))
+			if h := iv.c.testHookInvalidated; h != nil {
+				h(string(k.Str))
+			}
 		}
 	}
 }
