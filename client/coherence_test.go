@@ -22,10 +22,10 @@ import (
 const staleBound = 50 * time.Millisecond
 
 type op struct {
-	seq      int
-	del      bool
-	start    time.Time
-	acked    time.Time
+	seq   int
+	del   bool
+	start time.Time
+	acked time.Time
 }
 
 type readRec struct {
