@@ -1,0 +1,160 @@
+// Package forward carries commands to the node that owns their keys.
+//
+// A Pool keeps a few long-lived connections per peer. Callers hand it a
+// command; each connection has one writer goroutine that drains every queued
+// command, writes them back to back and flushes once (so concurrent callers
+// share round trips, like a pipelining client), and one reader goroutine that
+// reads replies in order and hands each caller the raw bytes of its reply,
+// to be written back verbatim. A broken connection fails its queued and
+// in-flight commands at once and is redialled on next use. Every connection
+// first sends the configured handshake (for example the command that marks
+// it as a peer connection, so the receiving node never forwards again).
+package forward
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ringcache/ringcache/internal/resp"
+)
+
+// ErrClosed is returned after Close.
+var ErrClosed = errors.New("forward: pool closed")
+
+// Config configures a Pool.
+type Config struct {
+	// ConnsPerPeer is the number of connections per peer. Default 2.
+	ConnsPerPeer int
+	// DialTimeout bounds connecting and the handshake. Default 1s.
+	DialTimeout time.Duration
+	// Timeout bounds one command when the caller's context has no
+	// earlier deadline. Default 2s.
+	Timeout time.Duration
+	// QueueLen bounds the commands waiting per connection. Default 1024.
+	QueueLen int
+	// Handshake is sent on every new connection; an error reply fails it.
+	Handshake [][]string
+	// Reader bounds the replies read from peers.
+	Reader resp.ReaderConfig
+}
+
+// DefaultConfig returns the defaults documented on Config.
+func DefaultConfig() Config {
+	return Config{ConnsPerPeer: 2, DialTimeout: time.Second, Timeout: 2 * time.Second,
+		QueueLen: 1024, Reader: resp.DefaultReaderConfig()}
+}
+
+// Pool forwards commands to peers. It is safe for concurrent use.
+type Pool struct {
+	cfg    Config
+	mu     sync.Mutex
+	peers  map[string]*peer
+	closed bool
+	wg     sync.WaitGroup
+}
+
+type peer struct {
+	conns []*conn
+	next  atomic.Uint32
+}
+
+// New returns a Pool; connections are made on first use.
+func New(cfg Config) (*Pool, error) {
+	if cfg.ConnsPerPeer < 1 || cfg.DialTimeout <= 0 || cfg.Timeout <= 0 || cfg.QueueLen < 1 {
+		return nil, errors.New("forward: ConnsPerPeer, DialTimeout, Timeout and QueueLen must be positive")
+	}
+	return &Pool{cfg: cfg, peers: map[string]*peer{}}, nil
+}
+
+// Do sends args to addr and appends the raw reply to dst. An error means
+// the command may or may not have run on the peer.
+func (p *Pool) Do(ctx context.Context, addr string, args [][]byte, dst []byte) ([]byte, error) {
+	c, err := p.conn(addr)
+	if err != nil {
+		return dst, err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.cfg.Timeout)
+		defer cancel()
+	}
+	cl := &call{cmd: resp.AppendCommand(nil, args...), reply: dst, done: make(chan struct{})}
+	if err := c.enqueue(ctx, cl); err != nil {
+		return dst, err
+	}
+	select {
+	case <-cl.done:
+		return cl.reply, cl.err
+	case <-c.stop:
+		select {
+		case <-cl.done: // answered just before the connection broke
+			return cl.reply, cl.err
+		default:
+			return dst, c.failure()
+		}
+	case <-ctx.Done():
+		return dst, fmt.Errorf("forward to %s: %w", addr, ctx.Err())
+	}
+}
+
+// conn returns a live connection to addr, dialling if needed.
+func (p *Pool) conn(addr string) (*conn, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, ErrClosed
+	}
+	pe := p.peers[addr]
+	if pe == nil {
+		pe = &peer{conns: make([]*conn, p.cfg.ConnsPerPeer)}
+		p.peers[addr] = pe
+	}
+	i := int(pe.next.Add(1)) % len(pe.conns)
+	if c := pe.conns[i]; c != nil && !c.broken() {
+		return c, nil
+	}
+	c, err := p.dial(addr)
+	if err != nil {
+		return nil, err
+	}
+	pe.conns[i] = c
+	return c, nil
+}
+
+// Forget closes the connections to addr (a peer that left the ring).
+func (p *Pool) Forget(addr string) {
+	p.mu.Lock()
+	pe := p.peers[addr]
+	delete(p.peers, addr)
+	p.mu.Unlock()
+	if pe != nil {
+		for _, c := range pe.conns {
+			if c != nil {
+				c.fail(ErrClosed)
+			}
+		}
+	}
+}
+
+// Close fails every pending command, closes every connection and joins
+// every goroutine. Safe to call twice.
+func (p *Pool) Close() error {
+	p.mu.Lock()
+	p.closed = true
+	peers := p.peers
+	p.peers = map[string]*peer{}
+	p.mu.Unlock()
+	for _, pe := range peers {
+		for _, c := range pe.conns {
+			if c != nil {
+				c.fail(ErrClosed)
+			}
+		}
+	}
+	p.wg.Wait()
+	return nil
+}
