@@ -82,19 +82,6 @@ func TestDecide(t *testing.T) {
 	}
 }
 
-// do sends one command to a real redis-server and returns the raw reply.
-func do(t *testing.T, conn net.Conn, rr *resp.ReplyReader, args [][]byte) []byte {
-	t.Helper()
-	if _, err := conn.Write(resp.AppendCommand(nil, args...)); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := rr.ReadRaw(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
-}
-
 type server struct {
 	conn net.Conn
 	rr   *resp.ReplyReader
