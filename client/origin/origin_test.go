@@ -3,6 +3,8 @@ package origin
 import (
 	"context"
 	"errors"
+	"net"
+	"sync"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -58,4 +60,38 @@ func checkMany(t *testing.T, l BatchLoader, keys []string, want map[string]strin
 			t.Fatalf("LoadMany[%q] = %q (present %v), want %q", k, v, ok, w)
 		}
 	}
+}
+
+// blackHole listens on 127.0.0.1 and accepts connections it never answers,
+// like a hung server. It returns the address; everything stops at cleanup.
+func blackHole(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	})
+	t.Cleanup(func() {
+		_ = ln.Close()
+		wg.Wait()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	return ln.Addr().String()
 }

@@ -18,6 +18,9 @@ type RedisConfig struct {
 	// several for a Redis Cluster (see redis.UniversalOptions). Required by
 	// NewRedis; ignored by NewRedisFromClient.
 	Addrs []string
+	// Cluster makes NewRedis use a Redis Cluster client even for one
+	// address (several addresses always do). Default false.
+	Cluster bool
 	// Username, Password and DB select the account and database. Default
 	// none, none, 0.
 	Username, Password string
@@ -85,6 +88,7 @@ func (c RedisConfig) options() *redis.UniversalOptions {
 		ContextTimeoutEnabled: true,
 		MaxRetries:            c.MaxRetries,
 		PoolSize:              c.PoolSize,
+		IsClusterMode:         c.Cluster,
 		MaintNotificationsConfig: &maintnotifications.Config{
 			Mode: maintnotifications.ModeDisabled,
 		},
@@ -147,7 +151,7 @@ func (o *RedisOrigin) Load(ctx context.Context, key string) ([]byte, error) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
-		return nil, redisErr(ctx, "get", err)
+		return nil, o.fail(redisErr(ctx, "get", err))
 	}
 	return v, nil
 }
@@ -169,10 +173,18 @@ func (o *RedisOrigin) LoadMany(ctx context.Context, keys []string) (map[string][
 			err = o.mget(ctx, chunk, out)
 		}
 		if err != nil {
-			return nil, err
+			return nil, o.fail(err)
 		}
 	}
 	return out, nil
+}
+
+// fail returns ErrClosed for a call that raced with Close, else err.
+func (o *RedisOrigin) fail(err error) error {
+	if o.closed.Load() {
+		return ErrClosed
+	}
+	return err
 }
 
 func (o *RedisOrigin) mget(ctx context.Context, keys []string, out map[string][]byte) error {

@@ -18,7 +18,8 @@ type SQLConfig struct {
 	// and NewPostgres accept their own dialect or zero; NewSQL requires it.
 	Dialect Dialect
 	// Query loads one key: a statement with exactly one bind parameter (the
-	// key) that returns one column, the value. No row, or a NULL value, is
+	// key; a numbered or named one may appear more than once, as $1 … $1)
+	// that returns one column, the value. No row, or a NULL value, is
 	// ErrNotFound; an empty value is a value. Only the first row is read.
 	// Default "SELECT v FROM kv WHERE k = ?" (SQLite) or "… k = $1"
 	// (PostgreSQL).
@@ -39,6 +40,10 @@ type SQLConfig struct {
 	// ConnMaxLifetime closes connections older than this; 0 never. Default
 	// 30 min. Not applied by NewSQL.
 	ConnMaxLifetime time.Duration
+	// LoadTimeout bounds each Load and LoadMany call whose context has no
+	// earlier deadline, so a hung database cannot hold a caller forever
+	// (database/sql has no read timeout). Default 5 s; 0 means none.
+	LoadTimeout time.Duration
 	// ConnectTimeout bounds the checks made by the constructor (ping and
 	// statement preparation) and, for PostgreSQL, each connection attempt
 	// unless the DSN sets connect_timeout. Default 2 s; > 0.
@@ -61,6 +66,7 @@ func DefaultSQLiteConfig() SQLConfig {
 		MaxOpenConns:    4,
 		MaxIdleConns:    4,
 		ConnMaxLifetime: 30 * time.Minute,
+		LoadTimeout:     5 * time.Second,
 		ConnectTimeout:  2 * time.Second,
 		SQLitePragmas:   []string{"busy_timeout(5000)", "journal_mode(WAL)", "synchronous(NORMAL)"},
 	}
@@ -94,8 +100,8 @@ func (c SQLConfig) validate() error {
 	switch {
 	case c.BatchSize < 1 || c.BatchSize > maxBatchSize:
 		return fmt.Errorf("origin: sql config: BatchSize %d not in [1, %d]", c.BatchSize, maxBatchSize)
-	case c.MaxOpenConns < 0 || c.MaxIdleConns < 0 || c.ConnMaxLifetime < 0:
-		return errors.New("origin: sql config: MaxOpenConns, MaxIdleConns and ConnMaxLifetime must be ≥ 0")
+	case c.MaxOpenConns < 0 || c.MaxIdleConns < 0 || c.ConnMaxLifetime < 0 || c.LoadTimeout < 0:
+		return errors.New("origin: sql config: MaxOpenConns, MaxIdleConns, ConnMaxLifetime and LoadTimeout must be ≥ 0")
 	case c.ConnectTimeout <= 0:
 		return errors.New("origin: sql config: ConnectTimeout must be > 0")
 	}
@@ -107,13 +113,27 @@ func checkQuery(q string, d Dialect) error {
 	if err != nil {
 		return fmt.Errorf("origin: sql config: Query: %w", err)
 	}
-	if len(params) != 1 {
-		return fmt.Errorf("origin: sql config: Query has %d bind parameters, want exactly 1 (the key)", len(params))
+	if n := distinctParams(params); n != 1 {
+		return fmt.Errorf("origin: sql config: Query has %d bind parameters, want exactly 1 (the key)", n)
 	}
 	if d == DialectPostgres && params[0] != "$1" {
 		return fmt.Errorf("origin: sql config: Query parameter is %s, want $1", params[0])
 	}
 	return nil
+}
+
+// distinctParams counts the distinct parameters: a bare "?" is a new one
+// each time, a numbered or named one ($1, ?1, :k) may be repeated.
+func distinctParams(params []string) int {
+	seen := map[string]bool{}
+	n := 0
+	for _, p := range params {
+		if p == "?" || !seen[p] {
+			n++
+		}
+		seen[p] = true
+	}
+	return n
 }
 
 func checkBatchQuery(q string, d Dialect) error {
@@ -182,6 +202,8 @@ func (o *SQLOrigin) Load(ctx context.Context, key string) ([]byte, error) {
 	if o.closed.Load() {
 		return nil, ErrClosed
 	}
+	ctx, cancel := o.bound(ctx)
+	defer cancel()
 	var v sql.Null[[]byte]
 	err := o.load.QueryRowContext(ctx, key).Scan(&v)
 	switch {
@@ -193,6 +215,17 @@ func (o *SQLOrigin) Load(ctx context.Context, key string) ([]byte, error) {
 		return nil, ErrNotFound
 	}
 	return nonNil(v.V), nil
+}
+
+// bound applies LoadTimeout to ctx unless ctx ends sooner.
+func (o *SQLOrigin) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if o.cfg.LoadTimeout <= 0 {
+		return ctx, func() {}
+	}
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= o.cfg.LoadTimeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, o.cfg.LoadTimeout)
 }
 
 func nonNil(b []byte) []byte {

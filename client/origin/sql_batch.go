@@ -16,6 +16,8 @@ func (o *SQLOrigin) LoadMany(ctx context.Context, keys []string) (map[string][]b
 	if o.closed.Load() {
 		return nil, ErrClosed
 	}
+	ctx, cancel := o.bound(ctx)
+	defer cancel()
 	keys = distinct(keys)
 	out := make(map[string][]byte, len(keys))
 	if o.cfg.BatchQuery == "" {

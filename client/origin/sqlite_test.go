@@ -14,7 +14,7 @@ import (
 
 // sqliteFile creates a database in t.TempDir() with table kv(k, v) holding
 // rows, and returns its path. A nil value is stored as NULL.
-func sqliteFile(t *testing.T, rows map[string][]byte) string {
+func sqliteFile(t testing.TB, rows map[string][]byte) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "origin.db")
 	db, err := sql.Open("sqlite", path)
@@ -25,10 +25,17 @@ func sqliteFile(t *testing.T, rows map[string][]byte) string {
 	if _, err := db.Exec("CREATE TABLE kv (k TEXT PRIMARY KEY, v BLOB)"); err != nil {
 		t.Fatal(err)
 	}
+	tx, err := db.Begin() // one commit: one fsync, not one per row
+	if err != nil {
+		t.Fatal(err)
+	}
 	for k, v := range rows {
-		if _, err := db.Exec("INSERT INTO kv (k, v) VALUES (?, ?)", k, v); err != nil {
+		if _, err := tx.Exec("INSERT INTO kv (k, v) VALUES (?, ?)", k, v); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
 	}
 	return path
 }
@@ -57,10 +64,10 @@ func TestSQLiteLoad(t *testing.T) {
 func TestSQLitePragmas(t *testing.T) {
 	path := sqliteFile(t, nil)
 	cfg := DefaultSQLiteConfig()
-	cfg.Query = "SELECT CAST(busy_timeout AS TEXT) || ' ' || (SELECT journal_mode FROM pragma_journal_mode) FROM pragma_busy_timeout WHERE ? IS NOT NULL"
+	cfg.Query = "SELECT CAST(timeout AS TEXT) || ' ' || (SELECT journal_mode FROM pragma_journal_mode) || ' ' || (SELECT synchronous FROM pragma_synchronous) FROM pragma_busy_timeout WHERE ? IS NOT NULL"
 	cfg.BatchQuery = ""
 	o := newSQLiteOrigin(t, path, cfg)
-	checkLoad(t, o, "any", []byte("5000 wal"))
+	checkLoad(t, o, "any", []byte("5000 wal 1"))
 }
 
 func TestSQLiteLoadMany(t *testing.T) {
@@ -110,6 +117,21 @@ func TestSQLiteContextDeadline(t *testing.T) {
 	checkCancel(t, o)
 }
 
+// TestSQLiteLoadTimeout: with no deadline on the context, LoadTimeout ends
+// a query that would never finish.
+func TestSQLiteLoadTimeout(t *testing.T) {
+	cfg := DefaultSQLiteConfig()
+	cfg.Query = slowSQLiteQuery
+	cfg.LoadTimeout = 150 * time.Millisecond
+	o := newSQLiteOrigin(t, sqliteFile(t, nil), cfg)
+	start := time.Now()
+	_, err := o.Load(context.Background(), "k")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Load err = %v, want DeadlineExceeded from LoadTimeout", err)
+	}
+	t.Logf("sqlite: Load with LoadTimeout 150ms and no ctx deadline returned after %v", time.Since(start))
+}
+
 // checkCancel cancels a Load in flight and expects context.Canceled.
 func checkCancel(t *testing.T, o *SQLOrigin) {
 	t.Helper()
@@ -132,7 +154,7 @@ func TestSQLiteConcurrent(t *testing.T) {
 	errs := make(chan error, 8)
 	for g := range 8 {
 		wg.Go(func() {
-			for i := range 200 {
+			for i := range 100 {
 				k := (g*31 + i) % 60
 				v, err := o.Load(context.Background(), fmt.Sprint(k))
 				if (k < 50 && (err != nil || len(v) != k)) || (k >= 50 && !errors.Is(err, ErrNotFound)) {
@@ -219,5 +241,50 @@ func TestNewSQLCallerOwnsDB(t *testing.T) {
 	}
 	if err := db.Ping(); err != nil {
 		t.Fatalf("Close closed the caller's db: %v", err)
+	}
+}
+
+// TestSQLiteCloseWhileLoading: calls racing with Close get a value or
+// ErrClosed, nothing else, and every goroutine finishes.
+func TestSQLiteCloseWhileLoading(t *testing.T) {
+	o, err := NewSQLite(sqliteFile(t, map[string][]byte{"a": []byte("1")}), DefaultSQLiteConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	started := make(chan struct{}, 4)
+	for g := range 4 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				if i == 0 {
+					started <- struct{}{} // buffered: never blocks
+				}
+				var err error
+				if g%2 == 0 {
+					_, err = o.Load(context.Background(), "a")
+				} else {
+					_, err = o.LoadMany(context.Background(), []string{"a", "b", fmt.Sprint(i)})
+				}
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	for range 4 {
+		<-started
+	}
+	if err := o.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("call racing with Close: %v", err)
 	}
 }

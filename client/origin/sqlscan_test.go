@@ -64,6 +64,11 @@ func TestSQLConfigValidate(t *testing.T) {
 			t.Errorf("%s: validate accepted %+v", name, cfg)
 		}
 	}
+	ok := DefaultPostgresConfig()
+	ok.Query = "SELECT v FROM kv WHERE k = $1 OR lower(k) = $1"
+	if err := ok.validate(); err != nil {
+		t.Errorf("repeated $1 rejected: %v", err)
+	}
 	pg := DefaultPostgresConfig()
 	pg.Query = "SELECT v FROM kv WHERE k = $2"
 	if err := pg.validate(); err == nil {
@@ -101,7 +106,7 @@ func FuzzScanParams(f *testing.F) {
 		if len(params) > 0 || strings.Contains(q, keysMarker) {
 			return
 		}
-		rendered := q + " WHERE k IN (" + keysMarker + ")"
+		rendered := q + "\n WHERE k IN (" + keysMarker + ")"
 		if got, err := scanParams(renderBatch(rendered, d, 3), d); err == nil && len(got) != 3 {
 			t.Fatalf("rendered batch has %d params, want 3: %q", len(got), got)
 		}

@@ -1,0 +1,304 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// SuiteConfig is the short standard suite (make bench): redis-server and a
+// single ringcache node side by side, YCSB B and C with Zipfian keys, a
+// closed loop in interleaved rounds and a short open-loop sweep of B.
+// DefaultSuite finishes in about two minutes on a 2-core machine.
+type SuiteConfig struct {
+	// Out is the report directory. Required.
+	Out string
+	// RedisBin and CacheserverBin start the servers (defaults
+	// "redis-server" and "bin/cacheserver"); RedisAddr and RingcacheAddr
+	// use running servers instead.
+	RedisBin, CacheserverBin string
+	RedisAddr, RingcacheAddr string
+	// Workloads are YCSB letters (default b, c); Records per workload
+	// (default 100000, 100-byte values, scrambled Zipfian θ=0.99).
+	Workloads []string
+	Records   int64
+	// Closed is the closed-loop model and Rounds its rounds per target
+	// (defaults: 32 workers, 5 s, 1 s warm-up; 2 rounds).
+	Closed LoadConfig
+	Rounds int
+	// Sweep is the sweep of the first workload (default 2000 ops/s × 2 per
+	// step up to 256000, 3 s steps, SLO p99 5 ms: generous, because the
+	// suite shares 2 cores with the servers; at least 4 steps).
+	Sweep SweepConfig
+	// Progress receives progress lines (nil: quiet); Logger gets notes.
+	Progress io.Writer
+	Logger   *slog.Logger
+}
+
+// DefaultSuite returns the standard suite writing to out.
+func DefaultSuite(out string) SuiteConfig {
+	sw := DefaultSweep()
+	sw.StartRate, sw.Factor, sw.MaxRate, sw.StepDuration, sw.SLO = 2000, 2, 256000, 3*time.Second, 5*time.Millisecond
+	sw.MinSteps = 4 // always draw a curve, even when the first step fails
+	return SuiteConfig{Out: out, RedisBin: "redis-server", CacheserverBin: "bin/cacheserver",
+		Workloads: []string{"b", "c"}, Records: 100000, Rounds: 2, Sweep: sw,
+		Closed: LoadConfig{Model: "closed", Concurrency: 32, Duration: 5 * time.Second, Warmup: time.Second}}
+}
+
+// suiteTarget is one system in the suite.
+type suiteTarget struct {
+	label  string
+	target *RESP
+	probe  *Probe
+	proc   *Process // nil when the server was already running
+}
+
+// SuiteReport is what RunSuite wrote.
+type SuiteReport struct {
+	Runs     []*Result
+	Compares []*CompareResult
+	Sweeps   []*SweepResult
+	Notes    []string
+}
+
+// RunSuite runs the suite and writes summary.txt, one JSON per run,
+// results.csv and the PNG plots under cfg.Out.
+func RunSuite(ctx context.Context, cfg SuiteConfig) (*SuiteReport, error) {
+	if cfg.Out == "" {
+		return nil, errors.New("bench: suite needs an output directory")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	rep := &SuiteReport{}
+	targets := startSuiteTargets(ctx, cfg, rep)
+	defer closeSuiteTargets(targets)
+	if len(targets) == 0 {
+		return rep, fmt.Errorf("bench: suite has no target: %s", strings.Join(rep.Notes, "; "))
+	}
+	for _, letter := range cfg.Workloads {
+		if err := suiteClosed(ctx, cfg, letter, targets, rep); err != nil {
+			return rep, err
+		}
+	}
+	if err := suiteSweeps(ctx, cfg, targets, rep); err != nil {
+		return rep, err
+	}
+	return rep, writeSuiteReport(cfg, rep)
+}
+
+func startSuiteTargets(ctx context.Context, cfg SuiteConfig, rep *SuiteReport) []*suiteTarget {
+	var out []*suiteTarget
+	specs := []struct {
+		label, addr string
+		start       func() (*Process, error)
+	}{
+		{"redis", cfg.RedisAddr, func() (*Process, error) { return StartRedis(ctx, cfg.RedisBin, filepath.Join(cfg.Out, "servers")) }},
+		{"ringcache", cfg.RingcacheAddr, func() (*Process, error) {
+			return StartCacheserver(ctx, cfg.CacheserverBin, filepath.Join(cfg.Out, "servers"))
+		}},
+	}
+	for _, s := range specs {
+		t, err := startSuiteTarget(ctx, cfg, s.label, s.addr, s.start)
+		if err != nil {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s not measured: %v", s.label, err))
+			cfg.Logger.Warn("suite target skipped", "target", s.label, "err", err)
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+func startSuiteTarget(ctx context.Context, cfg SuiteConfig, label, addr string, start func() (*Process, error)) (*suiteTarget, error) {
+	st := &suiteTarget{label: label}
+	if addr == "" {
+		p, err := start()
+		if err != nil {
+			return nil, err
+		}
+		st.proc, addr = p, p.Addr
+	}
+	rc := DefaultRESPConfig(addr)
+	rc.Label, rc.PoolSize = label, max(cfg.Closed.Concurrency, cfg.Sweep.Concurrency)
+	t, err := NewRESP(ctx, rc)
+	if err != nil {
+		if st.proc != nil {
+			st.proc.Kill()
+		}
+		return nil, err
+	}
+	st.target = t
+	pids := map[string]int{}
+	if st.proc != nil {
+		pids[addr] = st.proc.PID()
+	}
+	st.probe = t.Probe(pids)
+	return st, nil
+}
+
+func closeSuiteTargets(ts []*suiteTarget) {
+	for _, t := range ts {
+		t.target.Close()
+		if t.proc != nil {
+			t.proc.Stop(5 * time.Second)
+		}
+	}
+}
+
+// suiteWorkload loads letter's records into t (after FLUSHALL-free reuse:
+// keys are overwritten) and returns the workload.
+func suiteWorkload(ctx context.Context, cfg SuiteConfig, letter string, t *suiteTarget) (*Workload, error) {
+	wc, err := YCSB(letter)
+	if err != nil {
+		return nil, err
+	}
+	wc.Records = cfg.Records
+	w, err := NewWorkload(wc)
+	if err != nil {
+		return nil, err
+	}
+	return w, Preload(ctx, t.target, w, 8)
+}
+
+func suiteClosed(ctx context.Context, cfg SuiteConfig, letter string, ts []*suiteTarget, rep *SuiteReport) error {
+	sides := make([]CompareTarget, len(ts))
+	for i, t := range ts {
+		w, err := suiteWorkload(ctx, cfg, letter, t)
+		if err != nil {
+			return fmt.Errorf("bench: load %s: %w", t.label, err)
+		}
+		sides[i] = CompareTarget{Label: t.label, Target: t.target, Workload: w, Probe: t.probe}
+	}
+	name := "ycsb-" + letter
+	if len(sides) == 1 {
+		for r := range cfg.Rounds {
+			res, err := Run(ctx, sides[0].Target, sides[0].Workload, cfg.Closed,
+				RunOptions{Name: fmt.Sprintf("%s-%s-r%d", name, sides[0].Label, r+1), Progress: cfg.Progress, Probe: sides[0].Probe})
+			if err != nil {
+				return err
+			}
+			rep.Runs = append(rep.Runs, res)
+		}
+		return nil
+	}
+	cr, err := Compare(ctx, name, sides[0], sides[1], cfg.Closed, cfg.Rounds, cfg.Progress)
+	if err != nil {
+		return err
+	}
+	rep.Compares = append(rep.Compares, cr)
+	for i := range cr.A {
+		rep.Runs = append(rep.Runs, cr.A[i], cr.B[i])
+	}
+	return nil
+}
+
+func suiteSweeps(ctx context.Context, cfg SuiteConfig, ts []*suiteTarget, rep *SuiteReport) error {
+	letter := cfg.Workloads[0]
+	for _, t := range ts {
+		w, err := suiteWorkload(ctx, cfg, letter, t)
+		if err != nil {
+			return err
+		}
+		sr, err := Sweep(ctx, t.target, w, cfg.Sweep, fmt.Sprintf("sweep-ycsb-%s-%s", letter, t.label), cfg.Progress, nil)
+		if err != nil {
+			return err
+		}
+		rep.Sweeps = append(rep.Sweeps, sr)
+	}
+	return nil
+}
+
+func writeSuiteReport(cfg SuiteConfig, rep *SuiteReport) error {
+	var errs []error
+	for _, r := range rep.Runs {
+		errs = append(errs, WriteJSON(filepath.Join(cfg.Out, "runs", SafeName(r.Name)+".json"), r))
+	}
+	for _, c := range rep.Compares {
+		errs = append(errs, WriteJSON(filepath.Join(cfg.Out, "compare-"+SafeName(c.Name)+".json"), c))
+	}
+	var steps []*Result
+	for _, s := range rep.Sweeps {
+		errs = append(errs, WriteJSON(filepath.Join(cfg.Out, SafeName(s.Name)+".json"), s))
+		steps = append(steps, s.Steps...)
+	}
+	errs = append(errs, WriteCSVFile(filepath.Join(cfg.Out, "results.csv"), append(append([]*Result(nil), rep.Runs...), steps...)))
+	errs = append(errs, writeSuitePlots(cfg.Out, rep), writeSuiteSummary(cfg, rep))
+	return errors.Join(errs...)
+}
+
+func writeSuitePlots(out string, rep *SuiteReport) error {
+	last := lastRound(rep.Runs)
+	errs := []error{
+		PlotOverTime(filepath.Join(out, "throughput_over_time.png"), MetricThroughput, last),
+		PlotOverTime(filepath.Join(out, "p99_over_time.png"), MetricP99, last),
+		PlotOverTime(filepath.Join(out, "hit_ratio_over_time.png"), MetricHitRatio, last),
+		PlotPercentiles(filepath.Join(out, "percentiles.png"), last),
+	}
+	if len(rep.Sweeps) > 0 {
+		errs = append(errs, PlotLatencyVsThroughput(filepath.Join(out, "latency_vs_throughput.png"), rep.Sweeps))
+	}
+	return errors.Join(errs...)
+}
+
+// lastRound keeps, per run name without its round suffix, the last round.
+func lastRound(runs []*Result) []*Result {
+	idx := map[string]int{}
+	var out []*Result
+	for _, r := range runs {
+		base := r.Name
+		if i := strings.LastIndex(base, "-r"); i > 0 {
+			base = base[:i]
+		}
+		if j, ok := idx[base]; ok {
+			out[j] = r
+			continue
+		}
+		idx[base] = len(out)
+		out = append(out, r)
+	}
+	return out
+}
+
+func writeSuiteSummary(cfg SuiteConfig, rep *SuiteReport) error {
+	f, err := os.Create(filepath.Join(cfg.Out, "summary.txt"))
+	if err != nil {
+		return err
+	}
+	WriteSuiteSummary(f, rep)
+	return f.Close()
+}
+
+// WriteSuiteSummary writes the human report of a suite.
+func WriteSuiteSummary(w io.Writer, rep *SuiteReport) {
+	fmt.Fprintf(w, "ringcache bench suite, %s\n", time.Now().UTC().Format(time.RFC3339))
+	fmt.Fprintln(w, "2-core machine shared with the load generator: figures are noisy; compare ratios, not absolutes.")
+	for _, n := range rep.Notes {
+		fmt.Fprintf(w, "NOTE: %s\n", n)
+	}
+	fmt.Fprintln(w, "\n== closed loop, all rounds ==")
+	_ = WriteSummary(w, rep.Runs)
+	for _, c := range rep.Compares {
+		fmt.Fprintln(w)
+		WriteCompareSummary(w, c, labelOf(c.A), labelOf(c.B))
+	}
+	for _, s := range rep.Sweeps {
+		fmt.Fprintf(w, "\n== sweep %s (open loop, SLO p99 %dµs) ==\n", s.Name, s.SLOP99Us)
+		_ = WriteSummary(w, s.Steps)
+		fmt.Fprintf(w, "breaking point: %.0f ops/s offered (%.0f achieved); stopped: %s\n",
+			s.BreakingRate, s.BreakingThroughput, s.StopReason)
+	}
+}
+
+func labelOf(rs []*Result) string {
+	if len(rs) == 0 {
+		return ""
+	}
+	return rs[0].Target.Label
+}

@@ -1,0 +1,179 @@
+package cacheserver
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ringcache/ringcache/internal/store"
+)
+
+// configParam is one CONFIG GET/SET parameter.
+type configParam struct {
+	get func(s *Server) string
+	set func(s *Server, v string) error // nil: read-only (CONFIG SET refuses it)
+}
+
+// configParams are the parameters CONFIG knows, by Redis name.
+var configParams = map[string]configParam{
+	"maxmemory": {
+		get: func(s *Server) string { return strconv.FormatInt(s.store.Stats().MaxMemory, 10) },
+		set: func(s *Server, v string) error {
+			n, err := ParseMemory(v)
+			if err != nil {
+				return errors.New("argument must be a memory value")
+			}
+			s.store.SetMaxMemory(n)
+			return nil
+		}},
+	"maxmemory-policy": {
+		get: func(s *Server) string { return s.store.Stats().Policy.String() },
+		set: func(s *Server, v string) error {
+			p, err := store.ParsePolicy(v)
+			if err != nil {
+				return errors.New("argument(s) must be one of the following: volatile-lru, allkeys-lru, " +
+					"volatile-lfu, allkeys-lfu, volatile-random, allkeys-random, volatile-ttl, noeviction")
+			}
+			s.store.SetPolicy(p)
+			return nil
+		}},
+	"maxclients": {
+		get: func(s *Server) string { return strconv.FormatInt(s.live.maxClients.Load(), 10) },
+		set: func(s *Server, v string) error {
+			return setPositive(v, 1, &s.live.maxClients)
+		}},
+	"timeout": {
+		get: func(s *Server) string {
+			return strconv.FormatInt(int64(time.Duration(s.live.idleTimeout.Load())/time.Second), 10)
+		},
+		set: func(s *Server, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 || n > 1<<31-1 {
+				return errors.New("argument couldn't be parsed into an integer")
+			}
+			s.live.idleTimeout.Store(n * int64(time.Second))
+			return nil
+		}},
+	"proto-max-bulk-len": {
+		get: func(s *Server) string { return strconv.FormatInt(s.live.maxBulkLen.Load(), 10) },
+		set: func(s *Server, v string) error {
+			n, err := ParseMemory(v)
+			if err != nil || n < 1024*1024 {
+				return errors.New("argument must be a memory value of at least 1mb")
+			}
+			s.live.maxBulkLen.Store(n)
+			return nil
+		}},
+	"requirepass": {
+		get: func(s *Server) string { return *s.live.requirePass.Load() },
+		set: func(s *Server, v string) error {
+			s.live.requirePass.Store(&v)
+			return nil
+		}},
+	"save":            {get: func(*Server) string { return "" }, set: func(*Server, string) error { return nil }},
+	"appendonly":      {get: func(*Server) string { return "no" }},
+	"databases":       {get: func(*Server) string { return "1" }},
+	"port":            {get: func(s *Server) string { return strconv.Itoa(s.port()) }},
+	"bind":            {get: func(s *Server) string { return s.bindAddr() }},
+	"cluster-enabled": {get: func(*Server) string { return "no" }},
+}
+
+func setPositive(v string, minimum int64, dst interface{ Store(int64) }) error {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < minimum {
+		return fmt.Errorf("argument must be between %d and 9223372036854775807 inclusive", minimum)
+	}
+	dst.Store(n)
+	return nil
+}
+
+func (s *Server) bindAddr() string {
+	if a := s.Addr(); a != nil {
+		if i := strings.LastIndexByte(a.String(), ':'); i >= 0 {
+			return strings.Trim(a.String()[:i], "[]")
+		}
+	}
+	return ""
+}
+
+var configSubcommands = map[string]subcommand{
+	"get":       {-3, configGet},
+	"set":       {-4, configSet},
+	"resetstat": {2, configResetStat},
+	"rewrite":   {2, func(c *conn, _ [][]byte) { c.replyErrString("ERR The server is running without a config file") }},
+}
+
+func configCmd(c *conn, args [][]byte) {
+	sub := strings.ToLower(string(args[1]))
+	h, ok := configSubcommands[sub]
+	if !ok {
+		c.replyErrString(fmt.Sprintf("ERR unknown subcommand '%.128s'. Try CONFIG HELP.", args[1]))
+		return
+	}
+	if !h.arityOK(len(args)) {
+		c.replyErrString(arityErr("config|" + sub))
+		return
+	}
+	h.fn(c, args)
+}
+
+// configGet is CONFIG GET pattern [pattern ...] (glob patterns).
+func configGet(c *conn, args [][]byte) {
+	seen := map[string]bool{}
+	var names []string
+	for _, a := range args[2:] {
+		pat := strings.ToLower(string(a))
+		for name := range configParams {
+			if ok, _ := path.Match(pat, name); ok && !seen[name] {
+				seen[name] = true
+				names = append(names, name)
+			}
+		}
+	}
+	sort.Strings(names)
+	c.w.WriteMap(len(names))
+	for _, n := range names {
+		c.w.WriteBulkString(n)
+		c.w.WriteBulkString(configParams[n].get(c.srv))
+	}
+}
+
+// configSet is CONFIG SET name value [name value ...]; all names are
+// checked before any is applied.
+func configSet(c *conn, args [][]byte) {
+	if len(args)%2 != 0 {
+		c.replyErrString("ERR wrong number of arguments for 'config|set' command")
+		return
+	}
+	for i := 2; i < len(args); i += 2 {
+		p, ok := configParams[strings.ToLower(string(args[i]))]
+		if !ok || p.set == nil {
+			c.replyErrString(fmt.Sprintf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", args[i]))
+			return
+		}
+	}
+	for i := 2; i < len(args); i += 2 {
+		name := strings.ToLower(string(args[i]))
+		if err := configParams[name].set(c.srv, string(args[i+1])); err != nil {
+			c.replyErrString(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %v", name, err))
+			return
+		}
+	}
+	c.w.WriteSimple("OK")
+}
+
+func configResetStat(c *conn, _ [][]byte) {
+	s := c.srv
+	s.errStats.reset()
+	s.stats.commands.Store(0)
+	s.stats.connsReceived.Store(0)
+	s.stats.rejected.Store(0)
+	s.stats.netIn.Store(0)
+	s.stats.netOut.Store(0)
+	s.stats.protoErrors.Store(0)
+	c.w.WriteSimple("OK")
+}

@@ -1,0 +1,99 @@
+package cacheserver
+
+import (
+	"io"
+	"strings"
+
+	"github.com/ringcache/ringcache/internal/resp"
+)
+
+// execute runs one command received from the client: lookup, arity and
+// authentication checks, MULTI queueing, then the handler.
+func (c *conn) execute(args [][]byte) {
+	if len(args) == 0 {
+		return
+	}
+	c.cmdCount++
+	if c.reply != replyOn {
+		c.executeSilenced(args)
+		return
+	}
+	c.dispatch(args)
+}
+
+// executeSilenced runs a command whose reply CLIENT REPLY OFF or SKIP
+// suppresses.
+func (c *conn) executeSilenced(args [][]byte) {
+	mode := c.reply
+	if c.discard == nil {
+		c.discard = resp.NewWriter(io.Discard)
+	}
+	c.discard.SetProtocol(c.out.Protocol())
+	c.w = c.discard
+	c.dispatch(args)
+	c.w = c.out
+	c.discard.Reset(io.Discard)
+	if mode == replySkip && c.reply == replySkip {
+		c.reply = replyOn
+	}
+}
+
+// dispatch looks the command up and runs or queues it.
+func (c *conn) dispatch(args [][]byte) {
+	cmd := c.srv.cmds.lookup(args[0])
+	switch {
+	case cmd == nil:
+		c.reject(unknownCommandErr(args))
+	case !cmd.arityOK(len(args)):
+		c.reject(arityErr(cmd.name))
+	case !c.authed && !cmd.noAuth:
+		c.reject(noAuthErr)
+	case c.multi != nil && !cmd.runsInMulti():
+		c.queue(cmd, args)
+	default:
+		c.call(cmd, args)
+	}
+}
+
+// call runs a command's handler, first invalidating the WATCHes on the keys
+// a write command touches.
+func (c *conn) call(cmd *command, args [][]byte) {
+	c.lastCmd.Store(cmd)
+	if cmd.write && c.srv.watch.active.Load() > 0 {
+		if cmd.name == "flushall" || cmd.name == "flushdb" {
+			c.srv.watch.touchAll()
+		} else {
+			c.keyBuf = appendKeys(c.keyBuf[:0], cmd, args)
+			c.srv.watch.touch(c.keyBuf)
+			clear(c.keyBuf)
+		}
+	}
+	cmd.handler(c, args)
+}
+
+// unknownCommandErr formats Redis's unknown-command error, arguments
+// truncated to 128 bytes in all, as Redis does.
+func unknownCommandErr(args [][]byte) string {
+	var b strings.Builder
+	name := args[0]
+	if len(name) > 128 {
+		name = name[:128]
+	}
+	b.WriteString("ERR unknown command '")
+	b.Write(name)
+	b.WriteString("', with args beginning with: ")
+	n := 0
+	for _, a := range args[1:] {
+		if n >= 128 {
+			break
+		}
+		if len(a) > 128-n {
+			a = a[:128-n]
+		}
+		b.WriteByte('\'')
+		b.Write(a)
+		b.WriteString("' ")
+		n += len(a) + 3
+	}
+	return strings.NewReplacer("\r", " ", "\n", " ").Replace(b.String())
+}

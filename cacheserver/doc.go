@@ -1,0 +1,22 @@
+// Package cacheserver is one ringcache node: a server that Redis clients,
+// redis-cli and redis-benchmark cannot tell from Redis 7.0 for the commands
+// it supports.
+//
+// The model: New builds a Server around its own store.Store and one command
+// table; Serve accepts connections and runs one goroutine per connection.
+// That goroutine parses every command already buffered by the RESP reader,
+// dispatches each through the table (case-insensitive lookup without
+// allocating, arity, authentication, MULTI queueing, WATCH invalidation for
+// commands flagged "write", then the handler, which replies into the
+// connection's resp.Writer), and flushes the replies once when nothing more
+// is buffered, so a pipeline of N commands costs one read and one write.
+// A client that does not read its replies blocks only its own goroutine (it
+// is no longer read from) and is closed after WriteTimeout or when its
+// unflushed replies pass OutputBufferLimit; a client that stalls in the
+// middle of a command is closed after FrameTimeout. MULTI/EXEC runs the
+// queued commands under the lock of their one slot (store.Atomic), so all
+// keys of a transaction must hash to one slot. Shutdown stops accepting,
+// lets every connection answer what it has read, then joins every goroutine
+// and closes the store; Close does the same without waiting. There is no
+// process-global state: several Servers can run in one process.
+package cacheserver

@@ -1,0 +1,209 @@
+package cacheserver
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// infoSection writes one INFO section's "field:value" lines.
+type infoSection struct {
+	name  string
+	write func(s *Server, b *strings.Builder)
+}
+
+// infoSections are the sections in Redis's order; "default" and "all" print
+// them all.
+var infoSections = []infoSection{
+	{"Server", (*Server).infoServer},
+	{"Clients", (*Server).infoClients},
+	{"Memory", (*Server).infoMemory},
+	{"Persistence", (*Server).infoPersistence},
+	{"Stats", (*Server).infoStats},
+	{"Replication", (*Server).infoReplication},
+	{"CPU", (*Server).infoCPU},
+	{"Errorstats", (*Server).infoErrorstats},
+	{"Cluster", (*Server).infoCluster},
+	{"Keyspace", (*Server).infoKeyspace},
+}
+
+func infoCmd(c *conn, args [][]byte) {
+	want := map[string]bool{}
+	for _, a := range args[1:] {
+		want[strings.ToLower(string(a))] = true
+	}
+	all := len(want) == 0 || want["all"] || want["everything"] || want["default"]
+	var b strings.Builder
+	for _, sec := range infoSections {
+		if !all && !want[strings.ToLower(sec.name)] {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString("\r\n")
+		}
+		b.WriteString("# " + sec.name + "\r\n")
+		sec.write(c.srv, &b)
+	}
+	c.w.WriteVerbatim("txt", b.String())
+}
+
+func field(b *strings.Builder, name string, v any) {
+	fmt.Fprintf(b, "%s:%v\r\n", name, v)
+}
+
+func (s *Server) infoServer(b *strings.Builder) {
+	up := time.Since(s.start)
+	field(b, "redis_version", redisVersion)
+	field(b, "ringcache_version", Version)
+	field(b, "redis_mode", "standalone")
+	field(b, "os", runtime.GOOS+" "+runtime.GOARCH)
+	field(b, "arch_bits", 64)
+	field(b, "multiplexing_api", "goroutines")
+	field(b, "go_version", runtime.Version())
+	field(b, "process_id", os.Getpid())
+	field(b, "run_id", fmt.Sprintf("%040x", s.start.UnixNano()))
+	field(b, "tcp_port", s.port())
+	field(b, "server_time_usec", time.Now().UnixMicro())
+	field(b, "uptime_in_seconds", int64(up.Seconds()))
+	field(b, "uptime_in_days", int64(up.Hours()/24))
+	field(b, "hz", 10)
+	field(b, "executable", executable())
+	field(b, "config_file", "")
+}
+
+func executable() string {
+	p, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	return p
+}
+
+// port returns the TCP port of the first listener, 0 before Serve.
+func (s *Server) port() int {
+	if a, ok := s.Addr().(*net.TCPAddr); ok {
+		return a.Port
+	}
+	return 0
+}
+
+func (s *Server) infoClients(b *strings.Builder) {
+	field(b, "connected_clients", s.stats.connected.Load())
+	field(b, "cluster_connections", 0)
+	field(b, "maxclients", s.live.maxClients.Load())
+	field(b, "client_recent_max_input_buffer", 0)
+	field(b, "client_recent_max_output_buffer", 0)
+	field(b, "blocked_clients", 0)
+	field(b, "tracking_clients", 0)
+	field(b, "clients_in_timeout_table", 0)
+}
+
+func (s *Server) infoMemory(b *strings.Builder) {
+	st := s.store.Stats()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	field(b, "used_memory", st.UsedMemory)
+	field(b, "used_memory_human", humanBytes(st.UsedMemory))
+	field(b, "used_memory_rss", ms.Sys-ms.HeapReleased)
+	field(b, "used_memory_rss_human", humanBytes(int64(ms.Sys-ms.HeapReleased)))
+	field(b, "used_memory_peak", st.UsedMemory)
+	field(b, "used_memory_dataset", st.LiveBytes)
+	field(b, "go_heap_alloc", ms.HeapAlloc)
+	field(b, "go_gc_cycles", ms.NumGC)
+	field(b, "maxmemory", st.MaxMemory)
+	field(b, "maxmemory_human", humanBytes(st.MaxMemory))
+	field(b, "maxmemory_policy", st.Policy.String())
+	frag := 1.0
+	if st.UsedMemory > 0 {
+		frag = float64(ms.Sys-ms.HeapReleased) / float64(st.UsedMemory)
+	}
+	field(b, "mem_fragmentation_ratio", fmt.Sprintf("%.2f", frag))
+	field(b, "mem_allocator", "go")
+}
+
+// humanBytes formats n like Redis's bytesToHuman ("1.50M").
+func humanBytes(n int64) string {
+	f := float64(n)
+	for _, u := range []struct {
+		unit string
+		size float64
+	}{{"P", 1 << 50}, {"T", 1 << 40}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}} {
+		if f >= u.size {
+			return fmt.Sprintf("%.2f%s", f/u.size, u.unit)
+		}
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+func (s *Server) infoPersistence(b *strings.Builder) {
+	field(b, "loading", 0)
+	field(b, "rdb_changes_since_last_save", 0)
+	field(b, "rdb_bgsave_in_progress", 0)
+	field(b, "aof_enabled", 0)
+}
+
+func (s *Server) infoStats(b *strings.Builder) {
+	st := s.store.Stats()
+	field(b, "total_connections_received", s.stats.connsReceived.Load())
+	field(b, "total_commands_processed", s.stats.commands.Load())
+	field(b, "instantaneous_ops_per_sec", s.stats.opsPerSec.Load())
+	field(b, "total_net_input_bytes", s.stats.netIn.Load())
+	field(b, "total_net_output_bytes", s.stats.netOut.Load())
+	field(b, "rejected_connections", s.stats.rejected.Load())
+	field(b, "expired_keys", st.ExpiredKeys)
+	field(b, "evicted_keys", st.EvictedKeys)
+	field(b, "keyspace_hits", st.Hits)
+	field(b, "keyspace_misses", st.Misses)
+	field(b, "pubsub_channels", 0)
+	field(b, "total_error_replies", s.totalErrors())
+	field(b, "protocol_errors", s.stats.protoErrors.Load())
+}
+
+func (s *Server) totalErrors() int64 {
+	var n int64
+	for _, v := range s.errStats.snapshot() {
+		n += v
+	}
+	return n
+}
+
+func (s *Server) infoReplication(b *strings.Builder) {
+	field(b, "role", "master")
+	field(b, "connected_slaves", 0)
+}
+
+func (s *Server) infoCPU(b *strings.Builder) {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	tv := func(t syscall.Timeval) string {
+		return fmt.Sprintf("%.6f", float64(t.Sec)+float64(t.Usec)/1e6)
+	}
+	field(b, "used_cpu_sys", tv(ru.Stime))
+	field(b, "used_cpu_user", tv(ru.Utime))
+}
+
+func (s *Server) infoErrorstats(b *strings.Builder) {
+	m := s.errStats.snapshot()
+	codes := make([]string, 0, len(m))
+	for k := range m {
+		codes = append(codes, k)
+	}
+	sort.Strings(codes)
+	for _, k := range codes {
+		fmt.Fprintf(b, "errorstat_%s:count=%d\r\n", k, m[k])
+	}
+}
+
+func (s *Server) infoCluster(b *strings.Builder) { field(b, "cluster_enabled", 0) }
+
+func (s *Server) infoKeyspace(b *strings.Builder) {
+	st := s.store.Stats()
+	if st.Keys > 0 {
+		fmt.Fprintf(b, "db0:keys=%d,expires=%d,avg_ttl=%d\r\n", st.Keys, st.Expires, 0)
+	}
+}

@@ -1,0 +1,187 @@
+// Command cacheserver runs one ringcache node: a Redis-compatible cache
+// server speaking RESP2/RESP3 on --bind:--port.
+//
+// Configuration comes from flags, environment variables (RINGCACHE_ prefix,
+// dashes as underscores: RINGCACHE_MAXMEMORY_POLICY) and an optional config
+// file (--config, one "name value" per line), in that order of precedence.
+// SIGTERM or SIGINT drains in-flight commands and exits 0.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/peterbourgon/ff/v3"
+
+	"github.com/ringcache/ringcache/cacheserver"
+	"github.com/ringcache/ringcache/internal/store"
+)
+
+// shutdownGrace bounds the drain on SIGTERM before connections are cut.
+const shutdownGrace = 30 * time.Second
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// options are the parsed command-line settings.
+type options struct {
+	bind, maxmemory, policy, requirepass, loglevel, logformat, bulkLen string
+	port, maxclients, timeout                                          int
+	version                                                            bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	fs := flag.NewFlagSet("cacheserver", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := &options{}
+	fs.StringVar(&o.bind, "bind", "127.0.0.1", "address to listen on")
+	fs.IntVar(&o.port, "port", 7379, "TCP port (0 picks a free one)")
+	fs.StringVar(&o.maxmemory, "maxmemory", "0", "memory budget, e.g. 100mb or 1gb (0 = unlimited)")
+	fs.StringVar(&o.policy, "maxmemory-policy", "allkeys-lru", "eviction policy (Redis names)")
+	fs.IntVar(&o.maxclients, "maxclients", cacheserver.DefaultMaxClients, "maximum connected clients")
+	fs.IntVar(&o.timeout, "timeout", 0, "close clients idle for this many seconds (0 = never)")
+	fs.StringVar(&o.bulkLen, "proto-max-bulk-len", "512mb", "largest bulk string a client may send")
+	fs.StringVar(&o.requirepass, "requirepass", "", "password clients must AUTH with (empty = none)")
+	fs.StringVar(&o.loglevel, "loglevel", "info", "debug, info (notice), warn (warning) or error")
+	fs.StringVar(&o.logformat, "logformat", "text", "text or json")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.String("config", "", "config file: one 'name value' per line")
+	err := ff.Parse(fs, args, ff.WithEnvVarPrefix("RINGCACHE"),
+		ff.WithConfigFileFlag("config"), ff.WithConfigFileParser(ff.PlainParser))
+	return o, err
+}
+
+// config turns options into a validated server config.
+func (o *options) config() (cacheserver.Config, error) {
+	cfg := cacheserver.DefaultConfig()
+	cfg.Addr = net.JoinHostPort(o.bind, strconv.Itoa(o.port))
+	mm, err := cacheserver.ParseMemory(o.maxmemory)
+	if err != nil {
+		return cfg, fmt.Errorf("--maxmemory: %w", err)
+	}
+	cfg.Store.MaxMemory = mm
+	if cfg.Store.Policy, err = store.ParsePolicy(o.policy); err != nil {
+		return cfg, fmt.Errorf("--maxmemory-policy: %w", err)
+	}
+	if cfg.MaxBulkLen, err = cacheserver.ParseMemory(o.bulkLen); err != nil {
+		return cfg, fmt.Errorf("--proto-max-bulk-len: %w", err)
+	}
+	cfg.Store.MaxValueSize = cfg.MaxBulkLen
+	if o.timeout < 0 {
+		return cfg, errors.New("--timeout must be >= 0")
+	}
+	cfg.MaxClients = o.maxclients
+	cfg.IdleTimeout = time.Duration(o.timeout) * time.Second
+	cfg.RequirePass = o.requirepass
+	return cfg, nil
+}
+
+func newLogger(o *options, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	switch strings.ToLower(o.loglevel) {
+	case "debug", "verbose":
+		level = slog.LevelDebug
+	case "info", "notice":
+		level = slog.LevelInfo
+	case "warn", "warning":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	default:
+		return nil, fmt.Errorf("--loglevel: unknown level %q", o.loglevel)
+	}
+	ho := &slog.HandlerOptions{Level: level}
+	if o.logformat == "json" {
+		return slog.New(slog.NewJSONHandler(w, ho)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, ho)), nil
+}
+
+// run is main without the process: it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "cacheserver:", err)
+		return 2
+	}
+	if o.version {
+		fmt.Fprintf(stdout, "cacheserver %s (redis %s compatible)\n", cacheserver.Version, "7.0.15")
+		return 0
+	}
+	log, err := newLogger(o, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "cacheserver:", err)
+		return 2
+	}
+	cfg, err := o.config()
+	if err != nil {
+		fmt.Fprintln(stderr, "cacheserver:", err)
+		return 2
+	}
+	if err := serve(ctx, cfg, log); err != nil {
+		log.Error("server failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// serve runs the server until ctx ends, then drains it.
+func serve(ctx context.Context, cfg cacheserver.Config, log *slog.Logger) error {
+	srv, err := cacheserver.New(cfg, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		_ = srv.Close()
+		return err
+	}
+	logConfig(log, cfg, ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		_ = srv.Close()
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining connections")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	if serr := <-errc; !errors.Is(serr, cacheserver.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	log.Info("stopped")
+	return err
+}
+
+// logConfig logs the effective configuration, secrets redacted.
+func logConfig(log *slog.Logger, cfg cacheserver.Config, addr net.Addr) {
+	pass := ""
+	if cfg.RequirePass != "" {
+		pass = "<redacted>"
+	}
+	log.Info("ringcache listening", "addr", addr.String(), "version", cacheserver.Version,
+		"maxmemory", cfg.Store.MaxMemory, "maxmemory_policy", cfg.Store.Policy.String(),
+		"maxclients", cfg.MaxClients, "timeout", cfg.IdleTimeout, "proto_max_bulk_len", cfg.MaxBulkLen,
+		"frame_timeout", cfg.FrameTimeout, "write_timeout", cfg.WriteTimeout,
+		"output_buffer_limit", cfg.OutputBufferLimit, "requirepass", pass, "pid", os.Getpid())
+}
