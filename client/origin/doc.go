@@ -17,15 +17,13 @@ package origin
 import (
 	"context"
 	"errors"
+
+	"github.com/ringcache/ringcache/client"
 )
 
-// Loader loads the value of key from the system of record. It returns
-// ErrNotFound when the origin has no such key (the SDK caches that as a
-// negative entry). It must be safe for concurrent use and honour ctx
-// cancellation and deadline.
-type Loader interface {
-	Load(ctx context.Context, key string) ([]byte, error)
-}
+// Loader is the SDK's Loader: origins here plug straight into
+// client.Config.Loader.
+type Loader = client.Loader
 
 // BatchLoader is the optional batch form of Loader, used by the SDK when a
 // loader implements it. Keys the origin does not have are simply missing from
@@ -35,16 +33,12 @@ type BatchLoader interface {
 }
 
 // LoaderFunc adapts an ordinary function to the Loader interface.
-type LoaderFunc func(ctx context.Context, key string) ([]byte, error)
-
-// Load calls f(ctx, key).
-func (f LoaderFunc) Load(ctx context.Context, key string) ([]byte, error) {
-	return f(ctx, key)
-}
+type LoaderFunc = client.LoaderFunc
 
 var (
-	// ErrNotFound is returned by a Loader when the origin has no such key.
-	ErrNotFound = errors.New("origin: not found")
+	// ErrNotFound is returned by a Loader when the origin has no such key;
+	// it is the SDK's own, so the SDK caches it as a negative entry.
+	ErrNotFound = client.ErrNotFound
 	// ErrClosed is returned by the origins of this package after Close.
 	ErrClosed = errors.New("origin: closed")
 )
