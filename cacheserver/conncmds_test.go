@@ -58,7 +58,7 @@ func TestGoRedisConnectionCommands(t *testing.T) {
 			}
 			cfg, err := c.ConfigGet(ctx, "max*").Result()
 			must(err)
-			if cfg["maxclients"] != "10000" || cfg["maxmemory-policy"] != "allkeys-lru" {
+			if cfg["maxclients"] != "10000" || cfg["maxmemory-policy"] != "allkeys-lfu" {
 				t.Fatalf("CONFIG GET max* = %v", cfg)
 			}
 			tm, err := c.Time(ctx).Result()
@@ -103,7 +103,7 @@ func TestGoRedisInfo(t *testing.T) {
 		for _, want := range []string{"# Server\r\n", "redis_version:7.0.15\r\n", "ringcache_version:", "uptime_in_seconds:",
 			"process_id:", "tcp_port:", "# Clients\r\n", "connected_clients:", "maxclients:10000\r\n",
 			"# Memory\r\n", "used_memory:", "used_memory_human:", "used_memory_rss:", "maxmemory:0\r\n",
-			"maxmemory_policy:allkeys-lru\r\n", "# Stats\r\n", "total_connections_received:",
+			"maxmemory_policy:allkeys-lfu\r\n", "# Stats\r\n", "total_connections_received:",
 			"total_commands_processed:", "instantaneous_ops_per_sec:", "rejected_connections:0\r\n",
 			"keyspace_hits:", "keyspace_misses:", "expired_keys:", "evicted_keys:", "# CPU\r\n",
 			"used_cpu_sys:", "used_cpu_user:", "# Cluster\r\ncluster_enabled:0\r\n", "# Keyspace\r\n",

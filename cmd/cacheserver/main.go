@@ -51,7 +51,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.bind, "bind", "127.0.0.1", "address to listen on")
 	fs.IntVar(&o.port, "port", 7379, "TCP port (0 picks a free one)")
 	fs.StringVar(&o.maxmemory, "maxmemory", "0", "memory budget, e.g. 100mb or 1gb (0 = unlimited)")
-	fs.StringVar(&o.policy, "maxmemory-policy", "allkeys-lru", "eviction policy (Redis names)")
+	fs.StringVar(&o.policy, "maxmemory-policy", "allkeys-lfu", "eviction policy (Redis names)")
 	fs.IntVar(&o.maxclients, "maxclients", cacheserver.DefaultMaxClients, "maximum connected clients")
 	fs.IntVar(&o.timeout, "timeout", 0, "close clients idle for this many seconds (0 = never)")
 	fs.StringVar(&o.bulkLen, "proto-max-bulk-len", "512mb", "largest bulk string a client may send")

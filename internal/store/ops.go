@@ -46,7 +46,7 @@ func (sh *shard) set(slot int, dst, key, val []byte, o SetOptions) ([]byte, bool
 		}
 		return dst, exists, true, nil
 	case o.TTL > 0:
-		d = now + int64(o.TTL)
+		d = deadlineAfter(now, o.TTL)
 	}
 	if err := sh.put(slot, h, key, val, loc, exists, d, now, 0); err != nil {
 		return dst, exists, false, err
@@ -77,7 +77,7 @@ func (sh *shard) getEx(slot int, dst, key []byte, ttl time.Duration, persist, se
 	case setTTL && ttl <= 0:
 		sh.deleteKey(slot, h, key, loc)
 	case setTTL:
-		sh.setDeadline(r, slot, h, now+int64(ttl))
+		sh.setDeadline(r, slot, h, deadlineAfter(now, ttl))
 	case persist:
 		sh.setDeadline(r, slot, h, 0)
 	}
@@ -108,7 +108,7 @@ func (sh *shard) expire(slot int, key []byte, ttl time.Duration, cond ExpireCond
 		return false
 	}
 	r := sh.arena.rec(loc)
-	cur, d := r.deadline(), now+int64(ttl)
+	cur, d := r.deadline(), deadlineAfter(now, ttl)
 	switch cond {
 	case ExpireNX:
 		ok = cur == 0
@@ -326,7 +326,7 @@ func (sh *shard) setRange(slot int, key []byte, off int64, val []byte) (int, err
 	if len(val) == 0 {
 		return cur, nil
 	}
-	if off < 0 || off+int64(len(val)) > sh.s.cfg.MaxValueSize {
+	if off < 0 || off > sh.s.cfg.MaxValueSize-int64(len(val)) { // no overflow of off+len
 		return 0, ErrMaxSize
 	}
 	n := max(cur, int(off)+len(val))

@@ -77,7 +77,7 @@ type Config struct {
 	// MaxMemory is the memory budget in bytes; 0 means unlimited.
 	MaxMemory int64
 	// Policy is the eviction policy used when MaxMemory is reached.
-	// DefaultConfig sets AllKeysLRU; the zero value is NoEviction.
+	// DefaultConfig sets AllKeysLFU (best measured hit ratio, docs/store-measurements.md); the zero value is NoEviction.
 	Policy Policy
 	// MaxValueSize bounds a string value (proto-max-bulk-len); APPEND,
 	// SETRANGE and Modify results beyond it fail with ErrMaxSize.
@@ -103,9 +103,9 @@ const (
 )
 
 // DefaultConfig returns the production defaults: no memory limit,
-// allkeys-lru, 512 MiB values, 64 shards, active expiry every 100ms.
+// allkeys-lfu, 512 MiB values, 64 shards, active expiry every 100ms.
 func DefaultConfig() Config {
-	return Config{Policy: AllKeysLRU, MaxValueSize: DefaultMaxValueSize,
+	return Config{Policy: AllKeysLFU, MaxValueSize: DefaultMaxValueSize,
 		Shards: DefaultShards, ActiveExpiry: DefaultActiveExpiry}
 }
 
