@@ -6,7 +6,7 @@ BIN       := bin
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build test test-long bench bench-resp lint fuzz run clean
+.PHONY: help build test test-long bench bench-go bench-resp lint fuzz run clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -21,7 +21,10 @@ test: ## run every test with the race detector (fuzz seed corpora included)
 test-long: ## soak and fault runs (minutes); not part of make test
 	RINGCACHE_LONG=1 $(GO) test -race -count=1 -timeout 60m -run 'Long' ./...
 
-bench: ## Go benchmarks of every package, medians over 5 runs
+bench: build ## standard suite (< 3 min): redis-server vs ringcache, report in bench/results/
+	$(BIN)/cachebench suite -out bench/results/$$(date -u +%Y%m%dT%H%M%SZ)
+
+bench-go: ## Go benchmarks of every package, 5 runs each
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./... | tee bench.out
 
 bench-resp: ## redis-server vs cacheserver with redis-benchmark, side by side (minutes)
