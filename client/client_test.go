@@ -285,7 +285,9 @@ func TestOriginDownBreakerAndStaleIfError(t *testing.T) {
 	}
 	getL1(t, c, "s")
 	fail.Store(true)
+	before := c.Stats().Invalidations
 	raw.Del(ctx, "s") // the cluster loses it and invalidates L1
+	eventually(t, time.Second, "the invalidation", func() bool { return c.Stats().Invalidations > before })
 	res, err := c.Get(ctx, "s")
 	if err != nil || !res.Stale || string(res.Value) != "fresh:s" {
 		t.Fatalf("stale-if-error: %+v, %v", res, err)
