@@ -82,15 +82,33 @@ type ScrambledZipfian struct{ Z *Zipfian }
 
 // Next implements KeyDist.
 func (s ScrambledZipfian) Next(r *rand.Rand, n int64) int64 {
-	return int64(fnv64(uint64(s.Z.Next(r, n))) % uint64(s.Z.Items))
+	return Scramble(s.Z.Next(r, n), s.Z.Items)
 }
 
+// Prob returns the exact probability of rank k (0-based) under Zipf's law,
+// 1/((k+1)^θ ζ(n,θ)); the generator approximates it (exactly for ranks 0
+// and 1, as YCSB does).
+func (z *Zipfian) Prob(k int64) float64 {
+	return 1 / (math.Pow(float64(k+1), z.Theta) * z.zetan)
+}
+
+// Scramble maps a Zipf rank to an item in [0, items) as ScrambledZipfian
+// does.
+func Scramble(rank, items int64) int64 {
+	return int64(fnv64(uint64(rank)) % uint64(items))
+}
+
+// fnv64 is YCSB's Utils.fnvhash64: FNV-1a over the 8 little-endian bytes of
+// v, made non-negative as Java's Math.abs does.
 func fnv64(v uint64) uint64 {
 	h := uint64(0xcbf29ce484222325)
 	for i := 0; i < 8; i++ {
 		h ^= v & 0xff
 		h *= 0x100000001b3
 		v >>= 8
+	}
+	if int64(h) < 0 && h != 1<<63 {
+		h = uint64(-int64(h))
 	}
 	return h
 }

@@ -213,7 +213,7 @@ func logHitRows(t *testing.T, rows []hitRow) {
 func idealHitRatio(p zipfParams, k int) float64 {
 	mass := make([]float64, p.items)
 	for r := uint64(0); r < p.items; r++ {
-		mass[fnv64(r)%p.items] += p.prob(r)
+		mass[scramble(r, p.items)] += p.prob(r)
 	}
 	slices.Sort(mass)
 	sum := 0.0

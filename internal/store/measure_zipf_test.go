@@ -4,44 +4,31 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/ringcache/ringcache/bench"
 )
 
-// zipfParams are the constants of YCSB's ZipfianGenerator for items ranks
-// 0..items-1 with skew theta (0 < theta < 1; YCSB's default is 0.99). They
-// are immutable, so one zipfParams serves many generators.
+// zipfParams is YCSB's ZipfianGenerator for ranks 0..items-1, as the bench
+// package implements it (bench.Zipfian); immutable, so one serves many
+// generators.
 type zipfParams struct {
-	items      uint64
-	theta      float64
-	alpha      float64 // 1 / (1 - theta)
-	zetan      float64 // zeta(items, theta)
-	zeta2theta float64 // zeta(2, theta)
-	eta        float64
-}
-
-// zeta returns sum_{i=1..n} 1/i^theta, as YCSB's zetastatic.
-func zeta(n uint64, theta float64) float64 {
-	sum := 0.0
-	for i := uint64(1); i <= n; i++ {
-		sum += 1 / math.Pow(float64(i), theta)
-	}
-	return sum
+	items uint64
+	z     *bench.Zipfian
 }
 
 func newZipfParams(items uint64, theta float64) zipfParams {
-	p := zipfParams{items: items, theta: theta, alpha: 1 / (1 - theta)}
-	p.zetan = zeta(items, theta)
-	p.zeta2theta = zeta(2, theta)
-	p.eta = (1 - math.Pow(2/float64(items), 1-theta)) / (1 - p.zeta2theta/p.zetan)
-	return p
+	z, err := bench.NewZipfian(int64(items), theta)
+	if err != nil {
+		panic(err) // callers pass constants: a programming error
+	}
+	return zipfParams{items: items, z: z}
 }
 
 // prob is the exact probability of rank k (0-based): 1/((k+1)^theta zetan).
-func (p zipfParams) prob(k uint64) float64 {
-	return 1 / (math.Pow(float64(k+1), p.theta) * p.zetan)
-}
+func (p zipfParams) prob(k uint64) float64 { return p.z.Prob(int64(k)) }
 
-// zipfGen draws ranks with YCSB's ZipfianGenerator.nextLong: rank 0 is the
-// most popular. Not safe for concurrent use: give each goroutine its own.
+// zipfGen draws ranks: rank 0 is the most popular. Not safe for concurrent
+// use: give each goroutine its own.
 type zipfGen struct {
 	p         zipfParams
 	rng       *rand.Rand
@@ -53,46 +40,21 @@ func newZipfGen(p zipfParams, seed uint64, scrambled bool) *zipfGen {
 }
 
 // rank returns the next Zipf rank in [0, items).
-func (g *zipfGen) rank() uint64 {
-	p := &g.p
-	u := g.rng.Float64()
-	uz := u * p.zetan
-	if uz < 1 {
-		return 0
-	}
-	if uz < 1+math.Pow(0.5, p.theta) {
-		return 1
-	}
-	r := uint64(float64(p.items) * math.Pow(p.eta*u-p.eta+1, p.alpha))
-	return min(r, p.items-1)
-}
+func (g *zipfGen) rank() uint64 { return uint64(g.p.z.Next(g.rng, 0)) }
 
 // next returns the next item: the rank itself, or for the scrambled variant
-// (YCSB's ScrambledZipfianGenerator) fnv64(rank) mod items, which spreads
-// the hot items over the key space. Like YCSB's, the hash is not a
-// permutation: colliding ranks share an item and some items never appear.
+// (YCSB's ScrambledZipfianGenerator) the rank hashed over the key space. Like
+// YCSB's, the hash is not a permutation: colliding ranks share an item and
+// some items never appear.
 func (g *zipfGen) next() uint64 {
 	r := g.rank()
 	if g.scrambled {
-		return fnv64(r) % g.p.items
+		return scramble(r, g.p.items)
 	}
 	return r
 }
 
-// fnv64 is YCSB's Utils.fnvhash64: FNV-1a over the 8 little-endian bytes
-// of v, made non-negative as Java's Math.abs does.
-func fnv64(v uint64) uint64 {
-	h := uint64(0xCBF29CE484222325)
-	for i := 0; i < 8; i++ {
-		h ^= v & 0xff
-		v >>= 8
-		h *= 1099511628211
-	}
-	if int64(h) < 0 && h != 1<<63 {
-		h = uint64(-int64(h))
-	}
-	return h
-}
+func scramble(rank, items uint64) uint64 { return uint64(bench.Scramble(int64(rank), int64(items))) }
 
 // TestMeasureZipf checks the generator against p(k) = 1/((k+1)^θ ζ(n,θ)).
 // Ranks 0 and 1 are exact by construction (±3%). Ranks >= 2 come from
@@ -148,13 +110,13 @@ func TestMeasureZipfScrambled(t *testing.T) {
 		}
 		counts[v]++
 	}
-	hot := fnv64(0) % items
+	hot := scramble(0, items)
 	if hot == 0 {
 		t.Fatalf("scramble left rank 0 in place")
 	}
 	want := 0.0
 	for r := uint64(0); r < items; r++ {
-		if fnv64(r)%items == hot {
+		if scramble(r, items) == hot {
 			want += p.prob(r)
 		}
 	}
