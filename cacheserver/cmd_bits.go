@@ -6,6 +6,7 @@ package cacheserver
 // checks (a missing key answers before the range is even parsed).
 
 import (
+	"github.com/ringcache/ringcache/internal/rstrconv"
 	"math/bits"
 	"strings"
 )
@@ -37,7 +38,7 @@ const bitOffsetErr = "ERR bit offset is not an integer or out of range"
 // bitOffset parses a bit offset like Redis's getBitOffsetFromArgument: an
 // integer >= 0 whose byte lies below proto-max-bulk-len.
 func bitOffset(c *conn, arg []byte) (int64, bool) {
-	off, ok := argInt(arg)
+	off, ok := rstrconv.ParseInt(arg)
 	if !ok || off < 0 || off>>3 >= c.srv.cfg.MaxBulkLen {
 		return 0, false
 	}
@@ -69,7 +70,7 @@ func cmdSetBit(c *conn, args [][]byte) {
 		c.replyErrString(bitOffsetErr)
 		return
 	}
-	on, ok := argInt(args[3])
+	on, ok := rstrconv.ParseInt(args[3])
 	if !ok || on&^1 != 0 {
 		c.replyErrString("ERR bit is not an integer or out of range")
 		return
@@ -144,8 +145,8 @@ func cmdBitCount(c *conn, args [][]byte) {
 	switch len(args) {
 	case 2:
 	case 4, 5:
-		start, ok1 := argInt(args[2])
-		end, ok2 := argInt(args[3])
+		start, ok1 := rstrconv.ParseInt(args[2])
+		end, ok2 := rstrconv.ParseInt(args[3])
 		if !ok1 || !ok2 {
 			c.replyErrString(notIntegerErr)
 			return
@@ -186,7 +187,7 @@ func popcount(v []byte, r bitRange) int64 {
 }
 
 func cmdBitPos(c *conn, args [][]byte) {
-	bit, ok := argInt(args[2])
+	bit, ok := rstrconv.ParseInt(args[2])
 	if !ok {
 		c.replyErrString(notIntegerErr)
 		return
@@ -217,7 +218,7 @@ func bitPosRange(args [][]byte, n int64) (bitRange, bool, string) {
 	if len(args) > 6 {
 		return bitRange{}, false, syntaxErr
 	}
-	start, ok := argInt(args[3])
+	start, ok := rstrconv.ParseInt(args[3])
 	if !ok {
 		return bitRange{}, false, notIntegerErr
 	}
@@ -229,7 +230,7 @@ func bitPosRange(args [][]byte, n int64) (bitRange, bool, string) {
 	}
 	end := n - 1
 	if len(args) >= 5 {
-		if end, ok = argInt(args[4]); !ok {
+		if end, ok = rstrconv.ParseInt(args[4]); !ok {
 			return bitRange{}, false, notIntegerErr
 		}
 	}
@@ -295,7 +296,7 @@ func parseLCSOpts(args [][]byte) (lcsOpts, string) {
 		case opt == "withmatchlen":
 			o.withLen = true
 		case opt == "minmatchlen" && j+1 < len(args):
-			n, ok := argInt(args[j+1])
+			n, ok := rstrconv.ParseInt(args[j+1])
 			if !ok {
 				return o, notIntegerErr
 			}

@@ -8,6 +8,8 @@ package cacheserver
 // SET/GETEX option and expire-time parsing, argInt, readValue.
 
 import (
+	"github.com/ringcache/ringcache/internal/rstrconv"
+
 	"math"
 	"strings"
 	"time"
@@ -148,7 +150,7 @@ func parseExpireCond(opts [][]byte) (expireCond, string) {
 // seconds, 1 for milliseconds; abs for EXPIREAT/PEXPIREAT) into a relative
 // TTL, negative when the time is already past, with Redis's overflow checks.
 func expireAt(arg []byte, unit int64, abs bool, name string) (time.Duration, string) {
-	when, ok := argInt(arg)
+	when, ok := rstrconv.ParseInt(arg)
 	if !ok {
 		return 0, notIntegerErr
 	}
@@ -322,7 +324,7 @@ func msToTTL(ms int64) time.Duration {
 // and whether it is absolute). A TTL <= 0 means an absolute time already
 // past. errText is Redis's error for the command name, or "".
 func expireTTL(arg []byte, flags int, name string) (ttl time.Duration, errText string) {
-	v, ok := argInt(arg)
+	v, ok := rstrconv.ParseInt(arg)
 	if !ok {
 		return 0, notIntegerErr
 	}
@@ -357,42 +359,6 @@ func untilMillis(when int64) time.Duration {
 // expireTimeErr is Redis's "invalid expire time" error for a command.
 func expireTimeErr(name string) string {
 	return "ERR invalid expire time in '" + name + "' command"
-}
-
-// argInt parses an integer argument exactly as Redis's string2ll: optional
-// '-', no '+', no spaces, no leading zeros, no "-0", within int64.
-func argInt(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := b[0] == '-'
-	d := b
-	if neg {
-		d = b[1:]
-	}
-	if len(d) == 0 || d[0] < '1' || d[0] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for _, ch := range d {
-		if ch < '0' || ch > '9' || v > (math.MaxUint64-9)/10 {
-			return 0, false
-		}
-		v = v*10 + uint64(ch-'0')
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return int64(-v), true
-	}
-	if v > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(v), true
 }
 
 // readValue reads key for a command, honouring CLIENT NO-TOUCH, into the

@@ -6,6 +6,7 @@ package cacheserver
 // every key present throughout a full iteration is returned at least once.
 
 import (
+	"github.com/ringcache/ringcache/internal/rstrconv"
 	"strconv"
 	"strings"
 )
@@ -80,7 +81,7 @@ func parseScanOpts(args [][]byte) (scanOpts, string) {
 		}
 		switch strings.ToLower(string(args[i])) {
 		case "count":
-			n, ok := argInt(args[i+1])
+			n, ok := rstrconv.ParseInt(args[i+1])
 			if !ok {
 				return o, notIntegerErr
 			}

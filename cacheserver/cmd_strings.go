@@ -6,6 +6,7 @@ package cacheserver
 
 import (
 	"bytes"
+	"github.com/ringcache/ringcache/internal/rstrconv"
 	"math"
 	"math/big"
 	"strings"
@@ -278,8 +279,8 @@ func cmdStrLen(c *conn, args [][]byte) {
 
 // cmdGetRange is GETRANGE and its alias SUBSTR.
 func cmdGetRange(c *conn, args [][]byte) {
-	start, ok1 := argInt(args[2])
-	end, ok2 := argInt(args[3])
+	start, ok1 := rstrconv.ParseInt(args[2])
+	end, ok2 := rstrconv.ParseInt(args[3])
 	if !ok1 || !ok2 {
 		c.replyErrString(notIntegerErr)
 		return
@@ -290,7 +291,7 @@ func cmdGetRange(c *conn, args [][]byte) {
 }
 
 func cmdSetRange(c *conn, args [][]byte) {
-	off, ok := argInt(args[2])
+	off, ok := rstrconv.ParseInt(args[2])
 	if !ok {
 		c.replyErrString(notIntegerErr)
 		return
@@ -315,7 +316,7 @@ func cmdIncr(c *conn, args [][]byte) { incrAndReply(c, args[1], 1) }
 func cmdDecr(c *conn, args [][]byte) { incrAndReply(c, args[1], -1) }
 
 func cmdIncrBy(c *conn, args [][]byte) {
-	if d, ok := argInt(args[2]); ok {
+	if d, ok := rstrconv.ParseInt(args[2]); ok {
 		incrAndReply(c, args[1], d)
 		return
 	}
@@ -323,7 +324,7 @@ func cmdIncrBy(c *conn, args [][]byte) {
 }
 
 func cmdDecrBy(c *conn, args [][]byte) {
-	d, ok := argInt(args[2])
+	d, ok := rstrconv.ParseInt(args[2])
 	switch {
 	case !ok:
 		c.replyErrString(notIntegerErr)

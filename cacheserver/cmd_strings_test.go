@@ -2,44 +2,10 @@ package cacheserver
 
 import (
 	"context"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
-
-	"pgregory.net/rapid"
 )
-
-func TestArgInt(t *testing.T) {
-	good := map[string]int64{"0": 0, "1": 1, "-1": -1, "9223372036854775807": 1<<63 - 1,
-		"-9223372036854775808": -1 << 63, "10": 10}
-	for s, want := range good {
-		if got, ok := argInt([]byte(s)); !ok || got != want {
-			t.Errorf("argInt(%q) = %d, %v", s, got, ok)
-		}
-	}
-	for _, s := range []string{"", "-", "+1", " 1", "1 ", "01", "-0", "00", "1.5", "1e3",
-		"9223372036854775808", "-9223372036854775809", "99999999999999999999", "0x10", "１"} {
-		if got, ok := argInt([]byte(s)); ok {
-			t.Errorf("argInt(%q) = %d, accepted", s, got)
-		}
-	}
-}
-
-// TestArgIntCanonical: Redis's string2ll accepts exactly the canonical
-// decimal spellings of int64 values.
-func TestArgIntCanonical(t *testing.T) {
-	rapid.Check(t, func(t *rapid.T) {
-		s := rapid.OneOf(rapid.StringMatching(`-?[0-9]{0,21}`),
-			rapid.Map(rapid.Int64(), func(v int64) string { return strconv.FormatInt(v, 10) })).Draw(t, "s")
-		v, err := strconv.ParseInt(s, 10, 64)
-		canonical := err == nil && strconv.FormatInt(v, 10) == s
-		got, ok := argInt([]byte(s))
-		if ok != canonical || (ok && got != v) {
-			t.Fatalf("argInt(%q) = %d, %v; canonical %v", s, got, ok, canonical)
-		}
-	})
-}
 
 // TestIncrByFloatFormat checks long double arithmetic and formatting
 // against values recorded from redis-server 7.0.

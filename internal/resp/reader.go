@@ -1,6 +1,8 @@
 package resp
 
 import (
+	"github.com/ringcache/ringcache/internal/rstrconv"
+
 	"bytes"
 	"errors"
 	"io"
@@ -147,7 +149,7 @@ func (r *Reader) parseMultibulkHeader() (need int, err error) {
 		return 0, err
 	}
 	p := r.in.pending()
-	n, ok := parseInt(p[1:cr])
+	n, ok := rstrconv.ParseInt(p[1:cr])
 	if !ok || n > r.cfg.MaxMultibulkLen {
 		return 0, protoErr(MsgInvalidMultibulkLen)
 	}
@@ -195,7 +197,7 @@ func (r *Reader) parseBulkHeader() (bool, error) {
 	if c := p[r.pos]; c != '$' {
 		return false, expectedDollar(c)
 	}
-	n, ok := parseInt(p[r.pos+1 : cr])
+	n, ok := rstrconv.ParseInt(p[r.pos+1 : cr])
 	if !ok || n < 0 || n > r.cfg.MaxBulkLen {
 		return false, protoErr(MsgInvalidBulkLen)
 	}
@@ -255,51 +257,6 @@ func (r *Reader) parseInline() (args [][]byte, need int, err error) {
 		return nil, -1, nil
 	}
 	return r.args, 0, nil
-}
-
-// parseInt is Redis's string2ll: an optional '-', then digits without
-// leading zeros ("0" alone is fine), at most 20 bytes, no overflow.
-func parseInt(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := b[0] == '-'
-	if neg {
-		b = b[1:]
-	}
-	if len(b) == 0 || b[0] < '1' || b[0] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > (1<<64-1)/10 {
-			return 0, false
-		}
-		v = v*10 + uint64(c-'0')
-		if v < uint64(c-'0') {
-			return 0, false
-		}
-	}
-	return toInt64(v, neg)
-}
-
-func toInt64(v uint64, neg bool) (int64, bool) {
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v-1) - 1, true
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
 }
 
 // strchr returns the index of the first c in p, or -1 when there is none

@@ -1,6 +1,8 @@
 package resp
 
 import (
+	"github.com/ringcache/ringcache/internal/rstrconv"
+
 	"bytes"
 	"io"
 	"strconv"
@@ -93,7 +95,7 @@ func (r *ReplyReader) checkHeader(line []byte) (int64, error) {
 	case '+', '-', '(':
 		return 0, nil
 	case ':':
-		if _, ok := parseInt(body); !ok {
+		if _, ok := rstrconv.ParseInt(body); !ok {
 			return 0, protoErr("invalid integer reply " + strconv.Quote(string(body)))
 		}
 		return 0, nil
@@ -117,7 +119,7 @@ func (r *ReplyReader) checkHeader(line []byte) (int64, error) {
 }
 
 func (r *ReplyReader) checkLength(typ byte, body []byte) (int64, error) {
-	n, ok := parseInt(body)
+	n, ok := rstrconv.ParseInt(body)
 	nullable := typ == '$' || typ == '*'
 	switch {
 	case isBlob(typ):

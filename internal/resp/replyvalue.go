@@ -1,6 +1,10 @@
 package resp
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/ringcache/ringcache/internal/rstrconv"
+)
 
 // Read reads one reply and returns it parsed; attributes ('|') are attached
 // to the reply that follows them. Strings are copies, so the Value stays
@@ -45,7 +49,7 @@ func simpleValue(typ byte, body []byte) Value {
 	v := Value{Type: typ}
 	switch typ {
 	case ':':
-		v.Int, _ = parseInt(body)
+		v.Int, _ = rstrconv.ParseInt(body)
 	case '_':
 		v.Null = true
 	case '#':

@@ -238,7 +238,7 @@ func fuzzIncrAppend(t *testing.T, s *Store, m *model, k string, val []byte, arg 
 		got, err := s.IncrBy(b(k), int64(arg)-128)
 		cur, good := int64(0), true
 		if ok {
-			cur, good = parseInt(e.val)
+			cur, good = modelInt(e.val)
 		}
 		if !good {
 			if !errors.Is(err, ErrNotInteger) {
@@ -264,4 +264,11 @@ func fuzzIncrAppend(t *testing.T, s *Store, m *model, k string, val []byte, arg 
 		t.Fatalf("APPEND %q = %d %v", k, l, err)
 	}
 	m.m[k] = modelEnt{val: nv, at: e.at * int64(b2i(ok))}
+}
+
+// modelInt is the model's integer rule, independent of the code under test:
+// a decimal int64 in canonical form (what Redis's string2ll accepts).
+func modelInt(v []byte) (int64, bool) {
+	n, err := strconv.ParseInt(string(v), 10, 64)
+	return n, err == nil && strconv.FormatInt(n, 10) == string(v)
 }

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/ringcache/ringcache/internal/rstrconv"
+
 	"strconv"
 	"time"
 )
@@ -160,7 +162,7 @@ func (sh *shard) incrBy(slot int, key []byte, delta int64) (int64, error) {
 	h, loc, ok := sh.find(slot, key, now)
 	var cur int64
 	if ok {
-		v, good := parseInt(sh.arena.rec(loc).val())
+		v, good := rstrconv.ParseInt(sh.arena.rec(loc).val())
 		if !good {
 			return 0, ErrNotInteger
 		}
@@ -183,44 +185,6 @@ const (
 	maxInt64 = 1<<63 - 1
 	minInt64 = -1 << 63
 )
-
-// parseInt parses like Redis's string2ll: optional '-', no leading zeros,
-// no '+', no spaces, within int64.
-func parseInt(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := b[0] == '-'
-	if neg {
-		b = b[1:]
-	}
-	if len(b) == 0 || b[0] < '1' || b[0] > '9' {
-		return 0, false
-	}
-	var u uint64
-	for _, c := range b {
-		if c < '0' || c > '9' || u > (1<<64-1)/10 {
-			return 0, false
-		}
-		u = u*10 + uint64(c-'0')
-		if u < uint64(c-'0') {
-			return 0, false
-		}
-	}
-	if neg {
-		if u > 1<<63 {
-			return 0, false
-		}
-		return -int64(u), true
-	}
-	if u > maxInt64 {
-		return 0, false
-	}
-	return int64(u), true
-}
 
 func (sh *shard) incrByFloat(slot int, dst, key []byte, delta float64) ([]byte, error) {
 	now := sh.s.now()
