@@ -80,52 +80,29 @@ func floatSyntax(b []byte) bool {
 		return true
 	}
 	if len(rest) > 2 && rest[0] == '0' && rest[1]|0x20 == 'x' {
-		return hexSyntax(rest[2:])
+		return mantissaExp(rest[2:], isHex, 'p')
 	}
-	digits := 0
-	for i < len(b) && isDigit(b[i]) {
-		i, digits = i+1, digits+1
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		for i < len(b) && isDigit(b[i]) {
-			i, digits = i+1, digits+1
-		}
-	}
-	if digits == 0 {
-		return false
-	}
-	if i < len(b) && b[i]|0x20 == 'e' {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		n := 0
-		for i < len(b) && isDigit(b[i]) {
-			i, n = i+1, n+1
-		}
-		if n == 0 {
-			return false
-		}
-	}
-	return i == len(b)
+	return mantissaExp(rest, isDigit, 'e')
 }
 
-func hexSyntax(b []byte) bool {
+// mantissaExp accepts digits[.digits] | .digits, then optionally the
+// exponent letter, a sign and decimal digits, and nothing after: the shape
+// of decimal (digit isDigit, 'e') and hex (isHex, 'p') floats alike.
+func mantissaExp(b []byte, digit func(byte) bool, exp byte) bool {
 	i, digits := 0, 0
-	for i < len(b) && isHex(b[i]) {
+	for i < len(b) && digit(b[i]) {
 		i, digits = i+1, digits+1
 	}
 	if i < len(b) && b[i] == '.' {
 		i++
-		for i < len(b) && isHex(b[i]) {
+		for i < len(b) && digit(b[i]) {
 			i, digits = i+1, digits+1
 		}
 	}
 	if digits == 0 {
 		return false
 	}
-	if i < len(b) && b[i]|0x20 == 'p' {
+	if i < len(b) && b[i]|0x20 == exp {
 		i++
 		if i < len(b) && (b[i] == '+' || b[i] == '-') {
 			i++
