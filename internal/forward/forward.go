@@ -58,6 +58,7 @@ type Pool struct {
 }
 
 type peer struct {
+	mu    sync.Mutex // guards conns; held while dialling this peer only
 	conns []*conn
 	next  atomic.Uint32
 }
@@ -101,8 +102,35 @@ func (p *Pool) Do(ctx context.Context, addr string, args [][]byte, dst []byte) (
 	}
 }
 
-// conn returns a live connection to addr, dialling if needed.
+// conn returns a live connection to addr, dialling if needed. Dialling
+// holds only that peer's lock, so a dead peer never delays the others.
 func (p *Pool) conn(addr string) (*conn, error) {
+	pe, err := p.peer(addr)
+	if err != nil {
+		return nil, err
+	}
+	pe.mu.Lock()
+	defer pe.mu.Unlock()
+	i := int(pe.next.Add(1)) % len(pe.conns)
+	if c := pe.conns[i]; c != nil && !c.broken() {
+		return c, nil
+	}
+	c, err := p.dial(addr)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	closed := p.closed || p.peers[addr] != pe
+	p.mu.Unlock()
+	if closed { // Close or Forget ran while we dialled
+		c.fail(ErrClosed)
+		return nil, ErrClosed
+	}
+	pe.conns[i] = c
+	return c, nil
+}
+
+func (p *Pool) peer(addr string) (*peer, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -113,16 +141,18 @@ func (p *Pool) conn(addr string) (*conn, error) {
 		pe = &peer{conns: make([]*conn, p.cfg.ConnsPerPeer)}
 		p.peers[addr] = pe
 	}
-	i := int(pe.next.Add(1)) % len(pe.conns)
-	if c := pe.conns[i]; c != nil && !c.broken() {
-		return c, nil
+	return pe, nil
+}
+
+// failAll fails and closes every connection of pe.
+func (pe *peer) failAll() {
+	pe.mu.Lock()
+	defer pe.mu.Unlock()
+	for _, c := range pe.conns {
+		if c != nil {
+			c.fail(ErrClosed)
+		}
 	}
-	c, err := p.dial(addr)
-	if err != nil {
-		return nil, err
-	}
-	pe.conns[i] = c
-	return c, nil
 }
 
 // Forget closes the connections to addr (a peer that left the ring).
@@ -132,11 +162,7 @@ func (p *Pool) Forget(addr string) {
 	delete(p.peers, addr)
 	p.mu.Unlock()
 	if pe != nil {
-		for _, c := range pe.conns {
-			if c != nil {
-				c.fail(ErrClosed)
-			}
-		}
+		pe.failAll()
 	}
 }
 
@@ -149,11 +175,7 @@ func (p *Pool) Close() error {
 	p.peers = map[string]*peer{}
 	p.mu.Unlock()
 	for _, pe := range peers {
-		for _, c := range pe.conns {
-			if c != nil {
-				c.fail(ErrClosed)
-			}
-		}
+		pe.failAll()
 	}
 	p.wg.Wait()
 	return nil

@@ -162,3 +162,36 @@ func BenchmarkForwardGet(b *testing.B) {
 		}
 	})
 }
+
+// A peer whose handshake hangs holds only its own lock: commands to other
+// peers go through meanwhile.
+func TestSlowPeerDoesNotBlockOthers(t *testing.T) {
+	srv := redistest.StartServer(t)
+	silent, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	p := newPool(t, func(c *Config) { c.Handshake = [][]string{{"PING"}}; c.DialTimeout = 2 * time.Second })
+	stuck := make(chan error, 1)
+	go func() {
+		_, err := p.Do(context.Background(), silent.Addr().String(), args("PING"), nil)
+		stuck <- err
+	}()
+	// Wait until the slow dial is under way (its connection was accepted).
+	conn, err := silent.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	if r, err := p.Do(context.Background(), srv.Addr, args("PING"), nil); err != nil || string(r) != "+PONG\r\n" {
+		t.Fatalf("PING to a healthy peer: %q %v", r, err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("healthy peer waited %v behind a hanging handshake", d)
+	}
+	if err := <-stuck; err == nil {
+		t.Fatal("hanging handshake succeeded")
+	}
+}
