@@ -172,7 +172,7 @@ func (c *Client) Get(ctx context.Context, key string, opts ...Option) (Result, e
 		o = applyOptions(o, opts)
 	}
 	if c.l1 != nil && !o.skipL1 {
-		if e, ok := c.l1.get(key); ok {
+		if e, ok := c.l1Get(key); ok {
 			if e.negative {
 				c.stats.negativeHits.Add(1)
 				return Result{Tier: TierL1}, ErrNotFound
@@ -227,6 +227,21 @@ func (c *Client) write(ctx context.Context, key string, op func(*redis.Client) e
 	return nil
 }
 
+// l1Get returns key's L1 entry if it is valid, fresh, and its node's
+// invalidation lease is current (see L1Config.MaxStaleness).
+func (c *Client) l1Get(key string) (*entry, bool) {
+	now := c.clock()
+	e, ok := c.l1.get(key, now)
+	if !ok {
+		return nil, false
+	}
+	if n := c.router.nodeFor(int(e.slot)); n == nil || !n.inval.leased(now, c.cfg.L1.MaxStaleness) {
+		c.stats.l1LeaseLapsed.Add(1)
+		return nil, false
+	}
+	return e, true
+}
+
 func (c *Client) invalidateLocal(key string) {
 	if c.l1 != nil {
 		c.l1.invalidate(key)
@@ -239,7 +254,7 @@ func (c *Client) noteRedirect(err error) {
 	if err == nil {
 		return
 	}
-	if _, _, ok := isMovedOrAsk(err); ok || isRetryable(err) {
+	if isRedirect(err) {
 		c.router.refreshAsync()
 	}
 }

@@ -108,7 +108,8 @@ func TestCoherenceHistory(t *testing.T) {
 	ctx := context.Background()
 	var sdks []*Client
 	for range 4 {
-		sdks = append(sdks, newClient(t, addr, nil))
+		// The lease makes staleBound a guarantee, not a typical figure.
+		sdks = append(sdks, newClient(t, addr, func(c *Config) { c.L1.MaxStaleness = staleBound }))
 	}
 	raw := redis.NewClient(&redis.Options{Addr: addr})
 	defer raw.Close()
@@ -168,10 +169,12 @@ func TestCoherenceHistory(t *testing.T) {
 	}
 	wg.Wait()
 	h.check(t, staleBound)
-	l1 := 0
+	l1, losses := 0, 0
 	for _, c := range sdks {
 		l1 += int(c.Stats().L1.Hits)
+		losses += int(c.Stats().InvalidationLosses)
 	}
+	t.Logf("invalidation connections lost and re-established during the run: %d", losses)
 	t.Logf("%d reads (%d from L1), checked against %d keys' histories with bound %v", len(h.reads), l1, keys, staleBound)
 	if l1 == 0 {
 		t.Fatal("no read was served by L1: the test did not exercise it")
@@ -222,4 +225,38 @@ func TestMeasureInvalidationLag(t *testing.T) {
 	slices.Sort(lags)
 	t.Logf("invalidation lag over %d writes, 3 readers: p50 %v p99 %v max %v",
 		n, lags[n/2], lags[n*99/100], lags[n-1])
+}
+
+// TestLeaseBoundsStalenessWhenInvalidationsStall stalls the invalidation
+// reader (as a starved goroutine would be) and checks that L1 stops serving
+// once the node's lease lapses: a write whose invalidation is stuck in the
+// socket is still seen within MaxStaleness.
+func TestLeaseBoundsStalenessWhenInvalidationsStall(t *testing.T) {
+	addr, raw := startCluster(t)
+	ctx := context.Background()
+	const bound = 50 * time.Millisecond
+	c := newClient(t, addr, func(cfg *Config) { cfg.L1.MaxStaleness = bound })
+	release := make(chan struct{})
+	var once sync.Once
+	c.testHookInvalidated = func(key string) {
+		if key == "blocker" {
+			once.Do(func() { <-release })
+		}
+	}
+	defer close(release)
+	raw.Set(ctx, "k", "v1", 0)
+	getL1(t, c, "k")
+	raw.Set(ctx, "blocker", "x", 0) // the reader now blocks after this push
+	raw.Set(ctx, "k", "v2", 0)      // this push waits behind it
+	acked := time.Now()
+	eventually(t, 2*time.Second, "v2 despite the stalled invalidations", func() bool {
+		res, err := c.Get(ctx, "k")
+		return err == nil && string(res.Value) == "v2"
+	})
+	if d := time.Since(acked); d > bound+50*time.Millisecond {
+		t.Fatalf("v2 seen %v after its ack, bound %v", d, bound)
+	}
+	if c.Stats().L1LeaseLapsed == 0 {
+		t.Fatal("no L1 read was refused for a lapsed lease")
+	}
 }

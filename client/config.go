@@ -69,6 +69,13 @@ type L1Config struct {
 	// backstop should an invalidation be lost without the connection
 	// dropping. Default 1m.
 	MaxTTL time.Duration
+	// MaxStaleness bounds how far behind the cluster an L1 read may be. The
+	// client pings each node's invalidation connection every MaxStaleness/4;
+	// an L1 entry is served only while the node's last answered ping was
+	// sent less than MaxStaleness ago, which proves every invalidation the
+	// node sent before it has been applied. Otherwise the read goes to the
+	// node. Default 100ms.
+	MaxStaleness time.Duration
 }
 
 // BreakerConfig configures gobreaker circuit breakers.
@@ -87,7 +94,7 @@ func DefaultConfig() Config {
 		DialTimeout: 50 * time.Millisecond, ReadTimeout: 50 * time.Millisecond, WriteTimeout: 50 * time.Millisecond,
 		PoolSize:        16,
 		RefreshInterval: 30 * time.Second,
-		L1:              L1Config{MaxBytes: 64 << 20, NumCounters: 1_000_000, MaxTTL: time.Minute},
+		L1:              L1Config{MaxBytes: 64 << 20, NumCounters: 1_000_000, MaxTTL: time.Minute, MaxStaleness: 100 * time.Millisecond},
 		TTL:             10 * time.Minute,
 		TTLJitter:       0.1,
 		NegativeTTL:     30 * time.Second,
@@ -107,7 +114,8 @@ func (c Config) validate() error {
 	check(c.DialTimeout > 0 && c.ReadTimeout > 0 && c.WriteTimeout > 0, "timeouts must be positive")
 	check(c.PoolSize > 0, "PoolSize must be positive")
 	check(c.RefreshInterval > 0, "RefreshInterval must be positive")
-	check(c.L1.Disabled || (c.L1.MaxBytes > 0 && c.L1.NumCounters > 0 && c.L1.MaxTTL > 0), "L1 needs MaxBytes, NumCounters and MaxTTL > 0")
+	check(c.L1.Disabled || (c.L1.MaxBytes > 0 && c.L1.NumCounters > 0 && c.L1.MaxTTL > 0 && c.L1.MaxStaleness >= 4*time.Millisecond),
+		"L1 needs MaxBytes, NumCounters, MaxTTL > 0 and MaxStaleness >= 4ms")
 	check(c.TTL >= 0 && c.NegativeTTL >= 0 && c.StaleIfError >= 0, "TTLs must not be negative")
 	check(c.TTLJitter >= 0 && c.TTLJitter < 1, "TTLJitter must be in [0, 1)")
 	check(c.LoadTimeout > 0, "LoadTimeout must be positive")

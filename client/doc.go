@@ -12,8 +12,11 @@
 // fill cannot leave a stale value behind: every L1 entry carries the
 // invalidation counter of its key and the epoch of its slot as they were
 // before the fill read the value, and is served only while both are
-// unchanged. Losing a node's invalidation connection (detected by a
-// heartbeat) hides the L1 entries of that node's slots until it is back; a
+// unchanged, and only while the node's invalidation lease is current: pings on
+// the invalidation connection prove which invalidations have been applied,
+// so an L1 read never misses a write acknowledged more than
+// L1.MaxStaleness earlier. Losing a node's invalidation connection hides the
+// L1 entries of that node's slots until it is back; a
 // ring change hides the slots that moved; a write by this client hides the
 // key at once (read-your-writes). L1 entries also expire after L1.MaxTTL, a
 // backstop for invalidations lost without the connection failing. Nodes and

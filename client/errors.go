@@ -18,22 +18,14 @@ var (
 	ErrNodeUnavailable = errors.New("ringcache: node unavailable")
 )
 
-// isMovedOrAsk recognises a -MOVED or -ASK redirection.
-func isMovedOrAsk(err error) (slot, addr string, ok bool) {
+// isRedirect recognises the errors a node answers when it does not own a
+// slot, or while views disagree: -MOVED, -ASK, -TRYAGAIN, -CLUSTERDOWN.
+func isRedirect(err error) bool {
 	msg := err.Error()
-	for _, p := range []string{"MOVED ", "ASK "} {
+	for _, p := range []string{"MOVED ", "ASK ", "TRYAGAIN", "CLUSTERDOWN"} {
 		if strings.HasPrefix(msg, p) {
-			f := strings.Fields(msg)
-			if len(f) == 3 {
-				return f[1], f[2], true
-			}
+			return true
 		}
 	}
-	return "", "", false
-}
-
-// isRetryable recognises the errors a cluster answers while views disagree.
-func isRetryable(err error) bool {
-	msg := err.Error()
-	return strings.HasPrefix(msg, "TRYAGAIN") || strings.HasPrefix(msg, "CLUSTERDOWN")
+	return false
 }

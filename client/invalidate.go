@@ -11,10 +11,9 @@ import (
 	"github.com/ringcache/ringcache/internal/resp"
 )
 
-// heartbeat is how often the invalidation connection is pinged; a
-// connection silent for 3 heartbeats is declared lost. It bounds how long
-// L1 can serve a value whose invalidation was lost with its connection.
-const heartbeat = 250 * time.Millisecond
+// lossTimeout declares an invalidation connection lost when nothing (not
+// even a PONG) arrived for that long.
+const lossTimeout = 750 * time.Millisecond
 
 // invalidator owns one node's invalidation connection: RESP3, CLIENT
 // TRACKING ON BCAST, so every key written on the node is pushed to us. It
@@ -24,14 +23,18 @@ type invalidator struct {
 	c         *Client
 	n         *node
 	connected atomic.Bool
-	ctx       context.Context
-	cancel    context.CancelFunc
-	mu        sync.Mutex
-	conn      net.Conn
+	// lease is the client clock reading at which the last answered PING
+	// was sent: every invalidation the node sent before that is applied.
+	lease  atomic.Int64
+	sent   chan int64 // send times of unanswered PINGs, in order
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	conn   net.Conn
 }
 
 func newInvalidator(c *Client, n *node) *invalidator {
-	iv := &invalidator{c: c, n: n}
+	iv := &invalidator{c: c, n: n, sent: make(chan int64, 1024)}
 	iv.ctx, iv.cancel = context.WithCancel(c.ctx)
 	c.wg.Add(1)
 	go iv.run()
@@ -40,6 +43,13 @@ func newInvalidator(c *Client, n *node) *invalidator {
 
 // live reports whether invalidations from the node are flowing.
 func (iv *invalidator) live() bool { return iv != nil && iv.connected.Load() }
+
+// leased reports whether every invalidation the node sent before
+// now-maxStale has been applied, so L1 entries of its slots are at most
+// maxStale behind it.
+func (iv *invalidator) leased(now int64, maxStale time.Duration) bool {
+	return iv != nil && iv.connected.Load() && now-iv.lease.Load() < int64(maxStale)
+}
 
 func (iv *invalidator) close() {
 	iv.cancel()
@@ -91,7 +101,15 @@ func (iv *invalidator) session() error {
 	if err := iv.subscribe(conn, br); err != nil {
 		return err
 	}
+	// A fill that began while no subscription was in place may have read a
+	// value whose invalidation was never sent to us; bumping the epochs of
+	// this node's slots now (subscribed, not yet live) makes such fills
+	// install invisible entries.
+	iv.c.l1.dropSlots(iv.c.router.slotsOf(iv.n))
 	iv.connected.Store(true)
+	for len(iv.sent) > 0 { // pings of a previous connection go unanswered
+		<-iv.sent
+	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -120,8 +138,10 @@ func (iv *invalidator) subscribe(conn net.Conn, br *resp.ReplyReader) error {
 	return conn.SetDeadline(time.Time{})
 }
 
+// ping sends a PING every MaxStaleness/4 and records when, so the reader
+// can renew the lease as PONGs come back.
 func (iv *invalidator) ping(conn net.Conn, stop <-chan struct{}) {
-	t := time.NewTicker(heartbeat)
+	t := time.NewTicker(max(iv.c.cfg.L1.MaxStaleness/4, time.Millisecond))
 	defer t.Stop()
 	ping := resp.AppendCommandStrings(nil, "PING")
 	for {
@@ -129,7 +149,12 @@ func (iv *invalidator) ping(conn net.Conn, stop <-chan struct{}) {
 		case <-stop:
 			return
 		case <-t.C:
-			_ = conn.SetWriteDeadline(time.Now().Add(heartbeat))
+			select {
+			case iv.sent <- iv.c.clock():
+			default: // the reader is far behind; the lease lapses on its own
+				continue
+			}
+			_ = conn.SetWriteDeadline(time.Now().Add(lossTimeout))
 			if _, err := conn.Write(ping); err != nil {
 				return
 			}
@@ -139,13 +164,21 @@ func (iv *invalidator) ping(conn net.Conn, stop <-chan struct{}) {
 
 func (iv *invalidator) readPushes(conn net.Conn, br *resp.ReplyReader) error {
 	for {
-		_ = conn.SetReadDeadline(time.Now().Add(3 * heartbeat))
+		_ = conn.SetReadDeadline(time.Now().Add(lossTimeout))
 		v, err := br.Read()
 		if err != nil {
 			return err
 		}
+		if v.Type == '+' { // PONG: everything sent before its PING is applied
+			select {
+			case t := <-iv.sent:
+				iv.lease.Store(t)
+			default:
+			}
+			continue
+		}
 		if v.Type != '>' || len(v.Elems) < 2 || string(v.Elems[0].Str) != "invalidate" {
-			continue // PONG, or another push
+			continue // another push
 		}
 		iv.c.stats.invalidations.Add(1)
 		keys := v.Elems[1]

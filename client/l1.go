@@ -74,9 +74,9 @@ func (c *l1) begin(key string, slot int) token {
 
 // get returns the entry for key if it is valid (not invalidated since its
 // fill began) and fresh (within its TTL).
-func (c *l1) get(key string) (*entry, bool) {
+func (c *l1) get(key string, now int64) (*entry, bool) {
 	e, ok := c.cache.Get(key)
-	if !ok || e.seq != c.seqs[e.hidx].Load() || e.epoch != c.epochs[e.slot].Load() || c.clock() >= e.freshUntil {
+	if !ok || e.seq != c.seqs[e.hidx].Load() || e.epoch != c.epochs[e.slot].Load() || now >= e.freshUntil {
 		return nil, false
 	}
 	return e, true

@@ -67,7 +67,7 @@ func (c *Client) fromRemote(ctx context.Context, key string, slot int, n *node, 
 // flight may just have filled them), then the origin.
 func (c *Client) fill(ctx context.Context, key string, slot int, n *node, useL1 bool) (Result, error) {
 	if useL1 {
-		if e, ok := c.l1.get(key); ok && !e.negative {
+		if e, ok := c.l1Get(key); ok && !e.negative {
 			return Result{Value: e.value, Tier: TierL1}, nil
 		}
 	}

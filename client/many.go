@@ -23,7 +23,7 @@ func (c *Client) GetMany(ctx context.Context, keys []string) (map[string]Result,
 	byNode := map[*node][]string{}
 	for _, k := range keys {
 		if c.l1 != nil {
-			if e, ok := c.l1.get(k); ok {
+			if e, ok := c.l1Get(k); ok {
 				if !e.negative {
 					c.stats.tier[TierL1].hit.Add(1)
 					out[k] = Result{Value: e.value, Tier: TierL1}
