@@ -3,6 +3,7 @@ package cacheserver
 import (
 	"bufio"
 	"errors"
+	"github.com/ringcache/ringcache/internal/poll"
 	"io"
 	"net"
 	"testing"
@@ -48,13 +49,7 @@ func startServer(t testing.TB, cfg Config) *Server {
 // pollUntil polls cond until it holds or 10s pass.
 func pollUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	poll.Until(t, 10*time.Second, what, cond)
 }
 
 // rawClient is a RESP client on a plain TCP connection, for exact replies.

@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 
+	"github.com/ringcache/ringcache/internal/poll"
 	"github.com/ringcache/ringcache/internal/redistest"
 )
 
@@ -36,22 +37,11 @@ func startCluster(t testing.TB) (addr string, raw *redis.Client) {
 	}
 	raw = redis.NewClient(&redis.Options{Addr: srv.Addr})
 	t.Cleanup(func() { raw.Close() })
-	eventually(t, 10*time.Second, "cluster_state:ok", func() bool {
+	poll.Until(t, 10*time.Second, "cluster_state:ok", func() bool {
 		info, _ := raw.ClusterInfo(context.Background()).Result()
 		return strings.Contains(info, "cluster_state:ok")
 	})
 	return srv.Addr, raw
-}
-
-func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
 }
 
 func newClient(t testing.TB, addr string, mod func(*Config)) *Client {
@@ -77,7 +67,7 @@ func waitLive(t testing.TB, c *Client) {
 	if c.l1 == nil {
 		return
 	}
-	eventually(t, 5*time.Second, "invalidation connections", func() bool {
+	poll.Until(t, 5*time.Second, "invalidation connections", func() bool {
 		for _, n := range c.router.current().nodes {
 			if !n.inval.live() {
 				return false
@@ -91,7 +81,7 @@ func waitLive(t testing.TB, c *Client) {
 func getL1(t testing.TB, c *Client, key string) Result {
 	t.Helper()
 	var res Result
-	eventually(t, 2*time.Second, key+" in L1", func() bool {
+	poll.Until(t, 2*time.Second, key+" in L1", func() bool {
 		var err error
 		res, err = c.Get(context.Background(), key)
 		return err == nil && res.Tier == TierL1
@@ -135,7 +125,7 @@ func TestTiers(t *testing.T) {
 			t.Fatalf("Get missing: %v", err)
 		}
 	}
-	eventually(t, 2*time.Second, "negative entry in L1", func() bool {
+	poll.Until(t, 2*time.Second, "negative entry in L1", func() bool {
 		_, err := c.Get(ctx, "missing")
 		return errors.Is(err, ErrNotFound) && c.Stats().NegativeHits > 0
 	})
@@ -160,19 +150,19 @@ func TestReadYourWritesAndInvalidationFromOthers(t *testing.T) {
 	if res, err := a.Get(ctx, "k"); err != nil || string(res.Value) != "v2" {
 		t.Fatalf("writer reads %q, %v after its own write", res.Value, err)
 	}
-	eventually(t, time.Second, "b to see v2", func() bool {
+	poll.Until(t, time.Second, "b to see v2", func() bool {
 		res, err := b.Get(ctx, "k")
 		return err == nil && string(res.Value) == "v2"
 	})
 	raw.Set(ctx, "k", "v3", 0) // a plain Redis client, outside the SDK
 	for _, c := range []*Client{a, b} {
-		eventually(t, time.Second, "v3 everywhere", func() bool {
+		poll.Until(t, time.Second, "v3 everywhere", func() bool {
 			res, err := c.Get(ctx, "k")
 			return err == nil && string(res.Value) == "v3"
 		})
 	}
 	raw.FlushAll(ctx)
-	eventually(t, time.Second, "flush to reach L1", func() bool {
+	poll.Until(t, time.Second, "flush to reach L1", func() bool {
 		_, err := a.Get(ctx, "k")
 		return errors.Is(err, ErrNotFound)
 	})
@@ -190,7 +180,7 @@ func TestFillRaceNeverInstallsStaleValue(t *testing.T) {
 			// installs it; wait until its invalidation has arrived.
 			before := c.Stats().Invalidations
 			raw.Set(ctx, "race", "new", 0)
-			eventually(t, time.Second, "invalidation", func() bool { return c.Stats().Invalidations > before })
+			poll.Until(t, time.Second, "invalidation", func() bool { return c.Stats().Invalidations > before })
 		})
 	}
 	if res, _ := c.Get(ctx, "race"); string(res.Value) != "old" {
@@ -214,9 +204,9 @@ func TestInvalidationConnectionLossHidesNodeEntries(t *testing.T) {
 	// Kill the tracking connection from the server side, as a network
 	// fault would, then change the value while it is down.
 	raw.ClientKillByFilter(ctx, "TYPE", "normal", "SKIPME", "yes")
-	eventually(t, 2*time.Second, "loss detected", func() bool { return c.Stats().InvalidationLosses > losses })
+	poll.Until(t, 2*time.Second, "loss detected", func() bool { return c.Stats().InvalidationLosses > losses })
 	raw.Set(ctx, "k", "v2", 0)
-	eventually(t, time.Second, "v2", func() bool {
+	poll.Until(t, time.Second, "v2", func() bool {
 		res, err := c.Get(ctx, "k")
 		return err == nil && string(res.Value) == "v2"
 	})
@@ -249,7 +239,7 @@ func TestSingleflightOneLoadForConcurrentColdGets(t *testing.T) {
 			errs <- err
 		}()
 	}
-	eventually(t, 5*time.Second, "all callers started", func() bool { return entered.Load() == n })
+	poll.Until(t, 5*time.Second, "all callers started", func() bool { return entered.Load() == n })
 	close(release)
 	wg.Wait()
 	close(errs)
@@ -287,7 +277,7 @@ func TestOriginDownBreakerAndStaleIfError(t *testing.T) {
 	fail.Store(true)
 	before := c.Stats().Invalidations
 	raw.Del(ctx, "s") // the cluster loses it and invalidates L1
-	eventually(t, time.Second, "the invalidation", func() bool { return c.Stats().Invalidations > before })
+	poll.Until(t, time.Second, "the invalidation", func() bool { return c.Stats().Invalidations > before })
 	res, err := c.Get(ctx, "s")
 	if err != nil || !res.Stale || string(res.Value) != "fresh:s" {
 		t.Fatalf("stale-if-error: %+v, %v", res, err)

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ringcache/ringcache/internal/poll"
 )
 
 // staleBound is the staleness the coherence test allows on loopback with no
@@ -212,7 +214,7 @@ func TestMeasureInvalidationLag(t *testing.T) {
 			t.Fatal(err)
 		}
 		acked := time.Now()
-		eventually(t, time.Second, "invalidations", func() bool {
+		poll.Until(t, time.Second, "invalidations", func() bool {
 			mu.Lock()
 			defer mu.Unlock()
 			return len(arrived[key]) >= len(readers)
@@ -249,7 +251,7 @@ func TestLeaseBoundsStalenessWhenInvalidationsStall(t *testing.T) {
 	raw.Set(ctx, "blocker", "x", 0) // the reader now blocks after this push
 	raw.Set(ctx, "k", "v2", 0)      // this push waits behind it
 	acked := time.Now()
-	eventually(t, 2*time.Second, "v2 despite the stalled invalidations", func() bool {
+	poll.Until(t, 2*time.Second, "v2 despite the stalled invalidations", func() bool {
 		res, err := c.Get(ctx, "k")
 		return err == nil && string(res.Value) == "v2"
 	})

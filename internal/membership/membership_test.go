@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/ringcache/ringcache/internal/poll"
 	"github.com/ringcache/ringcache/internal/redistest"
 )
 
@@ -78,22 +79,10 @@ func startOn(t *testing.T, name string, port int, tags map[string]string, join .
 	return n
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func waitView(t *testing.T, want string, nodes ...*node) {
 	t.Helper()
 	for _, n := range nodes {
-		eventually(t, 10*time.Second, fmt.Sprintf("%s to see %s (sees %s)", n.cfg.NodeName, want, n.view()),
+		poll.Until(t, 10*time.Second, fmt.Sprintf("%s to see %s (sees %s)", n.cfg.NodeName, want, n.view()),
 			func() bool { return n.view() == want })
 	}
 }
@@ -175,7 +164,7 @@ func TestDifferentRingConfigIsRefused(t *testing.T) {
 func TestJoinRetriesUntilSeedAppears(t *testing.T) {
 	port := redistest.FreePort(t)
 	late := start(t, "late", tags, fmt.Sprintf("127.0.0.1:%d", port))
-	eventually(t, 2*time.Second, "a few failed join attempts", func() bool { return !late.Joined() })
+	poll.Until(t, 2*time.Second, "a few failed join attempts", func() bool { return !late.Joined() })
 	seed := startOn(t, "seed", port, tags)
 	waitView(t, "late,seed", late, seed)
 	if !late.Joined() {
