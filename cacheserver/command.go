@@ -52,7 +52,7 @@ type commandTable struct {
 func newCommandTable() *commandTable {
 	t := &commandTable{byName: make(map[string]*command)}
 	groups := [][]*command{connCommands(), serverCommands(), multiCommands(),
-		stringCommands(), keyCommands(), bitCommands(), scanCommands()}
+		stringCommands(), keyCommands(), bitCommands(), scanCommands(), clusterCommands()}
 	for _, g := range groups {
 		for _, cmd := range g {
 			t.add(cmd)
@@ -73,7 +73,7 @@ func (t *commandTable) add(cmd *command) {
 			cmd.noAuth = true
 		}
 	}
-	if cmd.firstKey == 0 && cmd.group != "connection" && cmd.group != "transactions" &&
+	if cmd.firstKey == 0 && cmd.group != "connection" && cmd.group != "transactions" && cmd.group != "cluster" &&
 		cmd.name != "ping" && cmd.name != "echo" && cmd.name != "time" {
 		cmd.allStore = true
 	}

@@ -51,6 +51,11 @@ type Config struct {
 	RequirePass string
 	// Store configures the keyspace. Default store.DefaultConfig().
 	Store store.Config
+	// Cluster, when set, makes the node a member of a ringcache cluster
+	// (gossip, ring, forwarding, CLUSTER commands). Nil: a standalone node
+	// that owns every slot and answers CLUSTER like a Redis without
+	// cluster support.
+	Cluster *ClusterConfig
 }
 
 // Defaults.
@@ -102,6 +107,14 @@ func (c Config) validate() (Config, error) {
 	}
 	if c.MaxBulkLen < 1 || c.MaxMultibulkLen < 1 {
 		errs = append(errs, errors.New("cacheserver: MaxBulkLen and MaxMultibulkLen must be >= 1"))
+	}
+	if c.Cluster != nil {
+		cc := *c.Cluster
+		cc.Join = append([]string(nil), cc.Join...)
+		c.Cluster = &cc
+		if err := cc.validate(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.Store.MaxValueSize == 0 {
 		c.Store.MaxValueSize = c.MaxBulkLen

@@ -48,6 +48,10 @@ type conn struct {
 	watched       [][]byte    // keys this connection WATCHes
 	dirty         atomic.Bool // a watched key was written
 	lastCmd       atomic.Pointer[command]
+	peer          bool         // a peer node's forwarding connection (RINGCACHE PEER)
+	pend          []pending    // replies owed, in order, while forwards are in flight
+	capture       *resp.Writer // replies of local commands queued behind pend
+	fwdBuf        []byte       // reused buffer for forwarded replies
 
 	mu      sync.Mutex
 	name    string
@@ -99,17 +103,20 @@ func (c *conn) serve() {
 	for !c.closeNow {
 		args, err := c.r.ReadCommand()
 		if err != nil {
+			c.resolve()
 			c.readFailed(err)
 			break
 		}
 		c.dr.frameDone()
 		c.execute(args)
-		if c.r.Buffered() == 0 || c.w.Buffered() > flushThreshold {
+		if c.r.Buffered() == 0 || c.w.Buffered() > flushThreshold || len(c.pend) >= maxPending {
+			c.resolve()
 			if !c.flush() || c.srv.inShutdown.Load() && c.r.Buffered() == 0 {
 				break
 			}
 		}
 	}
+	c.resolve()
 	c.flush()
 }
 

@@ -41,6 +41,9 @@ func (c *conn) executeSilenced(args [][]byte) {
 // dispatch looks the command up and runs or queues it.
 func (c *conn) dispatch(args [][]byte) {
 	cmd := c.srv.cmds.lookup(args[0])
+	if len(c.pend) > 0 && (cmd == nil || cmd.firstKey <= 0 || !cmd.arityOK(len(args)) || !c.authed) {
+		c.resolve()
+	}
 	switch {
 	case cmd == nil:
 		c.reject(unknownCommandErr(args))
@@ -48,6 +51,8 @@ func (c *conn) dispatch(args [][]byte) {
 		c.reject(arityErr(cmd.name))
 	case !c.authed && !cmd.noAuth:
 		c.reject(noAuthErr)
+	case c.srv.cs != nil && cmd.firstKey > 0 && c.routed(cmd, args):
+		// forwarded, split, redirected or refused
 	case c.multi != nil && !cmd.runsInMulti():
 		c.queue(cmd, args)
 	default:

@@ -1,7 +1,11 @@
 package cacheserver
 
 import (
+	"strconv"
+
 	"fmt"
+	"github.com/ringcache/ringcache/internal/route"
+	"github.com/ringcache/ringcache/ring"
 	"net"
 	"os"
 	"runtime"
@@ -30,6 +34,7 @@ var infoSections = []infoSection{
 	{"Errorstats", (*Server).infoErrorstats},
 	{"Cluster", (*Server).infoCluster},
 	{"Keyspace", (*Server).infoKeyspace},
+	{"Ringcache", (*Server).infoRingcache},
 }
 
 func infoCmd(c *conn, args [][]byte) {
@@ -60,7 +65,7 @@ func (s *Server) infoServer(b *strings.Builder) {
 	up := time.Since(s.start)
 	field(b, "redis_version", redisVersion)
 	field(b, "ringcache_version", Version)
-	field(b, "redis_mode", "standalone")
+	field(b, "redis_mode", map[bool]string{true: "cluster", false: "standalone"}[s.cs != nil])
 	field(b, "os", runtime.GOOS+" "+runtime.GOARCH)
 	field(b, "arch_bits", 64)
 	field(b, "multiplexing_api", "goroutines")
@@ -199,7 +204,32 @@ func (s *Server) infoErrorstats(b *strings.Builder) {
 	}
 }
 
-func (s *Server) infoCluster(b *strings.Builder) { field(b, "cluster_enabled", 0) }
+func (s *Server) infoCluster(b *strings.Builder) {
+	if s.cs == nil {
+		field(b, "cluster_enabled", 0)
+		return
+	}
+	field(b, "cluster_enabled", 1)
+}
+
+// infoRingcache is ringcache's own section: the ring this node routes
+// with. A standalone node is a one-member ring owning every slot.
+func (s *Server) infoRingcache(b *strings.Builder) {
+	if s.cs == nil {
+		field(b, "ringcache_members", 1)
+		field(b, "ringcache_ring_epoch", 0)
+		field(b, "ringcache_owned_slots", ring.SlotCount)
+		return
+	}
+	v := s.cs.view.Load()
+	field(b, "ringcache_node", s.cs.self)
+	field(b, "ringcache_members", v.r.Len())
+	field(b, "ringcache_ring_epoch", strconv.FormatUint(v.r.Epoch(), 16))
+	field(b, "ringcache_owned_slots", s.ownedSlots(v.r))
+	field(b, "ringcache_joined", s.cs.ready())
+	field(b, "ringcache_redirect", map[bool]string{true: "moved", false: "forward"}[s.cs.mode == route.Moved])
+	field(b, "ringcache_ring_changes", s.cs.cl.RingChanges())
+}
 
 func (s *Server) infoKeyspace(b *strings.Builder) {
 	st := s.store.Stats()

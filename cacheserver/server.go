@@ -42,6 +42,11 @@ type Server struct {
 	stats      serverStats
 	errStats   errorStats
 	watch      watchRegistry
+
+	clusterOnce sync.Once
+	clusterErr  error
+	cs          *clusterState // nil on a standalone node; set before the first accept
+	csPub       *clusterState // cs once started, under mu, for accessors
 }
 
 // liveConfig holds the settings CONFIG SET may change at run time.
@@ -117,6 +122,13 @@ func (s *Server) Serve(ln net.Listener) error {
 	if !s.trackListener(ln) {
 		ln.Close()
 		return ErrServerClosed
+	}
+	if s.cfg.Cluster != nil {
+		s.clusterOnce.Do(func() { s.clusterErr = s.startCluster(ln) })
+		if s.clusterErr != nil {
+			s.untrackListener(ln)
+			return s.clusterErr
+		}
 	}
 	defer s.untrackListener(ln)
 	backoff := time.Duration(0)
@@ -224,12 +236,15 @@ func (s *Server) removeConn(c *conn) {
 	s.wg.Done()
 }
 
-// Shutdown stops accepting, lets every connection finish the commands it has
+// Shutdown first leaves the cluster (peers record the node as left, not
+// failed, and stop routing to it), then stops accepting, lets every connection finish the commands it has
 // received and flush their replies, closes the connections, waits for every
 // goroutine and closes the store. When ctx ends first, the remaining
 // connections are closed forcibly and ctx's error is returned (after the
 // goroutines have been joined).
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.clusterOnce.Do(func() {}) // no cluster start after this point
+	s.leaveCluster(ctx)
 	s.inShutdown.Store(true)
 	s.closeListeners()
 	for _, c := range s.connList() {
@@ -251,6 +266,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Close closes the listeners and every connection at once, waits for the
 // goroutines and closes the store. It is safe to call twice.
 func (s *Server) Close() error {
+	s.clusterOnce.Do(func() {})
 	s.inShutdown.Store(true)
 	s.closeListeners()
 	s.closeConns()
@@ -277,7 +293,7 @@ func (s *Server) closeConns() {
 // finish stops background work and closes the store.
 func (s *Server) finish() error {
 	s.bgWG.Wait()
-	return s.store.Close()
+	return errors.Join(s.stopCluster(), s.store.Close())
 }
 
 func (s *Server) connList() []*conn {

@@ -42,6 +42,11 @@ type options struct {
 	bind, maxmemory, policy, requirepass, loglevel, logformat, bulkLen string
 	port, maxclients, timeout                                          int
 	version                                                            bool
+
+	clusterEnabled                            bool
+	gossipPort                                int
+	join, nodeName, advertise, zone, redirect string
+	gossipProfile                             string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -59,6 +64,14 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.loglevel, "loglevel", "info", "debug, info (notice), warn (warning) or error")
 	fs.StringVar(&o.logformat, "logformat", "text", "text or json")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.BoolVar(&o.clusterEnabled, "cluster-enabled", true, "join a ringcache cluster (false: a standalone node)")
+	fs.IntVar(&o.gossipPort, "gossip-port", 7946, "gossip port (TCP and UDP) on --bind (0 picks a free one)")
+	fs.StringVar(&o.join, "join", "", "gossip addresses host:port[,...] of members to join (retried until one answers)")
+	fs.StringVar(&o.nodeName, "node-name", "", "unique, stable node name (default: hostname-port)")
+	fs.StringVar(&o.advertise, "advertise", "", "host peers and clients use to reach this node (default: --bind)")
+	fs.StringVar(&o.zone, "zone", "", "failure domain published to peers")
+	fs.StringVar(&o.redirect, "redirect", "forward", "keys owned by another node: forward (proxy) or moved (-MOVED like Redis Cluster)")
+	fs.StringVar(&o.gossipProfile, "gossip-profile", "lan", "gossip timers: lan, or local (fast failure detection, one machine)")
 	fs.String("config", "", "config file: one 'name value' per line")
 	err := ff.Parse(fs, args, ff.WithEnvVarPrefix("RINGCACHE"),
 		ff.WithConfigFileFlag("config"), ff.WithConfigFileParser(ff.PlainParser))
@@ -87,7 +100,40 @@ func (o *options) config() (cacheserver.Config, error) {
 	cfg.MaxClients = o.maxclients
 	cfg.IdleTimeout = time.Duration(o.timeout) * time.Second
 	cfg.RequirePass = o.requirepass
+	if o.clusterEnabled {
+		cc, err := o.clusterConfig()
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Cluster = &cc
+	}
 	return cfg, nil
+}
+
+// clusterConfig turns the cluster flags into a ClusterConfig.
+func (o *options) clusterConfig() (cacheserver.ClusterConfig, error) {
+	cc := cacheserver.DefaultClusterConfig()
+	if o.gossipPort < 0 || o.gossipPort > 65535 {
+		return cc, errors.New("--gossip-port must be in [0, 65535]")
+	}
+	cc.GossipAddr = net.JoinHostPort(o.bind, strconv.Itoa(o.gossipPort))
+	cc.NodeName, cc.Advertise, cc.Zone, cc.Redirect = o.nodeName, o.advertise, o.zone, o.redirect
+	for _, j := range strings.Split(o.join, ",") {
+		if j = strings.TrimSpace(j); j != "" {
+			cc.Join = append(cc.Join, j)
+		}
+	}
+	switch o.gossipProfile {
+	case "lan":
+	case "local":
+		cc.FastGossip, cc.LeaveDrain = true, 200*time.Millisecond
+	default:
+		return cc, fmt.Errorf("--gossip-profile: want lan or local, got %q", o.gossipProfile)
+	}
+	if o.redirect != "forward" && o.redirect != "moved" {
+		return cc, fmt.Errorf("--redirect: want forward or moved, got %q", o.redirect)
+	}
+	return cc, nil
 }
 
 func newLogger(o *options, w io.Writer) (*slog.Logger, error) {
@@ -184,4 +230,9 @@ func logConfig(log *slog.Logger, cfg cacheserver.Config, addr net.Addr) {
 		"maxclients", cfg.MaxClients, "timeout", cfg.IdleTimeout, "proto_max_bulk_len", cfg.MaxBulkLen,
 		"frame_timeout", cfg.FrameTimeout, "write_timeout", cfg.WriteTimeout,
 		"output_buffer_limit", cfg.OutputBufferLimit, "requirepass", pass, "pid", os.Getpid())
+	if cc := cfg.Cluster; cc != nil {
+		log.Info("cluster config", "node_name", cc.NodeName, "gossip", cc.GossipAddr, "join", cc.Join,
+			"advertise", cc.Advertise, "zone", cc.Zone, "redirect", cc.Redirect, "fast_gossip", cc.FastGossip,
+			"partitions", cc.Ring.Partitions, "virtual_nodes", cc.Ring.VirtualNodes, "load", cc.Ring.Load)
+	}
 }

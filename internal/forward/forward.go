@@ -74,7 +74,7 @@ func New(cfg Config) (*Pool, error) {
 // Do sends args to addr and appends the raw reply to dst. An error means
 // the command may or may not have run on the peer.
 func (p *Pool) Do(ctx context.Context, addr string, args [][]byte, dst []byte) ([]byte, error) {
-	c, err := p.conn(addr)
+	c, err := p.conn(addr, -1)
 	if err != nil {
 		return dst, err
 	}
@@ -102,16 +102,81 @@ func (p *Pool) Do(ctx context.Context, addr string, args [][]byte, dst []byte) (
 	}
 }
 
-// conn returns a live connection to addr, dialling if needed. Dialling
-// holds only that peer's lock, so a dead peer never delays the others.
-func (p *Pool) conn(addr string) (*conn, error) {
+// Call is a command sent with Send whose reply has not been collected yet.
+type Call struct {
+	cl   *call
+	c    *conn
+	addr string
+	err  error
+	tmo  time.Duration
+}
+
+// Send queues args for addr without waiting for the reply, so a caller can
+// have many commands in flight (a client's pipeline) and collect the
+// replies in order with Wait. Commands sent with the same hint to the same
+// peer travel on the same connection, so they run on the peer in the order
+// they were sent. Send never blocks for longer than the pool's Timeout.
+func (p *Pool) Send(addr string, hint uint64, args [][]byte) *Call {
+	c, err := p.conn(addr, int(hint%uint64(p.cfg.ConnsPerPeer)))
+	if err != nil {
+		return &Call{err: err, addr: addr}
+	}
+	cl := &call{cmd: resp.AppendCommand(nil, args...), done: make(chan struct{})}
+	select {
+	case c.queue <- cl:
+	default:
+		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Timeout)
+		err = c.enqueue(ctx, cl)
+		cancel()
+		if err != nil {
+			return &Call{err: err, addr: addr}
+		}
+	}
+	return &Call{cl: cl, c: c, addr: addr, tmo: p.cfg.Timeout}
+}
+
+// Wait appends the call's raw reply to dst. It waits at most the pool's
+// Timeout, counted from when Wait is called.
+func (k *Call) Wait(dst []byte) ([]byte, error) {
+	if k.err != nil {
+		return dst, k.err
+	}
+	select {
+	case <-k.cl.done:
+		return append(dst, k.cl.reply...), k.cl.err
+	default:
+	}
+	t := time.NewTimer(k.tmo)
+	defer t.Stop()
+	select {
+	case <-k.cl.done:
+		return append(dst, k.cl.reply...), k.cl.err
+	case <-k.c.stop:
+		select {
+		case <-k.cl.done:
+			return append(dst, k.cl.reply...), k.cl.err
+		default:
+			return dst, k.c.failure()
+		}
+	case <-t.C:
+		return dst, fmt.Errorf("forward to %s: no reply within %v", k.addr, k.tmo)
+	}
+}
+
+// conn returns a live connection to addr, dialling if needed: connection
+// idx, or the next in turn when idx < 0. Dialling holds only that peer's
+// lock, so a dead peer never delays the others.
+func (p *Pool) conn(addr string, idx int) (*conn, error) {
 	pe, err := p.peer(addr)
 	if err != nil {
 		return nil, err
 	}
 	pe.mu.Lock()
 	defer pe.mu.Unlock()
-	i := int(pe.next.Add(1)) % len(pe.conns)
+	i := idx
+	if i < 0 {
+		i = int(pe.next.Add(1)) % len(pe.conns)
+	}
 	if c := pe.conns[i]; c != nil && !c.broken() {
 		return c, nil
 	}

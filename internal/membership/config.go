@@ -37,7 +37,7 @@ type Config struct {
 	// Admit is called for every peer that announces itself; a non-nil error
 	// refuses the peer (it is logged with the reason). Nil admits everyone.
 	Admit func(Member) error
-	// Local selects memberlist's fast timers (probe 50ms, gossip 5ms) for
+	// Local selects fast memberlist timers (probe 200ms, gossip 20ms) for
 	// tests on one machine; the default is the LAN profile.
 	Local bool
 	// Logger receives serf's and memberlist's logs. Nil: slog.Default().

@@ -105,14 +105,16 @@ func (m *Membership) serfConfig() *serf.Config {
 }
 
 // localMemberlist is memberlist's local profile with timers turned down as
-// serf's own tests do, but with enough slack for -race on 2 cores.
+// serf's own tests do, but with enough slack for -race on 2 cores under
+// load: tighter timers made whole test clusters flap (false failures, ring
+// changes, dropped slots) while other packages' tests ran.
 func localMemberlist() *memberlist.Config {
 	c := memberlist.DefaultLocalConfig()
-	c.ProbeInterval = 100 * time.Millisecond
-	c.ProbeTimeout = 80 * time.Millisecond
-	c.GossipInterval = 10 * time.Millisecond
+	c.ProbeInterval = 200 * time.Millisecond
+	c.ProbeTimeout = 150 * time.Millisecond
+	c.GossipInterval = 20 * time.Millisecond
 	c.PushPullInterval = time.Second
-	c.SuspicionMult = 2
+	c.SuspicionMult = 3
 	c.TCPTimeout = 500 * time.Millisecond
 	return c
 }

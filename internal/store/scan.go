@@ -181,14 +181,14 @@ func (s *Store) DropSlot(slot int) int {
 	defer sh.mu.Unlock()
 	sh.purgeAll(s.now())
 	n := int(sh.counts[slot-sh.first])
+	for k, v := range sh.over { // first: see dropSlots
+		if loc, sl := unpack(v); sl == slot {
+			sh.remove(slot, s.hash([]byte(k)), []byte(k), loc)
+		}
+	}
 	for h, v := range sh.m {
 		if loc, sl := unpack(v); sl == slot {
 			sh.remove(slot, h, sh.arena.rec(loc).key(), loc)
-		}
-	}
-	for k, v := range sh.over {
-		if loc, sl := unpack(v); sl == slot {
-			sh.remove(slot, s.hash([]byte(k)), []byte(k), loc)
 		}
 	}
 	for sh.arena.dead*8 > sh.arena.bytes && sh.arena.victim() >= 0 {
@@ -251,4 +251,50 @@ func (s *Store) RandomKey(dst []byte) ([]byte, bool) {
 		}
 	}
 	return dst, false
+}
+
+// DropSlots deletes every key of the slots for which drop reports true and
+// returns how many live keys it deleted. Each shard is walked at most once,
+// and only when one of its chosen slots holds keys, so dropping thousands
+// of slots after a ring change costs one pass over the affected shards.
+func (s *Store) DropSlots(drop func(slot int) bool) int {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		n += sh.dropSlots(drop, s.now())
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+func (sh *shard) dropSlots(drop func(slot int) bool, now int64) int {
+	sh.purgeAll(now)
+	chosen := make([]bool, len(sh.counts))
+	n := 0
+	for i, c := range sh.counts {
+		if c > 0 && drop(sh.first+i) {
+			chosen[i] = true
+			n += int(c)
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	// Overflow entries first: removing a primary entry promotes an overflow
+	// entry of the same hash into sh.m, which this range might then skip.
+	for k, v := range sh.over {
+		if loc, sl := unpack(v); chosen[sl-sh.first] {
+			sh.remove(sl, sh.s.hash([]byte(k)), []byte(k), loc)
+		}
+	}
+	for h, v := range sh.m {
+		if loc, sl := unpack(v); chosen[sl-sh.first] {
+			sh.remove(sl, h, sh.arena.rec(loc).key(), loc)
+		}
+	}
+	for sh.arena.dead*8 > sh.arena.bytes && sh.arena.victim() >= 0 {
+		sh.compact(sh.arena.victim())
+	}
+	return n
 }

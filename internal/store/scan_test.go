@@ -182,3 +182,37 @@ func TestMatch(t *testing.T) {
 		t.Fatal("matched")
 	}
 }
+
+func TestDropSlotsDropsOnlyChosenSlots(t *testing.T) {
+	s, _ := newTest(t)
+	const n = 20000
+	want := map[int]int{}
+	for i := range n {
+		k := fmt.Sprintf("key:%d", i)
+		mustSet(t, s, k, "v", SetOptions{})
+		want[ring.KeySlot(k)]++
+	}
+	drop := func(slot int) bool { return slot%3 == 0 }
+	dropped := 0
+	for sl, c := range want {
+		if drop(sl) {
+			dropped += c
+		}
+	}
+	if got := s.DropSlots(drop); got != dropped {
+		t.Fatalf("DropSlots = %d, want %d", got, dropped)
+	}
+	if s.Len() != n-dropped {
+		t.Fatalf("Len = %d, want %d", s.Len(), n-dropped)
+	}
+	for i := range n {
+		k := fmt.Sprintf("key:%d", i)
+		_, ok := s.Get(nil, []byte(k))
+		if ok == drop(ring.KeySlot(k)) {
+			t.Fatalf("%s (slot %d): present=%v after DropSlots", k, ring.KeySlot(k), ok)
+		}
+	}
+	if s.DropSlots(drop) != 0 {
+		t.Fatal("second DropSlots dropped keys")
+	}
+}

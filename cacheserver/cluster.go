@@ -1,0 +1,326 @@
+package cacheserver
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/ringcache/ringcache/internal/cluster"
+	"github.com/ringcache/ringcache/internal/forward"
+	"github.com/ringcache/ringcache/internal/membership"
+	"github.com/ringcache/ringcache/internal/route"
+	"github.com/ringcache/ringcache/ring"
+)
+
+// ClusterConfig makes a Server a member of a ringcache cluster. Start from
+// DefaultClusterConfig.
+type ClusterConfig struct {
+	// NodeName names the node; it must be unique in the cluster and stable
+	// across restarts (a restarted node rejoins under it). Default: the
+	// host name and the RESP port, "host-7379".
+	NodeName string
+	// GossipAddr is where gossip (serf, TCP and UDP) listens. Port 0 picks
+	// a free port (tests). Default "127.0.0.1:7946".
+	GossipAddr string
+	// Advertise is the host peers and clients use to reach this node (RESP
+	// and gossip). Default: the listen addresses, which must then not be
+	// unspecified (0.0.0.0).
+	Advertise string
+	// Join lists gossip addresses of existing members; the node retries
+	// with backoff until one answers. Until then it answers CLUSTERDOWN to
+	// commands with keys. Empty: the node starts a cluster of its own.
+	Join []string
+	// Zone is the node's failure domain, published to peers.
+	Zone string
+	// Redirect is "forward" (default: proxy commands for slots owned by
+	// another node) or "moved" (answer -MOVED like Redis Cluster).
+	Redirect string
+	// Ring is the placement; it must be equal on every node, and a peer
+	// whose ring config differs is refused.
+	Ring ring.Config
+	// FastGossip selects test timers (failure detection in well under a
+	// second); the default is serf's LAN profile.
+	FastGossip bool
+	// ForwardConns is the number of pipelined connections to each peer.
+	// Default 2.
+	ForwardConns int
+	// ForwardTimeout bounds a forwarded command. Default 2s.
+	ForwardTimeout time.Duration
+	// LeaveDrain is how long Shutdown keeps serving after announcing the
+	// leave, so peers apply the new ring before the listener closes.
+	// Default 1s (serf coalesces member events for 500ms); FastGossip
+	// tests use 200ms.
+	LeaveDrain time.Duration
+}
+
+// DefaultClusterConfig returns the documented defaults.
+func DefaultClusterConfig() ClusterConfig {
+	return ClusterConfig{GossipAddr: "127.0.0.1:7946", Redirect: "forward", Ring: ring.DefaultConfig(),
+		ForwardConns: 2, ForwardTimeout: 2 * time.Second, LeaveDrain: time.Second}
+}
+
+func (cc ClusterConfig) validate() error {
+	if _, err := route.ParseMode(cc.Redirect); err != nil {
+		return err
+	}
+	if _, _, err := net.SplitHostPort(cc.GossipAddr); err != nil {
+		return fmt.Errorf("cacheserver: GossipAddr: %w", err)
+	}
+	if cc.ForwardConns < 1 || cc.ForwardTimeout <= 0 || cc.LeaveDrain < 0 {
+		return errors.New("cacheserver: ForwardConns and ForwardTimeout must be positive, LeaveDrain >= 0")
+	}
+	return cc.Ring.Validate()
+}
+
+// clusterState is a clustered server's view: the gossip-driven cluster,
+// the ring routing uses, and the pools that forward to peers.
+type clusterState struct {
+	cl    *cluster.Cluster
+	self  string
+	mode  route.Mode
+	join  bool                     // Join was configured: CLUSTERDOWN until joined
+	peers [4]*forward.Pool         // by protocol: [2] RESP2, [3] RESP3
+	view  atomic.Pointer[ringView] // what routing uses, swapped after slot data is dropped
+}
+
+// ringView is a ring with the Redis node id of each member.
+type ringView struct {
+	r   *ring.Ring
+	ids map[string]string
+}
+
+// ready reports whether the node may serve keys: it joined the cluster, or
+// it was not asked to join one.
+func (st *clusterState) ready() bool { return !st.join || st.cl != nil && st.cl.Joined() }
+
+// startCluster joins the cluster once the RESP listener's address is known.
+func (s *Server) startCluster(ln net.Listener) error {
+	cc := *s.cfg.Cluster
+	host, port, err := s.advertised(ln.Addr(), cc.Advertise)
+	if err != nil {
+		return err
+	}
+	if cc.NodeName == "" {
+		h, _ := os.Hostname()
+		cc.NodeName = h + "-" + port
+	}
+	mc := membership.DefaultConfig()
+	if cc.FastGossip {
+		mc = membership.DefaultLocalConfig()
+	}
+	gh, gp, _ := net.SplitHostPort(cc.GossipAddr)
+	mc.NodeName, mc.BindAddr, mc.Join = cc.NodeName, gh, cc.Join
+	if mc.BindPort, err = strconv.Atoi(gp); err != nil {
+		return fmt.Errorf("cacheserver: gossip port: %w", err)
+	}
+	if cc.Advertise != "" || gh == "0.0.0.0" || gh == "::" {
+		mc.AdvertiseAddr = host
+	}
+	mode, _ := route.ParseMode(cc.Redirect)
+	st := &clusterState{self: cc.NodeName, mode: mode, join: len(cc.Join) > 0}
+	if err := s.newPeerPools(st, cc); err != nil {
+		return err
+	}
+	s.cs = st
+	cl, err := cluster.New(cluster.Config{Membership: mc, Ring: cc.Ring, RESPAddr: net.JoinHostPort(host, port),
+		Zone: cc.Zone, Version: Version, Logger: s.log}, s.onRing)
+	if err != nil {
+		s.cs = nil
+		st.closePools()
+		return err
+	}
+	st.cl = cl
+	s.publishRing(cl.Ring())
+	s.mu.Lock()
+	s.csPub = st
+	s.mu.Unlock()
+	s.log.Info("cluster member started", "node", cc.NodeName, "gossip", cl.GossipAddr(),
+		"resp", net.JoinHostPort(host, port), "redirect", cc.Redirect, "join", cc.Join)
+	return nil
+}
+
+// advertised returns the host and port peers use for RESP.
+func (s *Server) advertised(addr net.Addr, adv string) (host, port string, err error) {
+	host, port, err = net.SplitHostPort(addr.String())
+	if err != nil {
+		return "", "", err
+	}
+	if adv != "" {
+		return adv, port, nil
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		return "", "", fmt.Errorf("cacheserver: listening on %s: set an advertise address for the cluster", host)
+	}
+	return host, port, nil
+}
+
+// newPeerPools builds the RESP2 and RESP3 forwarding pools. Each peer
+// connection authenticates, selects its protocol and declares itself a
+// peer, so the receiving node answers TRYAGAIN instead of forwarding again.
+func (s *Server) newPeerPools(st *clusterState, cc ClusterConfig) error {
+	for _, proto := range []int{2, 3} {
+		fc := forward.DefaultConfig()
+		fc.ConnsPerPeer, fc.Timeout = cc.ForwardConns, cc.ForwardTimeout
+		fc.Reader.MaxBulkLen = s.cfg.MaxBulkLen
+		if pass := s.cfg.RequirePass; pass != "" {
+			fc.Handshake = append(fc.Handshake, []string{"AUTH", pass})
+		}
+		if proto == 3 {
+			fc.Handshake = append(fc.Handshake, []string{"HELLO", "3"})
+		}
+		fc.Handshake = append(fc.Handshake, []string{"RINGCACHE", "PEER"})
+		p, err := forward.New(fc)
+		if err != nil {
+			st.closePools()
+			return err
+		}
+		st.peers[proto] = p
+	}
+	return nil
+}
+
+func (st *clusterState) closePools() {
+	for _, p := range st.peers {
+		if p != nil {
+			_ = p.Close()
+		}
+	}
+}
+
+// onRing runs on the cluster's goroutine after every ring change. Slots
+// whose ownership changed to or from this node are emptied before the new
+// ring is published for routing: data of a slot this node lost is no longer
+// reachable, and data of a slot it gains predates the writes the previous
+// owner took meanwhile, so serving it could return stale values.
+func (s *Server) onRing(old, next *ring.Ring) {
+	st := s.cs
+	self := st.self
+	changed := func(slot int) bool {
+		return (old.SlotOwner(slot).Name == self) != (next.SlotOwner(slot).Name == self)
+	}
+	dropped := s.store.DropSlots(changed)
+	s.publishRing(next)
+	for _, m := range old.Members() {
+		if nm, ok := next.Member(m.Name); !ok || nm.Addr != m.Addr {
+			st.peers[2].Forget(m.Addr)
+			st.peers[3].Forget(m.Addr)
+		}
+	}
+	s.log.Info("ring applied", "members", next.Len(), "owned_slots", s.ownedSlots(next),
+		"dropped_keys", dropped)
+}
+
+// publishRing makes r the ring routing and CLUSTER commands use.
+func (s *Server) publishRing(r *ring.Ring) {
+	ids := make(map[string]string, r.Len())
+	for _, m := range r.Members() {
+		ids[m.Name] = nodeID(m.Name)
+	}
+	s.cs.view.Store(&ringView{r: r, ids: ids})
+}
+
+func (s *Server) ownedSlots(r *ring.Ring) int {
+	sh, _ := r.MemberShard(s.cs.self)
+	return sh.Slots
+}
+
+// nodeID is the 40-hex-digit id Redis Cluster clients expect, derived
+// from the member name so it is stable across restarts.
+func nodeID(name string) string {
+	sum := sha1.Sum([]byte(name))
+	return hex.EncodeToString(sum[:])
+}
+
+// leaveCluster tells peers this node is leaving (they record it as left,
+// not failed), before the listeners close.
+func (s *Server) leaveCluster(ctx context.Context) {
+	if s.cs == nil || s.cs.cl == nil {
+		return
+	}
+	if err := s.cs.cl.Leave(); err != nil {
+		s.log.Warn("leaving the cluster", "err", err)
+	}
+	// Keep serving while peers apply the new ring (they coalesce member
+	// events), so requests they still forward here succeed.
+	t := time.NewTimer(s.cfg.Cluster.LeaveDrain)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// stopCluster stops gossip and closes the peer connections.
+func (s *Server) stopCluster() error {
+	if s.cs == nil {
+		return nil
+	}
+	var err error
+	if s.cs.cl != nil {
+		err = s.cs.cl.Shutdown()
+	}
+	s.cs.closePools()
+	return err
+}
+
+// Member is a cluster member as this node's gossip sees it.
+type Member struct {
+	Name   string
+	Gossip string // gossip address
+	RESP   string // RESP address
+	Status string // "alive", "leaving", "left", "failed"
+}
+
+// Ring returns the ring this node routes with, or nil on a standalone node
+// or before Serve started the cluster.
+func (s *Server) Ring() *ring.Ring {
+	if cs := s.clusterState(); cs != nil {
+		return cs.view.Load().r
+	}
+	return nil
+}
+
+// NodeName returns the node's cluster name ("" when standalone).
+func (s *Server) NodeName() string {
+	if cs := s.clusterState(); cs != nil {
+		return cs.self
+	}
+	return ""
+}
+
+// GossipAddr returns the address gossip listens on, "" before Serve
+// started the cluster or on a standalone node.
+func (s *Server) GossipAddr() string {
+	if cs := s.clusterState(); cs != nil && cs.cl != nil {
+		return cs.cl.GossipAddr()
+	}
+	return ""
+}
+
+// Members lists every member gossip knows, including those that left or
+// failed and are not yet forgotten.
+func (s *Server) Members() []Member {
+	cs := s.clusterState()
+	if cs == nil || cs.cl == nil {
+		return nil
+	}
+	var out []Member
+	for _, m := range cs.cl.Members() {
+		out = append(out, Member{Name: m.Name, Gossip: m.Addr, RESP: m.Tags[cluster.TagRESP], Status: m.Status})
+	}
+	return out
+}
+
+// clusterState returns the cluster state once Serve has started it.
+func (s *Server) clusterState() *clusterState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.csPub
+}
