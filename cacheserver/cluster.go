@@ -244,6 +244,9 @@ func (s *Server) leaveCluster(ctx context.Context) {
 	if s.cs == nil || s.cs.cl == nil {
 		return
 	}
+	// Keep routing with the ring that includes this node until it closes:
+	// peers that have not applied the leave yet still send its slots here.
+	s.cs.cl.SetPaused(true)
 	if err := s.cs.cl.Leave(); err != nil {
 		s.log.Warn("leaving the cluster", "err", err)
 	}
