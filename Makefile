@@ -39,8 +39,8 @@ lint: ## gofmt check, go vet, staticcheck
 fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
 	FUZZTIME=$(FUZZTIME) GO=$(GO) ./scripts/fuzz.sh
 
-run: build ## start a local ringcache node on 127.0.0.1:7379
-	$(BIN)/cacheserver --bind 127.0.0.1 --port 7379
+run: build ## start a local 3-node cluster (RESP 7379-7381, gossip 7946-7948); Ctrl-C stops it
+	BIN=$(BIN)/cacheserver ./scripts/run-cluster.sh
 
 clean: ## remove build output
 	rm -rf $(BIN) bench.out
