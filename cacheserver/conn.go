@@ -48,6 +48,7 @@ type conn struct {
 	watched       [][]byte    // keys this connection WATCHes
 	dirty         atomic.Bool // a watched key was written
 	lastCmd       atomic.Pointer[command]
+	push          connPush // tracking, pub/sub and push delivery (tracking_push.go)
 
 	mu      sync.Mutex
 	name    string
@@ -95,6 +96,7 @@ func (c *conn) proto() int { return c.out.Protocol() }
 // it, and flush the replies once nothing more is buffered.
 func (c *conn) serve() {
 	defer c.srv.removeConn(c)
+	defer c.detachPush()
 	defer c.nc.Close()
 	for !c.closeNow {
 		args, err := c.r.ReadCommand()
@@ -103,6 +105,7 @@ func (c *conn) serve() {
 			break
 		}
 		c.dr.frameDone()
+		c.beginCmd()
 		c.execute(args)
 		if c.r.Buffered() == 0 || c.w.Buffered() > flushThreshold {
 			if !c.flush() || c.srv.inShutdown.Load() && c.r.Buffered() == 0 {
@@ -134,6 +137,14 @@ func (c *conn) flush() bool {
 		c.cmdCount = 0
 		c.lastAct.Store(time.Now().UnixNano())
 	}
+	if c.push.box.active.Load() {
+		return c.flushWithPushes()
+	}
+	return c.writeOut()
+}
+
+// writeOut writes the buffered replies (see flush).
+func (c *conn) writeOut() bool {
 	if c.w.Buffered() == 0 {
 		return true
 	}

@@ -16,9 +16,12 @@ func (c *conn) execute(args [][]byte) {
 	c.cmdCount++
 	if c.reply != replyOn {
 		c.executeSilenced(args)
-		return
+	} else {
+		c.dispatch(args)
 	}
-	c.dispatch(args)
+	if c.push.trk.caching {
+		c.endCommand(args)
+	}
 }
 
 // executeSilenced runs a command whose reply CLIENT REPLY OFF or SKIP
@@ -48,6 +51,8 @@ func (c *conn) dispatch(args [][]byte) {
 		c.reject(arityErr(cmd.name))
 	case !c.authed && !cmd.noAuth:
 		c.reject(noAuthErr)
+	case c.push.subCount.Load() > 0 && !cmd.allowedSubscribed() && c.subscribedRESP2():
+		c.reject(subscribedErr(cmd, args))
 	case c.multi != nil && !cmd.runsInMulti():
 		c.queue(cmd, args)
 	default:
@@ -67,6 +72,10 @@ func (c *conn) call(cmd *command, args [][]byte) {
 			c.srv.watch.touch(c.keyBuf)
 			clear(c.keyBuf)
 		}
+	}
+	if c.srv.track.active.Load() > 0 {
+		c.trackCall(cmd, args) // tracking.go: remember reads, invalidate writes
+		return
 	}
 	cmd.handler(c, args)
 }
