@@ -155,11 +155,30 @@ func (t *tracker) remember(c *conn, keys [][]byte) {
 	}
 	max := t.maxKeys.Load()
 	for max > 0 && int64(len(t.keys)) > max {
-		for k := range t.keys { // a random-ish key, as Redis picks one
-			t.invalidateKey(nil, []byte(k), false)
+		t.evictOne(keys)
+	}
+}
+
+// evictOne forgets a random-ish key of the table (as Redis picks one),
+// preferring one not in keep (the keys just read), and invalidates it.
+func (t *tracker) evictOne(keep [][]byte) {
+	var victim string
+	for k := range t.keys {
+		victim = k
+		if !containsKey(keep, k) {
 			break
 		}
 	}
+	t.invalidateKey(nil, []byte(victim), false)
+}
+
+func containsKey(keys [][]byte, k string) bool {
+	for _, x := range keys {
+		if string(x) == k {
+			return true
+		}
+	}
+	return false
 }
 
 func containsID(ids []int64, id int64) bool {

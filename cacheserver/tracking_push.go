@@ -19,10 +19,11 @@ import (
 //   - a drainer goroutine, started by a sender when the loop is idle (not
 //     busy, typically blocked in Read), which writes the outbox alone.
 //
-// busy is set by the loop before it executes a command and cleared, under
-// wmu, when it moves the outbox into its reply buffer at flush. While busy
-// the drainer leaves the outbox alone, so a frame produced while a command
-// ran is written after that command's reply: a tracked read's reply (which
+// busy is set by the loop before it executes a command (moving the frames
+// queued so far ahead of the reply) and cleared, under wmu, when it moves
+// the outbox into its reply buffer at flush. While busy the drainer leaves
+// the outbox alone, so a frame produced while a command ran is written
+// after that command's reply: a tracked read's reply (which
 // may carry the old value) always precedes the invalidation of a write that
 // followed it, and frames never land inside a reply (each socket write is
 // whole frames). The outbox counts toward OutputBufferLimit: a client that
@@ -55,7 +56,8 @@ type outbox struct {
 // whose order relative to its replies matters (CLIENT TRACKING, SUBSCRIBE).
 func (c *conn) activatePush() { c.push.box.active.Store(true) }
 
-// beginCmd marks the loop busy before it executes a command.
+// beginCmd marks the loop busy before it executes a command; frames queued
+// before that go ahead of the command's reply.
 func (c *conn) beginCmd() {
 	if c.push.busy || !c.push.box.active.Load() {
 		return
@@ -63,6 +65,8 @@ func (c *conn) beginCmd() {
 	b := &c.push.box
 	b.mu.Lock()
 	b.busy = true
+	c.out.WriteRaw(b.buf)
+	b.buf = nil
 	b.mu.Unlock()
 	c.push.busy = true
 }
