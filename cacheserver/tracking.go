@@ -24,8 +24,8 @@ import (
 // FLUSHALL/FLUSHDB send the null invalidation to every tracking client.
 // Frames go through the outbox (tracking_push.go); with REDIRECT they go to
 // the target connection (RESP3 push, or a RESP2 message on
-// __redis__:invalidate if it is subscribed), and a target found gone at the
-// next invalidation turns into one tracking-redir-broken push, as Redis.
+// __redis__:invalidate if it is subscribed); while the target is gone, each
+// invalidation becomes a tracking-redir-broken push instead, as in Redis.
 //
 // Lock order: store shard lock (OnRemove) → tracker.mu → conn.mu /
 // outbox.mu. The tracker never calls into the store.
@@ -248,12 +248,10 @@ func (t *tracker) send(tc *conn, key []byte, null bool) {
 	target := tc
 	if s.redirect != 0 {
 		target = s.target
-		if target.pushClosed() {
-			if !s.broken {
-				s.broken = true
-				if tc.isResp3() {
-					tc.pushFrame(appendRedirBroken(nil, s.redirect))
-				}
+		if target.pushClosed() { // Redis reports it at every invalidation
+			s.broken = true
+			if tc.isResp3() {
+				tc.pushFrame(appendRedirBroken(nil, s.redirect))
 			}
 			return
 		}
