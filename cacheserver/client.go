@@ -47,6 +47,11 @@ var clientSubcommands = map[string]subcommand{
 	"no-evict": {3, clientNoEvict},
 	"no-touch": {3, clientNoTouch},
 	"reply":    {3, clientReply},
+
+	"tracking":     {-3, clientTracking}, // tracking_cmds.go
+	"caching":      {3, clientCaching},
+	"trackinginfo": {2, clientTrackingInfo},
+	"getredir":     {2, clientGetRedir},
 }
 
 func clientSetName(c *conn, args [][]byte) {

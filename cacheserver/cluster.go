@@ -206,6 +206,11 @@ func (s *Server) onRing(old, next *ring.Ring) {
 		return (old.SlotOwner(slot).Name == self) != (next.SlotOwner(slot).Name == self)
 	}
 	dropped := s.store.DropSlots(changed)
+	if dropped > 0 {
+		// Tracking clients may cache keys that are gone: tell them all, as
+		// a flush does (ring changes are rare).
+		s.track.flushAll()
+	}
 	s.publishRing(next)
 	for _, m := range old.Members() {
 		if nm, ok := next.Member(m.Name); !ok || nm.Addr != m.Addr {

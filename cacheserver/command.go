@@ -36,6 +36,7 @@ type command struct {
 	handler                 func(c *conn, args [][]byte)
 
 	write    bool // flags contain "write" (WATCH invalidation)
+	readonly bool // flags contain "readonly" (client tracking remembers the keys)
 	noMulti  bool // flags contain "no-multi" (refused inside MULTI)
 	allStore bool // whole-store command (flushall, dbsize...): not run under a slot lock
 	noAuth   bool // allowed before AUTH
@@ -52,7 +53,7 @@ type commandTable struct {
 func newCommandTable() *commandTable {
 	t := &commandTable{byName: make(map[string]*command)}
 	groups := [][]*command{connCommands(), serverCommands(), multiCommands(),
-		stringCommands(), keyCommands(), bitCommands(), scanCommands(), clusterCommands()}
+		stringCommands(), keyCommands(), bitCommands(), scanCommands(), clusterCommands(), pubsubCommands()}
 	for _, g := range groups {
 		for _, cmd := range g {
 			t.add(cmd)
@@ -67,6 +68,8 @@ func (t *commandTable) add(cmd *command) {
 		switch f {
 		case "write":
 			cmd.write = true
+		case "readonly":
+			cmd.readonly = true
 		case "no-multi":
 			cmd.noMulti = true
 		case "no-auth":

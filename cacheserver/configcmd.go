@@ -74,6 +74,9 @@ var configParams = map[string]configParam{
 			s.live.requirePass.Store(&v)
 			return nil
 		}},
+	"tracking-table-max-keys": {
+		get: func(s *Server) string { return strconv.FormatInt(s.track.maxKeys.Load(), 10) },
+		set: func(s *Server, v string) error { return setPositive(v, 0, &s.track.maxKeys) }},
 	"save":            {get: func(*Server) string { return "" }, set: func(*Server, string) error { return nil }},
 	"appendonly":      {get: func(*Server) string { return "no" }},
 	"databases":       {get: func(*Server) string { return "1" }},

@@ -52,6 +52,7 @@ type conn struct {
 	pend          []pending    // replies owed, in order, while forwards are in flight
 	capture       *resp.Writer // replies of local commands queued behind pend
 	fwdBuf        []byte       // reused buffer for forwarded replies
+	push          connPush     // tracking, pub/sub and push delivery (tracking_push.go)
 
 	mu      sync.Mutex
 	name    string
@@ -99,6 +100,7 @@ func (c *conn) proto() int { return c.out.Protocol() }
 // it, and flush the replies once nothing more is buffered.
 func (c *conn) serve() {
 	defer c.srv.removeConn(c)
+	defer c.detachPush()
 	defer c.nc.Close()
 	for !c.closeNow {
 		args, err := c.r.ReadCommand()
@@ -108,6 +110,7 @@ func (c *conn) serve() {
 			break
 		}
 		c.dr.frameDone()
+		c.beginCmd()
 		c.execute(args)
 		if c.r.Buffered() == 0 || c.w.Buffered() > flushThreshold || len(c.pend) >= maxPending {
 			c.resolve()
@@ -141,6 +144,14 @@ func (c *conn) flush() bool {
 		c.cmdCount = 0
 		c.lastAct.Store(time.Now().UnixNano())
 	}
+	if c.push.box.active.Load() {
+		return c.flushWithPushes()
+	}
+	return c.writeOut()
+}
+
+// writeOut writes the buffered replies (see flush).
+func (c *conn) writeOut() bool {
 	if c.w.Buffered() == 0 {
 		return true
 	}

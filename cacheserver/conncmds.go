@@ -29,6 +29,10 @@ func connCommands() []*command {
 }
 
 func pingCmd(c *conn, args [][]byte) {
+	if c.subscribedRESP2() && len(args) <= 2 {
+		pingSubscribed(c, args)
+		return
+	}
 	switch len(args) {
 	case 1:
 		c.w.WriteSimple("PONG")
@@ -49,6 +53,8 @@ func quitCmd(c *conn, _ [][]byte) {
 func resetCmd(c *conn, _ [][]byte) {
 	c.multi = nil
 	c.srv.watch.unwatchAll(c)
+	c.srv.track.disable(c)
+	c.srv.pubsub.unsubscribeAll(c, false)
 	c.setProto(2)
 	c.mu.Lock()
 	c.name = ""

@@ -16,9 +16,12 @@ func (c *conn) execute(args [][]byte) {
 	c.cmdCount++
 	if c.reply != replyOn {
 		c.executeSilenced(args)
-		return
+	} else {
+		c.dispatch(args)
 	}
-	c.dispatch(args)
+	if c.push.trk.caching {
+		c.endCommand(args)
+	}
 }
 
 // executeSilenced runs a command whose reply CLIENT REPLY OFF or SKIP
@@ -41,7 +44,8 @@ func (c *conn) executeSilenced(args [][]byte) {
 // dispatch looks the command up and runs or queues it.
 func (c *conn) dispatch(args [][]byte) {
 	cmd := c.srv.cmds.lookup(args[0])
-	if len(c.pend) > 0 && (cmd == nil || cmd.firstKey <= 0 || !cmd.arityOK(len(args)) || !c.authed) {
+	if len(c.pend) > 0 && (cmd == nil || cmd.firstKey <= 0 || !cmd.arityOK(len(args)) || !c.authed ||
+		c.push.subCount.Load() > 0) {
 		c.resolve()
 	}
 	switch {
@@ -51,6 +55,8 @@ func (c *conn) dispatch(args [][]byte) {
 		c.reject(arityErr(cmd.name))
 	case !c.authed && !cmd.noAuth:
 		c.reject(noAuthErr)
+	case c.push.subCount.Load() > 0 && !cmd.allowedSubscribed() && c.subscribedRESP2():
+		c.reject(subscribedErr(cmd, args))
 	case c.srv.cs != nil && cmd.firstKey > 0 && c.routed(cmd, args):
 		// forwarded, split, redirected or refused
 	case c.multi != nil && !cmd.runsInMulti():
@@ -72,6 +78,10 @@ func (c *conn) call(cmd *command, args [][]byte) {
 			c.srv.watch.touch(c.keyBuf)
 			clear(c.keyBuf)
 		}
+	}
+	if c.srv.track.active.Load() > 0 {
+		c.trackCall(cmd, args) // tracking.go: remember reads, invalidate writes
+		return
 	}
 	cmd.handler(c, args)
 }

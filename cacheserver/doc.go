@@ -19,4 +19,16 @@
 // lets every connection answer what it has read, then joins every goroutine
 // and closes the store; Close does the same without waiting. There is no
 // process-global state: several Servers can run in one process.
+//
+// Client tracking and pub/sub (tracking*.go, pubsub.go) deliver push frames
+// produced on one connection to another through the target's outbox: the
+// sender only appends under a mutex; the target's loop writes the outbox
+// before the replies of each batch (frames queued earlier) and after them (frames
+// queued while the command ran), and a short-lived drainer writes it while
+// the target is idle, serialised with the loop by a per-connection write
+// lock, so a push never splits a reply and never overtakes the reply of a
+// read it invalidates. Tracking clients' reads are recorded before they run;
+// writes, expiries and evictions (store.Config.OnRemove) invalidate. The
+// outbox counts toward OutputBufferLimit. With no tracking client a command
+// pays one atomic load. See docs/server.md, "Client tracking".
 package cacheserver

@@ -104,7 +104,7 @@ func (s *Server) infoClients(b *strings.Builder) {
 	field(b, "client_recent_max_input_buffer", 0)
 	field(b, "client_recent_max_output_buffer", 0)
 	field(b, "blocked_clients", 0)
-	field(b, "tracking_clients", 0)
+	field(b, "tracking_clients", s.track.active.Load())
 	field(b, "clients_in_timeout_table", 0)
 }
 
@@ -164,7 +164,8 @@ func (s *Server) infoStats(b *strings.Builder) {
 	field(b, "evicted_keys", st.EvictedKeys)
 	field(b, "keyspace_hits", st.Hits)
 	field(b, "keyspace_misses", st.Misses)
-	field(b, "pubsub_channels", 0)
+	field(b, "pubsub_channels", s.pubsub.numChannels())
+	s.infoTracking(b)
 	field(b, "total_error_replies", s.totalErrors())
 	field(b, "protocol_errors", s.stats.protoErrors.Load())
 }

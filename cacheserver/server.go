@@ -42,6 +42,8 @@ type Server struct {
 	stats      serverStats
 	errStats   errorStats
 	watch      watchRegistry
+	track      *tracker // CLIENT TRACKING (tracking.go)
+	pubsub     pubsubRegistry
 
 	clusterOnce sync.Once
 	clusterErr  error
@@ -80,11 +82,13 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	trk := newTracker()
+	c.Store.OnRemove = trk.onRemoveHook(c.Store.OnRemove)
 	st, err := store.New(c.Store)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: c, log: logger, store: st, cmds: newCommandTable(), start: time.Now(),
+	s := &Server{cfg: c, log: logger, store: st, cmds: newCommandTable(), start: time.Now(), track: trk,
 		listeners: make(map[net.Listener]struct{}), conns: make(map[*conn]struct{}),
 		stop: make(chan struct{})}
 	s.live.maxClients.Store(int64(c.MaxClients))

@@ -125,6 +125,7 @@ func (sh *shard) purge(now int64, limit int) int {
 		if !ok {
 			continue
 		}
+		sh.notify(key, RemovedExpired)
 		sh.remove(slot, e.h, key, loc)
 		sh.expired++
 		n++

@@ -104,6 +104,7 @@ func (sh *shard) evictEntry(h uint64, volatile bool, pslot int, ph uint64) bool 
 	if volatile && r.deadline() == 0 {
 		return false
 	}
+	sh.notify(r.key(), RemovedEvicted)
 	sh.remove(slot, h, r.key(), loc)
 	sh.evicted++
 	return true
@@ -156,8 +157,13 @@ func (sh *shard) evictSoonest(now int64, pslot int, ph uint64) bool {
 			skipped = append(skipped, e)
 			continue
 		}
-		sh.remove(slot, e.h, key, loc)
+		reason := RemovedEvicted
 		if e.at <= now {
+			reason = RemovedExpired
+		}
+		sh.notify(key, reason)
+		sh.remove(slot, e.h, key, loc)
+		if reason == RemovedExpired {
 			sh.expired++
 		} else {
 			sh.evicted++

@@ -123,6 +123,7 @@ func (sh *shard) find(slot int, key []byte, now int64) (uint64, uint64, bool) {
 		return h, 0, false
 	}
 	if d := sh.arena.rec(loc).deadline(); d != 0 && d <= now {
+		sh.notify(key, RemovedExpired)
 		sh.remove(slot, h, key, loc)
 		sh.expired++
 		return h, 0, false
@@ -265,4 +266,12 @@ func writeRecord(buf []byte, slot int, key, val []byte, valCap int, deadline int
 	le.PutUint16(buf[26:], 0)
 	copy(buf[hdrSize:], key)
 	copy(buf[hdrSize+len(key):], val)
+}
+
+// notify reports a key the store removed on its own to Config.OnRemove
+// (caller holds the shard lock).
+func (sh *shard) notify(key []byte, reason RemoveReason) {
+	if f := sh.s.cfg.OnRemove; f != nil {
+		f(key, reason)
+	}
 }

@@ -92,7 +92,24 @@ type Config struct {
 	// Clock is the monotonic clock (its Now must be > 0); nil means the
 	// real one.
 	Clock Clock
+	// OnRemove, when not nil, is called for every key the store removes on
+	// its own: expired (lazily on access, by the expiry cycle or before a
+	// count or scan) or evicted under MaxMemory. It runs with the key's
+	// shard lock held (during eviction another shard's lock may be held
+	// too), so it must be quick, must not call into the Store, and must
+	// copy key to keep it. Removals callers ask for (Del, FlushAll,
+	// overwrites) do not call it. nil (the default) disables it.
+	OnRemove func(key []byte, reason RemoveReason)
 }
+
+// RemoveReason says why the store removed a key on its own (Config.OnRemove).
+type RemoveReason int
+
+// Remove reasons.
+const (
+	RemovedExpired RemoveReason = iota // its TTL passed
+	RemovedEvicted                     // evicted under MaxMemory
+)
 
 // Defaults.
 const (
