@@ -6,7 +6,7 @@ BIN       := bin
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build test test-long bench bench-go bench-resp lint fuzz run clean
+.PHONY: help build test test-long bench bench-go bench-resp bench-cluster lint fuzz run clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -29,6 +29,9 @@ bench-go: ## Go benchmarks of every package, 5 runs each
 
 bench-resp: ## redis-server vs cacheserver with redis-benchmark, side by side (minutes)
 	./scripts/bench-resp.sh
+
+bench-cluster: ## 3-node cluster vs one node (moved + redis-benchmark --cluster, forward + plain), side by side
+	./scripts/bench-cluster.sh
 
 lint: ## gofmt check, go vet, staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

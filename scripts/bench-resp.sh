@@ -46,8 +46,8 @@ start_target() {
 	case $name in
 	redis) redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
 		--dir "$OUT" --logfile "$OUT/redis.log" & ;;
-	rc-p1) GOMAXPROCS=1 bin/cacheserver --bind 127.0.0.1 --port "$port" 2>"$OUT/$name.log" & ;;
-	rc-p2) GOMAXPROCS=2 bin/cacheserver --bind 127.0.0.1 --port "$port" 2>"$OUT/$name.log" & ;;
+	rc-p1) GOMAXPROCS=1 bin/cacheserver --bind 127.0.0.1 --port "$port" --gossip-port 0 2>"$OUT/$name.log" & ;;
+	rc-p2) GOMAXPROCS=2 bin/cacheserver --bind 127.0.0.1 --port "$port" --gossip-port 0 2>"$OUT/$name.log" & ;;
 	esac
 	PID[$name]=$!; PORT[$name]=$port; pids+=("$!")
 	wait_ping "$port"

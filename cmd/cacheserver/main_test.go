@@ -112,7 +112,7 @@ var addrRE = regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`)
 // address once it listens.
 func startBinary(t *testing.T, args ...string) (*exec.Cmd, string, *bytes.Buffer) {
 	t.Helper()
-	cmd := exec.Command(binary(t), append([]string{"--port", "0", "--requirepass", "hunter2"}, args...)...)
+	cmd := exec.Command(binary(t), append([]string{"--port", "0", "--gossip-port", "0", "--requirepass", "hunter2"}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
