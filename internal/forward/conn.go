@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"runtime"
 	"sync"
 	"time"
 
@@ -86,6 +87,7 @@ func (c *conn) enqueue(ctx context.Context, cl *call) error {
 // their caller in order.
 func (c *conn) writeLoop() {
 	bw := bufio.NewWriterSize(c.nc, 32<<10)
+	yielded := false
 	for {
 		var cl *call
 		select {
@@ -108,8 +110,19 @@ func (c *conn) writeLoop() {
 			select {
 			case cl = <-c.queue:
 			default:
+				if !yielded {
+					// Let the callers that are runnable right now queue
+					// their commands, so one write carries them all.
+					runtime.Gosched()
+					yielded = true
+					select {
+					case cl = <-c.queue:
+					default:
+					}
+				}
 			}
 		}
+		yielded = false
 		if err := bw.Flush(); err != nil {
 			c.fail(err)
 			return
