@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -16,7 +15,8 @@ import (
 // until ringcache's cacheserver answers CLUSTER SHARDS. It returns once
 // CLUSTER INFO reports cluster_state:ok.
 func StartClusterRedis(ctx context.Context, bin, dir string) (*Process, error) {
-	conf := filepath.Join(dir, fmt.Sprintf("nodes-%d.conf", time.Now().UnixNano()))
+	// redis-server opens the cluster config file after changing to --dir.
+	conf := fmt.Sprintf("nodes-%d.conf", time.Now().UnixNano())
 	p, err := StartRedis(ctx, bin, dir, "--cluster-enabled", "yes", "--cluster-config-file", conf)
 	if err != nil {
 		return nil, err

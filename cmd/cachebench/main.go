@@ -241,11 +241,23 @@ func cmdSuite(ctx context.Context, args []string, out io.Writer) error {
 	fs.Int64Var(&cfg.Records, "records", cfg.Records, "records per workload")
 	fs.DurationVar(&cfg.Closed.Duration, "duration", cfg.Closed.Duration, "closed-loop duration per round")
 	fs.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "closed-loop rounds per target")
+	var seeds string
+	var noSDK, noHitRatio bool
+	fs.StringVar(&seeds, "sdk-seeds", "", "cluster seeds for the sdk step (default: start a one-node cluster-mode redis-server)")
+	fs.BoolVar(&noSDK, "no-sdk", false, "skip the sdk step")
+	fs.BoolVar(&noHitRatio, "no-hitratio", false, "skip the hit-ratio step")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if cfg.Out == "" {
 		return errors.New("suite needs -out")
+	}
+	cfg.SDK.Env.Seeds = parseList(seeds)
+	if noSDK {
+		cfg.SDK = nil
+	}
+	if noHitRatio {
+		cfg.HitRatio = nil
 	}
 	cfg.Progress = progressWriter()
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
