@@ -13,11 +13,14 @@ import (
 // StartClusterRedis starts a one-node Redis Cluster: redis-server in
 // cluster mode owning all 16384 slots, the stand-in seed for the sdk target
 // until ringcache's cacheserver answers CLUSTER SHARDS. It returns once
-// CLUSTER INFO reports cluster_state:ok.
-func StartClusterRedis(ctx context.Context, bin, dir string) (*Process, error) {
+// CLUSTER INFO reports cluster_state:ok (redis-server waits about 2 s
+// after start before it declares the state ok). extra arguments are
+// appended (e.g. "--maxmemory", "1mb").
+func StartClusterRedis(ctx context.Context, bin, dir string, extra ...string) (*Process, error) {
 	// redis-server opens the cluster config file after changing to --dir.
 	conf := fmt.Sprintf("nodes-%d.conf", time.Now().UnixNano())
-	p, err := StartRedis(ctx, bin, dir, "--cluster-enabled", "yes", "--cluster-config-file", conf)
+	args := append([]string{"--cluster-enabled", "yes", "--cluster-config-file", conf}, extra...)
+	p, err := StartRedis(ctx, bin, dir, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -138,18 +138,23 @@ func offloadPhase(ctx context.Context, t *SDK, keys []string, conc int) (Offload
 	return ph, ctx.Err()
 }
 
-// WriteOffloadSummary writes one row per mode and phase.
+// WriteOffloadSummary writes one row per mode and phase. "node errors" are
+// cluster reads that failed (timeouts, an open breaker): each sends its Get
+// to the origin.
 func WriteOffloadSummary(w io.Writer, runs []OffloadRun) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\tphase\tgets\torigin q/1000 gets\tL1 %\tcluster %\torigin %\terrors\tgets/s\t")
+	fmt.Fprintln(tw, "run\tphase\tgets\torigin q/1000 gets\tL1 %\tcluster %\torigin %\tnode errors\terrors\tgets/s\t")
 	for _, r := range runs {
 		for _, p := range r.Phases {
-			share := map[string]float64{}
+			share, nodeErrs := map[string]float64{}, int64(0)
 			for _, t := range p.Tiers {
 				share[t.Tier] = 100 * t.ServedShare
+				if t.Tier == "cluster" {
+					nodeErrs = t.Errors
+				}
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f\t%.2f\t%.2f\t%.2f\t%d\t%.0f\t\n", r.Label, p.Phase, p.Gets,
-				p.PerThousand, share["l1"], share["cluster"], share["origin"], p.Errors, p.GetsPerSec)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f\t%.2f\t%.2f\t%.2f\t%d\t%d\t%.0f\t\n", r.Label, p.Phase, p.Gets,
+				p.PerThousand, share["l1"], share["cluster"], share["origin"], nodeErrs, p.Errors, p.GetsPerSec)
 		}
 	}
 	return tw.Flush()

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/ringcache/ringcache/client"
 )
@@ -27,6 +28,11 @@ type SDKConfig struct {
 	// Origin is the loader behind the cluster. Required; the caller owns it
 	// (Close does not close it).
 	Origin *Origin
+	// Timeout is the client's dial, read and write timeout per node hop
+	// (0: the client's default, 50ms). A hop that times out is a cluster
+	// error: the Get goes to the origin, and five in a row open the node's
+	// breaker for a second.
+	Timeout time.Duration
 	// Logger receives the client's logs (nil: discarded).
 	Logger *slog.Logger
 }
@@ -67,6 +73,9 @@ func NewSDK(ctx context.Context, cfg SDKConfig) (*SDK, error) {
 	}
 	if cfg.PoolSize > 0 {
 		cc.PoolSize = cfg.PoolSize
+	}
+	if cfg.Timeout > 0 {
+		cc.DialTimeout, cc.ReadTimeout, cc.WriteTimeout = cfg.Timeout, cfg.Timeout, cfg.Timeout
 	}
 	c, err := client.New(ctx, cc)
 	if err != nil {

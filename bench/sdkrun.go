@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -26,6 +27,12 @@ type SDKEnvConfig struct {
 	// RedisBin starts the cluster (default "redis-server"); Dir holds its
 	// files. Required when Seeds is empty.
 	RedisBin, Dir string
+	// ClusterMaxMemory is the started cluster's maxmemory in bytes, with
+	// allkeys-lfu (0: unlimited, so after its first load a key is never
+	// read from the origin again).
+	ClusterMaxMemory int64
+	// Timeout is the SDK's per-hop timeout (0: the client's default).
+	Timeout time.Duration
 	// Logger receives the client's logs (nil: discarded).
 	Logger *slog.Logger
 }
@@ -47,7 +54,11 @@ func startSDKEnv(ctx context.Context, cfg SDKEnvConfig, w *Workload) (*sdkEnv, e
 		if bin == "" {
 			bin = "redis-server"
 		}
-		p, err := StartClusterRedis(ctx, bin, filepath.Join(cfg.Dir, "servers"))
+		var extra []string
+		if cfg.ClusterMaxMemory > 0 {
+			extra = []string{"--maxmemory", strconv.FormatInt(cfg.ClusterMaxMemory, 10), "--maxmemory-policy", "allkeys-lfu"}
+		}
+		p, err := StartClusterRedis(ctx, bin, filepath.Join(cfg.Dir, "servers"), extra...)
 		if err != nil {
 			return nil, err
 		}
@@ -71,7 +82,7 @@ func (e *sdkEnv) target(ctx context.Context, l1 bool, pool int) (*SDK, error) {
 	}
 	label := SDKLabel(l1) + "-" + e.origin.Kind()
 	return NewSDK(ctx, SDKConfig{Seeds: e.cfg.Seeds, Label: label, L1: l1, PoolSize: pool,
-		Origin: e.origin, Logger: e.cfg.Logger})
+		Origin: e.origin, Timeout: e.cfg.Timeout, Logger: e.cfg.Logger})
 }
 
 func (e *sdkEnv) close() error {
@@ -88,7 +99,11 @@ func (e *sdkEnv) close() error {
 // note describes the cluster for reports.
 func (e *sdkEnv) note() string {
 	if e.cluster != nil {
-		return fmt.Sprintf("sdk cluster: one-node cluster-mode redis-server at %s started by the harness (a stand-in until cacheserver answers CLUSTER SHARDS)", e.cluster.Addr)
+		mem := "no maxmemory"
+		if m := e.cfg.ClusterMaxMemory; m > 0 {
+			mem = fmt.Sprintf("maxmemory %d bytes, allkeys-lfu", m)
+		}
+		return fmt.Sprintf("sdk cluster: one-node cluster-mode redis-server at %s (%s) started by the harness (a stand-in until cacheserver answers CLUSTER SHARDS)", e.cluster.Addr, mem)
 	}
 	return "sdk cluster seeds: " + strings.Join(e.cfg.Seeds, ",")
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/ringcache/ringcache/bench"
 )
@@ -17,6 +18,8 @@ import (
 type envFlags struct {
 	seeds, l1, redisBin, dir string
 	flush                    bool
+	timeout                  time.Duration
+	clusterMem               int64
 	origin                   bench.OriginConfig
 }
 
@@ -30,6 +33,8 @@ func (f *envFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.origin.DSN, "origin-dsn", "", "PostgreSQL DSN (origin postgres)")
 	fs.DurationVar(&f.origin.Latency, "origin-latency", 0, "latency added to every origin query, e.g. 1ms")
 	fs.BoolVar(&f.origin.NoPreload, "origin-no-load", false, "do not write the records to the origin (already there)")
+	fs.Int64Var(&f.clusterMem, "cluster-maxmemory", 0, "maxmemory in bytes (allkeys-lfu) of a cluster the harness starts (0: unlimited)")
+	fs.DurationVar(&f.timeout, "node-timeout", 0, "SDK dial/read/write timeout per node hop (default: the client's, 50ms)")
 	fs.StringVar(&f.dir, "out", "", "directory for results and started servers' files (default: a temporary one)")
 }
 
@@ -45,7 +50,8 @@ func (f *envFlags) config(dir string) (bench.SDKEnvConfig, []bool, error) {
 	if o.Kind == "redis" && o.Addr == "" {
 		o.Dir = filepath.Join(dir, "origin")
 	}
-	env := bench.SDKEnvConfig{Seeds: parseList(f.seeds), Flush: f.flush, Origin: o, RedisBin: f.redisBin, Dir: dir}
+	env := bench.SDKEnvConfig{Seeds: parseList(f.seeds), Flush: f.flush, Origin: o, RedisBin: f.redisBin, Dir: dir,
+		Timeout: f.timeout, ClusterMaxMemory: f.clusterMem}
 	return env, modes, o.Validate()
 }
 
