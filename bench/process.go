@@ -135,19 +135,22 @@ func (p *Process) Exited() bool {
 	}
 }
 
-// StartRedis starts redis-server (persistence off) on a free port.
-func StartRedis(ctx context.Context, bin, dir string) (*Process, error) {
+// StartRedis starts redis-server (persistence off) on a free port, with
+// extra arguments appended (e.g. "--maxmemory", "1mb").
+func StartRedis(ctx context.Context, bin, dir string, extra ...string) (*Process, error) {
 	port, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
 	args := []string{"--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "",
 		"--appendonly", "no", "--dir", dir, "--daemonize", "no"}
-	return StartProcess(ctx, bin, args, fmt.Sprintf("127.0.0.1:%d", port), filepath.Join(dir, "redis-server.log"))
+	args = append(args, extra...)
+	return StartProcess(ctx, bin, args, fmt.Sprintf("127.0.0.1:%d", port), filepath.Join(dir, fmt.Sprintf("redis-server-%d.log", port)))
 }
 
-// StartCacheserver starts a single ringcache node on a free port.
-func StartCacheserver(ctx context.Context, bin, dir string) (*Process, error) {
+// StartCacheserver starts a single ringcache node on a free port, with
+// extra arguments appended (e.g. "--maxmemory", "1mb").
+func StartCacheserver(ctx context.Context, bin, dir string, extra ...string) (*Process, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("bench: %s not found (go build -o bin/ ./cmd/cacheserver): %w", bin, err)
 	}
@@ -155,7 +158,7 @@ func StartCacheserver(ctx context.Context, bin, dir string) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"--bind", "127.0.0.1", "--port", fmt.Sprint(port)}
+	args := append([]string{"--bind", "127.0.0.1", "--port", fmt.Sprint(port)}, extra...)
 	return StartProcess(ctx, bin, args, fmt.Sprintf("127.0.0.1:%d", port), filepath.Join(dir, fmt.Sprintf("cacheserver-%d.log", port)))
 }
 

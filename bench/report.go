@@ -55,9 +55,21 @@ func writeNodes(w io.Writer, r *Result) {
 			r.Name, l.P50Us, l.P99Us, l.MaxUs, r.Unsent)
 	}
 	for _, t := range r.Tiers {
-		fmt.Fprintf(w, "  %s tier %s: hit ratio %.2f%% (%d hits, %d misses, %d errors)\n",
-			r.Name, t.Tier, 100*t.HitRatio, t.Hits, t.Misses, t.Errors)
+		fmt.Fprintf(w, "  %s tier %s: served %.2f%% of reads; hit ratio %.2f%% (%d hits, %d misses, %d errors)\n",
+			r.Name, t.Tier, 100*t.ServedShare, 100*t.HitRatio, t.Hits, t.Misses, t.Errors)
 	}
+	if r.OriginQueries > 0 || len(r.Tiers) > 0 {
+		fmt.Fprintf(w, "  %s origin: %d queries, %.0f/s, %.1f per 1000 reads\n",
+			r.Name, r.OriginQueries, r.OriginQPS, PerThousand(r.OriginQueries, r.Hits+r.Misses))
+	}
+}
+
+// PerThousand is n per 1000 of total (0 when total is 0).
+func PerThousand(n, total int64) float64 {
+	if total == 0 {
+		return 0
+	}
+	return 1000 * float64(n) / float64(total)
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }

@@ -40,6 +40,7 @@ type Result struct {
 	HitRatio      float64                   `json:"hit_ratio"`
 	Tiers         []TierStats               `json:"tiers,omitempty"`
 	OriginQPS     float64                   `json:"origin_qps,omitempty"`
+	OriginQueries int64                     `json:"origin_queries,omitempty"`
 	Nodes         []NodeMetrics             `json:"nodes,omitempty"`
 	Intervals     []Interval                `json:"intervals"`
 	Events        []Event                   `json:"events,omitempty"`
@@ -77,12 +78,18 @@ type PercentilePoint struct {
 
 // TierStats counts lookups answered by one cache tier ("l1", "cluster",
 // "origin"). The resp target has none; the SDK target fills them.
+// Hits, Misses and Errors are the tier's own counters (a lookup that a
+// tier passed on is its miss; the origin's misses are "not found"); Served
+// counts the reads whose answer came from the tier, and ServedShare is
+// Served over the reads answered by any tier.
 type TierStats struct {
-	Tier     string  `json:"tier"`
-	Hits     int64   `json:"hits"`
-	Misses   int64   `json:"misses"`
-	Errors   int64   `json:"errors"`
-	HitRatio float64 `json:"hit_ratio"`
+	Tier        string  `json:"tier"`
+	Hits        int64   `json:"hits"`
+	Misses      int64   `json:"misses"`
+	Errors      int64   `json:"errors"`
+	HitRatio    float64 `json:"hit_ratio"`
+	Served      int64   `json:"served,omitempty"`
+	ServedShare float64 `json:"served_share,omitempty"`
 }
 
 // NodeMetrics is the server-side view of one node over the run.

@@ -84,13 +84,14 @@ func Run(ctx context.Context, t Target, w *Workload, lc LoadConfig, opt RunOptio
 	if err != nil {
 		return nil, err
 	}
-	tiers0 := tiersOf(t)
 	r := newRun(t, w, lc)
+	start := r.snapshotAtMeasure(ctx)
 	stop := r.startProgress(opt.Progress, res.Name)
 	events := r.startActions(ctx, opt.Actions)
 	r.workers(ctx)
 	stop()
 	res.Events = events()
+	snap0 := start()
 	end := time.Now()
 	if end.After(r.stop) {
 		end = r.stop
@@ -98,7 +99,11 @@ func Run(ctx context.Context, t Target, w *Workload, lc LoadConfig, opt RunOptio
 	res.StartedAt = r.measure
 	res.fill(r.rec.Snapshot(), end.Sub(r.measure))
 	res.Unsent = r.unsent()
-	res.Tiers = diffTiers(tiersOf(t), tiers0)
+	res.Tiers = diffTiers(tiersOf(t), snap0.tiers)
+	if o, ok := t.(OriginReporter); ok && res.DurationSec > 0 {
+		res.OriginQueries = o.OriginQueries() - snap0.originQueries
+		res.OriginQPS = float64(res.OriginQueries) / res.DurationSec
+	}
 	after, perr := opt.Probe.sample(context.WithoutCancel(ctx))
 	res.Nodes = nodeMetrics(before, after)
 	return res, errors.Join(ctx.Err(), perr)
@@ -292,6 +297,39 @@ func (r *run) startActions(ctx context.Context, actions []Action) (wait func() [
 	return func() []Event { cancel(); wg.Wait(); return events }
 }
 
+// targetSnapshot is the target's cumulative counters at one moment.
+type targetSnapshot struct {
+	tiers         []TierStats
+	originQueries int64
+}
+
+func snapshotOf(t Target) targetSnapshot {
+	s := targetSnapshot{tiers: tiersOf(t)}
+	if o, ok := t.(OriginReporter); ok {
+		s.originQueries = o.OriginQueries()
+	}
+	return s
+}
+
+// snapshotAtMeasure reads the target's counters when measurement starts
+// (after the warm-up), so tier and origin figures cover the measured window
+// only; the returned function waits for it. If the run ends first (ctx
+// canceled), the snapshot is taken then.
+func (r *run) snapshotAtMeasure(ctx context.Context) (wait func() targetSnapshot) {
+	if r.lc.Warmup <= 0 {
+		s := snapshotOf(r.t)
+		return func() targetSnapshot { return s }
+	}
+	ch := make(chan targetSnapshot, 1)
+	go func() { // joined by wait
+		timer := time.NewTimer(time.Hour)
+		defer timer.Stop()
+		waitUntil(ctx, timer, r.measure)
+		ch <- snapshotOf(r.t)
+	}()
+	return func() targetSnapshot { return <-ch }
+}
+
 func tiersOf(t Target) []TierStats {
 	if tr, ok := t.(TierReporter); ok {
 		return tr.Tiers()
@@ -301,14 +339,22 @@ func tiersOf(t Target) []TierStats {
 
 func diffTiers(after, before []TierStats) []TierStats {
 	out := make([]TierStats, len(after))
+	var served int64
 	for i, a := range after {
 		for _, b := range before {
 			if b.Tier == a.Tier {
 				a.Hits, a.Misses, a.Errors = a.Hits-b.Hits, a.Misses-b.Misses, a.Errors-b.Errors
+				a.Served -= b.Served
 			}
 		}
 		a.HitRatio = ratio(a.Hits, a.Misses)
+		served += a.Served
 		out[i] = a
+	}
+	for i := range out {
+		if served > 0 {
+			out[i].ServedShare = float64(out[i].Served) / float64(served)
+		}
 	}
 	return out
 }

@@ -14,8 +14,11 @@ import (
 
 // SuiteConfig is the short standard suite (make bench): redis-server and a
 // single ringcache node side by side, YCSB B and C with Zipfian keys, a
-// closed loop in interleaved rounds and a short open-loop sweep of B.
-// DefaultSuite finishes in about two minutes on a 2-core machine.
+// closed loop in interleaved rounds and a short open-loop sweep of B; then
+// YCSB C through the Go SDK with L1 on and off over a SQLite origin, and
+// the cache-aside hit-ratio replay (redis-server vs cacheserver at the same
+// maxmemory). DefaultSuite finishes in about two and a half minutes on a
+// 2-core machine.
 type SuiteConfig struct {
 	// Out is the report directory. Required.
 	Out string
@@ -36,6 +39,10 @@ type SuiteConfig struct {
 	// step up to 256000, 3 s steps, SLO p99 5 ms: generous, because the
 	// suite shares 2 cores with the servers; at least 4 steps).
 	Sweep SweepConfig
+	// SDK is the sdk step (nil: skipped); HitRatio the hit-ratio step
+	// (nil: skipped). Their Dir and binaries are filled in by RunSuite.
+	SDK      *SDKRunConfig
+	HitRatio *HitRatioConfig
 	// Progress receives progress lines (nil: quiet); Logger gets notes.
 	Progress io.Writer
 	Logger   *slog.Logger
@@ -46,9 +53,13 @@ func DefaultSuite(out string) SuiteConfig {
 	sw := DefaultSweep()
 	sw.StartRate, sw.Factor, sw.MaxRate, sw.StepDuration, sw.SLO = 2000, 2, 256000, 3*time.Second, 5*time.Millisecond
 	sw.MinSteps = 4 // always draw a curve, even when the first step fails
+	hr := DefaultHitRatio("")
+	hr.Requests = 500000
 	return SuiteConfig{Out: out, RedisBin: "redis-server", CacheserverBin: "bin/cacheserver",
 		Workloads: []string{"b", "c"}, Records: 100000, Rounds: 2, Sweep: sw,
-		Closed: LoadConfig{Model: "closed", Concurrency: 32, Duration: 5 * time.Second, Warmup: time.Second}}
+		Closed:   LoadConfig{Model: "closed", Concurrency: 32, Duration: 5 * time.Second, Warmup: time.Second},
+		SDK:      DefaultSuiteSDK(),
+		HitRatio: &hr}
 }
 
 // suiteTarget is one system in the suite.
@@ -64,6 +75,8 @@ type SuiteReport struct {
 	Runs     []*Result
 	Compares []*CompareResult
 	Sweeps   []*SweepResult
+	SDKRuns  []*Result
+	HitRatio *HitRatioReport
 	Notes    []string
 }
 
@@ -88,6 +101,12 @@ func RunSuite(ctx context.Context, cfg SuiteConfig) (*SuiteReport, error) {
 		}
 	}
 	if err := suiteSweeps(ctx, cfg, targets, rep); err != nil {
+		return rep, err
+	}
+	if err := suiteSDK(ctx, cfg, rep); err != nil {
+		return rep, err
+	}
+	if err := suiteHitRatio(ctx, cfg, rep); err != nil {
 		return rep, err
 	}
 	return rep, writeSuiteReport(cfg, rep)
@@ -217,8 +236,11 @@ func suiteSweeps(ctx context.Context, cfg SuiteConfig, ts []*suiteTarget, rep *S
 
 func writeSuiteReport(cfg SuiteConfig, rep *SuiteReport) error {
 	var errs []error
-	for _, r := range rep.Runs {
+	for _, r := range append(append([]*Result(nil), rep.Runs...), rep.SDKRuns...) {
 		errs = append(errs, WriteJSON(filepath.Join(cfg.Out, "runs", SafeName(r.Name)+".json"), r))
+	}
+	if rep.HitRatio != nil {
+		errs = append(errs, WriteJSON(filepath.Join(cfg.Out, "hitratio.json"), rep.HitRatio))
 	}
 	for _, c := range rep.Compares {
 		errs = append(errs, WriteJSON(filepath.Join(cfg.Out, "compare-"+SafeName(c.Name)+".json"), c))
@@ -228,7 +250,8 @@ func writeSuiteReport(cfg SuiteConfig, rep *SuiteReport) error {
 		errs = append(errs, WriteJSON(filepath.Join(cfg.Out, SafeName(s.Name)+".json"), s))
 		steps = append(steps, s.Steps...)
 	}
-	errs = append(errs, WriteCSVFile(filepath.Join(cfg.Out, "results.csv"), append(append([]*Result(nil), rep.Runs...), steps...)))
+	all := append(append(append([]*Result(nil), rep.Runs...), steps...), rep.SDKRuns...)
+	errs = append(errs, WriteCSVFile(filepath.Join(cfg.Out, "results.csv"), all))
 	errs = append(errs, writeSuitePlots(cfg.Out, rep), writeSuiteSummary(cfg, rep))
 	return errors.Join(errs...)
 }
@@ -294,6 +317,7 @@ func WriteSuiteSummary(w io.Writer, rep *SuiteReport) {
 		fmt.Fprintf(w, "breaking point: %.0f ops/s offered (%.0f achieved); stopped: %s\n",
 			s.BreakingRate, s.BreakingThroughput, s.StopReason)
 	}
+	writeSuiteSDKSummary(w, rep)
 }
 
 func labelOf(rs []*Result) string {

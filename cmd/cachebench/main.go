@@ -26,7 +26,10 @@ commands:
   run       one run against -addr (closed or open loop)
   sweep     raise the open-loop rate until p99 > -slo or errors appear
   compare   the same workload against -a and -b in interleaved rounds
-  suite     the standard suite (redis-server vs ringcache) into -out
+  sdk       a workload through the Go SDK (L1 on/off) reading through to an origin
+  offload   origin queries per 1000 Gets and the share served by each SDK tier
+  hitratio  cache-aside hit ratio, redis-server vs cacheserver at the same maxmemory
+  suite     the standard suite (redis-server vs ringcache, sdk, hit ratio) into -out
   scenario  scale-out | kill-node on a local cacheserver cluster
 
 cachebench <command> -h lists the flags of a command.
@@ -49,6 +52,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	cmds := map[string]func(context.Context, []string, io.Writer) error{
 		"run": cmdRun, "sweep": cmdSweep, "compare": cmdCompare, "suite": cmdSuite, "scenario": cmdScenario,
+		"sdk": cmdSDK, "offload": cmdOffload, "hitratio": cmdHitRatio,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
@@ -237,11 +241,23 @@ func cmdSuite(ctx context.Context, args []string, out io.Writer) error {
 	fs.Int64Var(&cfg.Records, "records", cfg.Records, "records per workload")
 	fs.DurationVar(&cfg.Closed.Duration, "duration", cfg.Closed.Duration, "closed-loop duration per round")
 	fs.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "closed-loop rounds per target")
+	var seeds string
+	var noSDK, noHitRatio bool
+	fs.StringVar(&seeds, "sdk-seeds", "", "cluster seeds for the sdk step (default: start a one-node cluster-mode redis-server)")
+	fs.BoolVar(&noSDK, "no-sdk", false, "skip the sdk step")
+	fs.BoolVar(&noHitRatio, "no-hitratio", false, "skip the hit-ratio step")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if cfg.Out == "" {
 		return errors.New("suite needs -out")
+	}
+	cfg.SDK.Env.Seeds = parseList(seeds)
+	if noSDK {
+		cfg.SDK = nil
+	}
+	if noHitRatio {
+		cfg.HitRatio = nil
 	}
 	cfg.Progress = progressWriter()
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
