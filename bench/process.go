@@ -148,7 +148,8 @@ func StartRedis(ctx context.Context, bin, dir string, extra ...string) (*Process
 	return StartProcess(ctx, bin, args, fmt.Sprintf("127.0.0.1:%d", port), filepath.Join(dir, fmt.Sprintf("redis-server-%d.log", port)))
 }
 
-// StartCacheserver starts a single ringcache node on a free port, with
+// StartCacheserver starts a single ringcache node (a one-member cluster with
+// a free gossip port) on a free port, with
 // extra arguments appended (e.g. "--maxmemory", "1mb").
 func StartCacheserver(ctx context.Context, bin, dir string, extra ...string) (*Process, error) {
 	if _, err := os.Stat(bin); err != nil {
@@ -158,7 +159,7 @@ func StartCacheserver(ctx context.Context, bin, dir string, extra ...string) (*P
 	if err != nil {
 		return nil, err
 	}
-	args := append([]string{"--bind", "127.0.0.1", "--port", fmt.Sprint(port)}, extra...)
+	args := append([]string{"--bind", "127.0.0.1", "--port", fmt.Sprint(port), "--gossip-port", "0"}, extra...)
 	return StartProcess(ctx, bin, args, fmt.Sprintf("127.0.0.1:%d", port), filepath.Join(dir, fmt.Sprintf("cacheserver-%d.log", port)))
 }
 
