@@ -82,7 +82,12 @@ var configParams = map[string]configParam{
 	"databases":       {get: func(*Server) string { return "1" }},
 	"port":            {get: func(s *Server) string { return strconv.Itoa(s.port()) }},
 	"bind":            {get: func(s *Server) string { return s.bindAddr() }},
-	"cluster-enabled": {get: func(*Server) string { return "no" }},
+	"cluster-enabled": {get: func(s *Server) string {
+		if s.cs != nil {
+			return "yes"
+		}
+		return "no"
+	}},
 }
 
 func setPositive(v string, minimum int64, dst interface{ Store(int64) }) error {
