@@ -77,11 +77,11 @@ var configParams = map[string]configParam{
 	"tracking-table-max-keys": {
 		get: func(s *Server) string { return strconv.FormatInt(s.track.maxKeys.Load(), 10) },
 		set: func(s *Server, v string) error { return setPositive(v, 0, &s.track.maxKeys) }},
-	"save":            {get: func(*Server) string { return "" }, set: func(*Server, string) error { return nil }},
-	"appendonly":      {get: func(*Server) string { return "no" }},
-	"databases":       {get: func(*Server) string { return "1" }},
-	"port":            {get: func(s *Server) string { return strconv.Itoa(s.port()) }},
-	"bind":            {get: func(s *Server) string { return s.bindAddr() }},
+	"save":       {get: func(*Server) string { return "" }, set: func(*Server, string) error { return nil }},
+	"appendonly": {get: func(*Server) string { return "no" }},
+	"databases":  {get: func(*Server) string { return "1" }},
+	"port":       {get: func(s *Server) string { return strconv.Itoa(s.port()) }},
+	"bind":       {get: func(s *Server) string { return s.bindAddr() }},
 	"cluster-enabled": {get: func(s *Server) string {
 		if s.cs != nil {
 			return "yes"
