@@ -216,3 +216,18 @@ func (w *watchRegistry) touchAll() {
 		}
 	}
 }
+
+// onRemoveHook returns a store OnRemove callback that treats a watched key
+// the store expired or evicted as modified, so EXEC aborts as in Redis;
+// next, if not nil, is called too. It runs under the key's shard lock and
+// takes only w.mu.
+func (w *watchRegistry) onRemoveHook(next func([]byte, store.RemoveReason)) func([]byte, store.RemoveReason) {
+	return func(key []byte, why store.RemoveReason) {
+		if w.active.Load() > 0 {
+			w.touch([][]byte{key})
+		}
+		if next != nil {
+			next(key, why)
+		}
+	}
+}

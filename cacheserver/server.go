@@ -41,7 +41,7 @@ type Server struct {
 	live       liveConfig
 	stats      serverStats
 	errStats   errorStats
-	watch      watchRegistry
+	watch      *watchRegistry
 	track      *tracker // CLIENT TRACKING (tracking.go)
 	pubsub     pubsubRegistry
 
@@ -83,12 +83,13 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	trk := newTracker()
-	c.Store.OnRemove = trk.onRemoveHook(c.Store.OnRemove)
+	watch := &watchRegistry{}
+	c.Store.OnRemove = trk.onRemoveHook(watch.onRemoveHook(c.Store.OnRemove))
 	st, err := store.New(c.Store)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: c, log: logger, store: st, cmds: newCommandTable(), start: time.Now(), track: trk,
+	s := &Server{cfg: c, log: logger, store: st, cmds: newCommandTable(), start: time.Now(), track: trk, watch: watch,
 		listeners: make(map[net.Listener]struct{}), conns: make(map[*conn]struct{}),
 		stop: make(chan struct{})}
 	s.live.maxClients.Store(int64(c.MaxClients))
