@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/ringcache/ringcache/internal/store"
-	"github.com/ringcache/ringcache/ring"
 )
 
 // stringCommands returns the string commands with Redis 7.0's COMMAND INFO
@@ -238,30 +237,11 @@ func cmdMSetNX(c *conn, args [][]byte) {
 	c.w.WriteInt(boolInt(ok))
 }
 
-// msetnx sets k1 v1 k2 v2 ... only if none of the keys exists. Keys of one
-// slot use the store's atomic MSetNX. Keys spanning slots (allowed on one
-// node, as in Redis) are checked and then set without one lock over all
-// slots: a key created by another client in between may be overwritten.
+// msetnx sets k1 v1 k2 v2 ... only if none of the keys exists, atomically
+// even when the keys span slots (allowed on one node, as in Redis: the store
+// locks every shard involved). Inside EXEC, c.db is bound to one slot.
 func msetnx(c *conn, kvs [][]byte) (bool, error) {
-	slot := ring.KeySlotBytes(kvs[0])
-	for i := 2; i < len(kvs); i += 2 {
-		if ring.KeySlotBytes(kvs[i]) != slot {
-			return msetnxSlots(c, kvs)
-		}
-	}
 	return c.db.MSetNX(kvs)
-}
-
-func msetnxSlots(c *conn, kvs [][]byte) (bool, error) {
-	if _, inTx := c.db.(*store.Tx); inTx {
-		return false, store.ErrCrossSlot
-	}
-	for i := 0; i < len(kvs); i += 2 {
-		if c.db.Exists(kvs[i]) {
-			return false, nil
-		}
-	}
-	return true, c.db.MSet(kvs)
 }
 
 func cmdAppend(c *conn, args [][]byte) {

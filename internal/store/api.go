@@ -151,13 +151,46 @@ func (s *Store) Type(key []byte) string {
 
 // MSetNX implements Ops: all keys must share one slot.
 func (s *Store) MSetNX(kvs [][]byte) (bool, error) {
+	if len(kvs) == 0 || len(kvs)%2 != 0 {
+		return false, errOddArgs
+	}
 	slot, err := kvSlot(kvs)
-	if err != nil {
-		return false, err
+	if err != nil { // several slots: lock their shards, in index order
+		return s.msetnxShards(kvs)
 	}
 	var ok bool
 	s.Atomic(slot, func(tx *Tx) { ok, err = tx.MSetNX(kvs) })
 	return ok, err
+}
+
+// msetnxShards is MSETNX over keys of several slots, atomic: it holds the
+// locks of every shard involved (taken in index order, so two of these
+// never deadlock; eviction only try-locks other shards) while it checks
+// that no key exists and sets them all.
+func (s *Store) msetnxShards(kvs [][]byte) (bool, error) {
+	held := make([]bool, len(s.shards))
+	for i := 0; i < len(kvs); i += 2 {
+		held[s.shardIndex(ring.KeySlotBytes(kvs[i]))] = true
+	}
+	for i := range s.shards {
+		if held[i] {
+			s.shards[i].mu.Lock()
+			defer s.shards[i].mu.Unlock()
+		}
+	}
+	for i := 0; i < len(kvs); i += 2 {
+		slot := ring.KeySlotBytes(kvs[i])
+		if s.shardOf(slot).exists(slot, kvs[i], false) {
+			return false, nil
+		}
+	}
+	for i := 0; i < len(kvs); i += 2 {
+		slot := ring.KeySlotBytes(kvs[i])
+		if _, _, _, err := s.shardOf(slot).set(slot, nil, kvs[i], kvs[i+1], SetOptions{}); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // MSet implements Ops: keys are set atomically per slot, in order.

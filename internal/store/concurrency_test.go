@@ -115,3 +115,49 @@ func checkScanMatchesLen(t *testing.T, s *Store) {
 		t.Fatalf("Len %d, scan found %d", n, len(seen))
 	}
 }
+
+// TestMSetNXAcrossSlotsIsAtomic: goroutines race MSETNX over overlapping
+// key sets that span slots and shards; for every round exactly one set wins
+// and all its keys hold its values (never a mix of two writers).
+func TestMSetNXAcrossSlotsIsAtomic(t *testing.T) {
+	s, err := New(Config{Shards: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for round := range 200 {
+		keys := []string{fmt.Sprintf("a%d", round), fmt.Sprintf("b%d", round), fmt.Sprintf("c%d", round)}
+		var wg sync.WaitGroup
+		wins := make([]bool, 8)
+		for w := range wins {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				v := []byte(strconv.Itoa(w))
+				// Each writer uses two of the three keys, rotated, so sets overlap.
+				kvs := [][]byte{[]byte(keys[w%3]), v, []byte(keys[(w+1)%3]), v}
+				ok, err := s.MSetNX(kvs)
+				if err != nil {
+					t.Error(err)
+				}
+				wins[w] = ok
+			}()
+		}
+		wg.Wait()
+		winners := 0
+		for w, ok := range wins {
+			if !ok {
+				continue
+			}
+			winners++
+			for _, k := range []string{keys[w%3], keys[(w+1)%3]} {
+				if v, _ := s.Get(nil, []byte(k)); string(v) != strconv.Itoa(w) {
+					t.Fatalf("round %d: %s = %q, want winner %d's value", round, k, v, w)
+				}
+			}
+		}
+		if winners != 1 {
+			t.Fatalf("round %d: %d writers won overlapping MSETNX", round, winners)
+		}
+	}
+}

@@ -276,8 +276,11 @@ func TestMSet(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantGet(t, s, "b", "2", true)
-	if _, err := s.MSetNX([][]byte{b("a"), b("1"), b("b"), b("2")}); !errors.Is(err, ErrCrossSlot) {
-		t.Fatal("MSetNX across slots:", err)
+	if ok, err := s.MSetNX([][]byte{b("a"), b("1"), b("b"), b("2")}); !ok || err != nil {
+		t.Fatal("MSetNX across slots:", ok, err)
+	}
+	if ok, _ := s.MSetNX([][]byte{b("c"), b("1"), b("b"), b("9")}); ok || s.Exists(b("c")) {
+		t.Fatal("MSetNX across slots must be all or nothing")
 	}
 	ok, err := s.MSetNX([][]byte{b("{t}x"), b("1"), b("{t}y"), b("2")})
 	if !ok || err != nil {

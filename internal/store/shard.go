@@ -76,7 +76,9 @@ func (s *Store) initShards() {
 
 func hashKey(k []byte) uint64 { return xxhash.Sum64(k) }
 
-func (s *Store) shardOf(slot int) *shard { return &s.shards[slot>>(14-s.shardLog)] }
+func (s *Store) shardOf(slot int) *shard { return &s.shards[s.shardIndex(slot)] }
+
+func (s *Store) shardIndex(slot int) int { return slot >> (14 - s.shardLog) }
 
 func (s *Store) now() int64 { return s.cfg.Clock.Now() }
 
