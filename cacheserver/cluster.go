@@ -202,16 +202,24 @@ func (st *clusterState) closePools() {
 func (s *Server) onRing(old, next *ring.Ring) {
 	st := s.cs
 	self := st.self
-	changed := func(slot int) bool {
-		return (old.SlotOwner(slot).Name == self) != (next.SlotOwner(slot).Name == self)
+	changed := make([]bool, ring.SlotCount)
+	moved := 0
+	for slot := range changed {
+		if (old.SlotOwner(slot).Name == self) != (next.SlotOwner(slot).Name == self) {
+			changed[slot] = true
+			moved++
+		}
 	}
-	dropped := s.store.DropSlots(changed)
-	if dropped > 0 {
-		// Tracking clients may cache keys that are gone: tell them all, as
-		// a flush does (ring changes are rare).
+	dropped := s.store.DropSlots(func(slot int) bool { return changed[slot] })
+	s.publishRing(next)
+	if moved > 0 {
+		// Tracking clients may cache keys of slots this node lost or gained
+		// (their data is gone, and their owner changed): tell them all, as a
+		// flush does, after the new ring is published so a client that
+		// re-reads the slot table on it sees the new one. Ring changes are
+		// rare; the SDK also re-reads its slot table on this message.
 		s.track.flushAll()
 	}
-	s.publishRing(next)
 	for _, m := range old.Members() {
 		if nm, ok := next.Member(m.Name); !ok || nm.Addr != m.Addr {
 			st.peers[2].Forget(m.Addr)
@@ -219,7 +227,7 @@ func (s *Server) onRing(old, next *ring.Ring) {
 		}
 	}
 	s.log.Info("ring applied", "members", next.Len(), "owned_slots", s.ownedSlots(next),
-		"dropped_keys", dropped)
+		"moved_slots", moved, "dropped_keys", dropped)
 }
 
 // publishRing makes r the ring routing and CLUSTER commands use.
