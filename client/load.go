@@ -58,7 +58,7 @@ func (c *Client) fromRemote(ctx context.Context, key string, slot int, n *node, 
 		h(key)
 	}
 	if useL1 && n.inval.live() {
-		c.l1.install(key, tok, val, false, ttl, c.cfg.StaleIfError)
+		c.l1.install(key, tok, val, false, ttl)
 	}
 	return Result{Value: val, Tier: TierRemote}, true
 }
@@ -133,13 +133,13 @@ func (c *Client) load(ctx context.Context, key string, n *node, tok token, useL1
 		ttl := c.jitter(c.cfg.TTL)
 		c.writeBack(ctx, n, key, val, ttl)
 		if useL1 && (n == nil || n.inval.live()) {
-			c.l1.install(key, tok, val, false, ttl, c.cfg.StaleIfError)
+			c.l1.install(key, tok, val, false, ttl)
 		}
 		return Result{Value: val, Tier: TierOrigin}, nil
 	case errors.Is(err, ErrNotFound):
 		c.stats.tier[TierOrigin].miss.Add(1)
 		if useL1 && c.cfg.NegativeTTL > 0 {
-			c.l1.install(key, tok, nil, true, c.cfg.NegativeTTL, 0)
+			c.l1.install(key, tok, nil, true, c.cfg.NegativeTTL)
 		}
 		return Result{Tier: TierOrigin}, ErrNotFound
 	}
