@@ -38,9 +38,10 @@ func TestSweepRemovesExpiredEntries(t *testing.T) {
 		installed(t, l, "short", false, 20*time.Millisecond)
 		installed(t, l, "negative", true, 20*time.Millisecond)
 		installed(t, l, "long", false, time.Hour)
-		poll.Until(t, 2*time.Second, "short expired", func() bool {
-			_, ok := l.get("short", l.clock.now())
-			return !ok
+		poll.Until(t, 2*time.Second, "short and negative expired", func() bool {
+			_, short := l.get("short", l.clock.now())
+			_, negative := l.get("negative", l.clock.now())
+			return !short && !negative
 		})
 		want := map[time.Duration]int{0: 2, time.Hour: 1}[keepStale]
 		if n := l.sweep(); n != want {

@@ -108,7 +108,19 @@ type Hooks struct {
 	AfterGet func(ctx context.Context, key string, tier Tier, err error, d time.Duration)
 }
 
-func (c *Client) observe(ctx context.Context, key string, tier Tier, err error, d time.Duration) {
+// observing reports whether anything consumes Get durations (a Collector
+// or Hooks.AfterGet); when nothing does, Gets skip the clock reads.
+func (c *Client) observing() bool {
+	return c.stats.latency.Load() != nil || (c.cfg.Hooks != nil && c.cfg.Hooks.AfterGet != nil)
+}
+
+// observe reports a Get that started at start (zero: nothing was observing
+// when it started, and nothing is reported).
+func (c *Client) observe(ctx context.Context, key string, tier Tier, err error, start time.Time) {
+	if start.IsZero() {
+		return
+	}
+	d := time.Since(start)
 	if h := c.stats.latency.Load(); h != nil {
 		h.WithLabelValues(tier.String()).Observe(d.Seconds())
 	}
