@@ -8,6 +8,8 @@ import (
 
 	"github.com/dgraph-io/ristretto/v2"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ringcache/ringcache/ring"
 )
 
 // benchKeys is how many keys the parallel benchmarks spread over, so that
@@ -92,9 +94,10 @@ func loopKey(b *testing.B, get func(key string) error) {
 	}
 }
 
-// BenchmarkRemoteHit compares a Get answered by the owner node (L1 skipped)
-// with a raw go-redis GET to the same node, from one goroutine and from
-// GOMAXPROCS goroutines.
+// BenchmarkRemoteHit compares a Get answered by the owner node (L1 skipped:
+// a GET alone) with a raw go-redis GET to the same node, from one goroutine
+// and from GOMAXPROCS goroutines; client.RemoteFillL1 is the remote read of
+// a Get with L1 (GET+PTTL in one round trip, then the L1 install).
 func BenchmarkRemoteHit(b *testing.B) {
 	addr, raw := startCluster(b)
 	ctx := context.Background()
@@ -111,7 +114,16 @@ func BenchmarkRemoteHit(b *testing.B) {
 		return nil
 	}
 	redisGet := func(key string) error { return rdb.Get(ctx, key).Err() }
+	// The read a Get with L1 does on an L1 miss: GET+PTTL, then the fill.
+	fill := func(key string) error {
+		slot := ring.KeySlot(key)
+		if _, ok := c.fromRemote(ctx, key, slot, c.router.nodeFor(slot), true); !ok {
+			return fmt.Errorf("%s: remote miss", key)
+		}
+		return nil
+	}
 	b.Run("client.Get", func(b *testing.B) { loopKey(b, clientGet) })
+	b.Run("client.RemoteFillL1", func(b *testing.B) { loopKey(b, fill) })
 	b.Run("go-redis.Get", func(b *testing.B) { loopKey(b, redisGet) })
 	b.Run("client.GetParallel", func(b *testing.B) { parallelKeys(b, clientGet) })
 	b.Run("go-redis.GetParallel", func(b *testing.B) { parallelKeys(b, redisGet) })

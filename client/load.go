@@ -53,7 +53,7 @@ func (c *Client) fromRemote(ctx context.Context, key string, slot int, n *node, 
 	if useL1 {
 		tok = c.l1.begin(key, slot)
 	}
-	val, ttl, found := c.readRemote(ctx, n, key)
+	val, ttl, found := c.readRemote(ctx, n, key, useL1)
 	if !found {
 		return Result{}, false
 	}
@@ -84,10 +84,10 @@ func (c *Client) fill(ctx context.Context, key string, slot int, n *node, useL1 
 	return c.load(ctx, key, n, tok, useL1)
 }
 
-// readRemote asks the owner for the value and its remaining TTL (GET and
-// PTTL in one round trip, see readPool). A node error counts as a miss:
-// the origin answers instead.
-func (c *Client) readRemote(ctx context.Context, n *node, key string) ([]byte, time.Duration, bool) {
+// readRemote asks the owner for the value and, withTTL, its remaining TTL
+// (GET and PTTL in one round trip, see readPool); the TTL is 0 without it.
+// A node error counts as a miss: the origin answers instead.
+func (c *Client) readRemote(ctx context.Context, n *node, key string, withTTL bool) ([]byte, time.Duration, bool) {
 	if n == nil {
 		return nil, 0, false
 	}
@@ -96,7 +96,7 @@ func (c *Client) readRemote(ctx context.Context, n *node, key string) ([]byte, t
 	var found bool
 	_, err := n.br.Execute(func() (any, error) {
 		var err error
-		val, pttl, found, err = n.reads.getWithTTL(ctx, key)
+		val, pttl, found, err = n.reads.get(ctx, key, withTTL)
 		return nil, err
 	})
 	switch {

@@ -45,12 +45,15 @@ func (cn *readConn) auth(ctx context.Context, cfg *Config) error {
 	return nil
 }
 
-// getWithTTL writes GET key and PTTL key in one request and reads both
-// replies. An error reply leaves the connection usable and is returned as
-// a replyError; any other error means the connection must be discarded.
-func (cn *readConn) getWithTTL(ctx context.Context, key string, cfg *Config) (val []byte, pttl int64, found bool, err error) {
+// get writes GET key, and PTTL key when withTTL is set, in one request
+// and reads the replies. An error reply leaves the connection usable and
+// is returned as a replyError; any other error means the connection must
+// be discarded.
+func (cn *readConn) get(ctx context.Context, key string, withTTL bool, cfg *Config) (val []byte, pttl int64, found bool, err error) {
 	cn.req = resp.AppendCommandStrings(cn.req[:0], "GET", key)
-	cn.req = resp.AppendCommandStrings(cn.req, "PTTL", key)
+	if withTTL {
+		cn.req = resp.AppendCommandStrings(cn.req, "PTTL", key)
+	}
 	if err := cn.send(ctx, cfg); err != nil {
 		return nil, 0, false, err
 	}
@@ -61,9 +64,11 @@ func (cn *readConn) getWithTTL(ctx context.Context, key string, cfg *Config) (va
 	if err != nil {
 		return nil, 0, false, err
 	}
-	ttl, err := cn.rd.Read()
-	if err != nil {
-		return nil, 0, false, err
+	ttl := resp.Value{Type: ':', Int: -1}
+	if withTTL {
+		if ttl, err = cn.rd.Read(); err != nil {
+			return nil, 0, false, err
+		}
 	}
 	switch {
 	case get.IsError():

@@ -12,9 +12,9 @@ import (
 	"github.com/ringcache/ringcache/internal/resp"
 )
 
-// readPool is one node's pool of connections for the remote read: GET and
-// PTTL written in one request and answered in one round trip, over plain
-// RESP2 with internal/resp. A hit costs one allocation (the value) where
+// readPool is one node's pool of connections for the remote read: GET (and
+// PTTL, when the value will fill L1) written in one request and answered in
+// one round trip, over plain RESP2 with internal/resp. A hit costs one allocation (the value) where
 // go-redis's pipeline machinery cost eighteen. Writes, write-backs and
 // GetMany keep using go-redis.
 //
@@ -52,18 +52,19 @@ func newReadPool(addr string, cfg *Config) *readPool {
 		tokens: make(chan struct{}, cfg.PoolSize), idle: make(chan *readConn, cfg.PoolSize)}
 }
 
-// getWithTTL returns key's value and its PTTL reply in milliseconds (-1:
-// no expiry); found is false when the node has no such key. A connection
+// get returns key's value and, when withTTL is set (an L1 fill needs it),
+// its PTTL reply in milliseconds, in the same round trip (-1: no expiry,
+// or not asked); found is false when the node has no such key. A connection
 // that fails after sitting idle (the node closed it, or restarted) is
 // replaced and the read, which is idempotent, tried once more: go-redis
 // checked idle connections before use to the same effect.
-func (p *readPool) getWithTTL(ctx context.Context, key string) (val []byte, pttl int64, found bool, err error) {
+func (p *readPool) get(ctx context.Context, key string, withTTL bool) (val []byte, pttl int64, found bool, err error) {
 	for retried := false; ; retried = true {
 		cn, reused, err := p.acquire(ctx)
 		if err != nil {
 			return nil, 0, false, err
 		}
-		val, pttl, found, err = cn.getWithTTL(ctx, key, p.cfg)
+		val, pttl, found, err = cn.get(ctx, key, withTTL, p.cfg)
 		if _, isReply := err.(replyError); err == nil || isReply {
 			p.release(cn)
 			return val, pttl, found, err

@@ -33,7 +33,7 @@ func newTestPool(t *testing.T, poolSize int, password string) (*readPool, *redis
 	return p, raw
 }
 
-func TestReadPoolGetWithTTL(t *testing.T) {
+func TestReadPoolGet(t *testing.T) {
 	p, raw := newTestPool(t, 2, "")
 	ctx := context.Background()
 	raw.Set(ctx, "forever", "v1", 0)
@@ -45,14 +45,19 @@ func TestReadPoolGetWithTTL(t *testing.T) {
 		ttlMin    int64
 		replyErr  string
 		ttlAtMost int64
+		noTTL     bool // GET alone: PTTL is not asked, -1 is returned
 	}{
 		{key: "forever", val: "v1", found: true, ttlMin: -1, ttlAtMost: -1},
 		{key: "expiring", val: "v2", found: true, ttlMin: 3_500_000, ttlAtMost: 3_600_000},
 		{key: "missing", ttlMin: 0, ttlAtMost: 0},
 		{key: "list", replyErr: "WRONGTYPE"},
 		{key: "forever", val: "v1", found: true, ttlMin: -1, ttlAtMost: -1}, // the connection survived the error reply
+		{key: "expiring", val: "v2", found: true, ttlMin: -1, ttlAtMost: -1, noTTL: true},
+		{key: "missing", noTTL: true},
+		{key: "list", replyErr: "WRONGTYPE", noTTL: true},
+		{key: "expiring", val: "v2", found: true, ttlMin: 3_500_000, ttlAtMost: 3_600_000}, // replies stayed in step
 	} {
-		val, pttl, found, err := p.getWithTTL(ctx, tc.key)
+		val, pttl, found, err := p.get(ctx, tc.key, !tc.noTTL)
 		if tc.replyErr != "" {
 			var re replyError
 			if !errors.As(err, &re) || !strings.HasPrefix(err.Error(), tc.replyErr) {
@@ -77,12 +82,12 @@ func TestReadPoolAuth(t *testing.T) {
 	if err := raw.Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if val, _, found, err := p.getWithTTL(ctx, "k"); err != nil || !found || string(val) != "v" {
+	if val, _, found, err := p.get(ctx, "k", true); err != nil || !found || string(val) != "v" {
 		t.Fatalf("with password: %q %v %v", val, found, err)
 	}
 	bad := newReadPool(p.addr, &Config{PoolSize: 1, Password: "wrong", DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
 	defer bad.close()
-	if _, _, _, err := bad.getWithTTL(ctx, "k"); err == nil || !strings.Contains(err.Error(), "AUTH") {
+	if _, _, _, err := bad.get(ctx, "k", true); err == nil || !strings.Contains(err.Error(), "AUTH") {
 		t.Fatalf("wrong password: err %v", err)
 	}
 	if len(bad.tokens) != 0 {
@@ -96,13 +101,13 @@ func TestReadPoolReplacesConnectionsTheNodeClosed(t *testing.T) {
 	p, raw := newTestPool(t, 1, "")
 	ctx := context.Background()
 	raw.Set(ctx, "k", "v", 0)
-	if _, _, _, err := p.getWithTTL(ctx, "k"); err != nil {
+	if _, _, _, err := p.get(ctx, "k", true); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := raw.ClientKillByFilter(ctx, "TYPE", "normal", "SKIPME", "yes").Result(); err != nil || n != 1 {
 		t.Fatalf("CLIENT KILL: %d %v", n, err)
 	}
-	if val, _, found, err := p.getWithTTL(ctx, "k"); err != nil || !found || string(val) != "v" {
+	if val, _, found, err := p.get(ctx, "k", true); err != nil || !found || string(val) != "v" {
 		t.Fatalf("after the node closed the idle connection: %q %v %v", val, found, err)
 	}
 }
@@ -120,7 +125,7 @@ func TestReadPoolBoundsConnections(t *testing.T) {
 	}
 	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
-	if _, _, _, err := p.getWithTTL(short, "k"); !errors.Is(err, context.DeadlineExceeded) {
+	if _, _, _, err := p.get(short, "k", true); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("second reader with the pool exhausted: %v", err)
 	}
 	p.release(cn)
@@ -161,7 +166,7 @@ func TestReadPoolTimeout(t *testing.T) {
 	cfg := DefaultConfig()
 	p := newReadPool(ln.Addr().String(), &cfg)
 	defer p.close()
-	_, _, _, err = p.getWithTTL(context.Background(), "k")
+	_, _, _, err = p.get(context.Background(), "k", true)
 	var ne net.Error
 	if !errors.As(err, &ne) || !ne.Timeout() {
 		t.Fatalf("err %v, want a timeout", err)
@@ -193,7 +198,7 @@ func TestReadPoolClose(t *testing.T) {
 			t.Fatalf("connection still open after close: %v", err)
 		}
 	}
-	if _, _, _, err := p.getWithTTL(ctx, "k"); !errors.Is(err, ErrClosed) {
+	if _, _, _, err := p.get(ctx, "k", true); !errors.Is(err, ErrClosed) {
 		t.Fatalf("read after close: %v", err)
 	}
 }
