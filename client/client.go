@@ -49,8 +49,7 @@ type Client struct {
 	flight singleflight.Group
 	origin *gobreaker.CircuitBreaker[any]
 	stats  stats
-	clock  func() int64
-	start  time.Time
+	clock  monoClock
 
 	// testHookAfterRemoteRead runs between a fill's remote read and its
 	// L1 install (tests force the fill race with it).
@@ -76,13 +75,12 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	c := &Client{cfg: cfg, log: cfg.Logger, start: time.Now()}
-	c.clock = func() int64 { return int64(time.Since(c.start)) }
+	c := &Client{cfg: cfg, log: cfg.Logger, clock: monoClock{start: time.Now()}}
 	c.router.c = c
 	c.origin = c.newBreaker("origin")
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	if !cfg.L1.Disabled {
-		l, err := newL1(cfg.L1, cfg.StaleIfError > 0, c.clock)
+		l, err := newL1(cfg.L1, cfg.StaleIfError, c.clock)
 		if err != nil {
 			return nil, fmt.Errorf("ringcache: L1: %w", err)
 		}
@@ -94,6 +92,10 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c.wg.Add(1)
 	go c.refreshLoop()
+	if c.l1 != nil {
+		c.wg.Add(1)
+		go c.sweepLoop()
+	}
 	return c, nil
 }
 
@@ -121,6 +123,21 @@ func (c *Client) refreshLoop() {
 			return
 		case <-t.C:
 			c.router.refreshAsync()
+		}
+	}
+}
+
+// sweepLoop removes expired L1 entries (see l1.sweep).
+func (c *Client) sweepLoop() {
+	defer c.wg.Done()
+	t := time.NewTicker(sweepInterval(c.cfg.L1.MaxTTL))
+	defer t.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-t.C:
+			c.l1.sweep()
 		}
 	}
 }
@@ -177,7 +194,7 @@ func (c *Client) Get(ctx context.Context, key string, opts ...Option) (Result, e
 				c.stats.negativeHits.Add(1)
 				return Result{Tier: TierL1}, ErrNotFound
 			}
-			c.stats.tier[TierL1].hit.Add(1)
+			c.stats.l1Hits.add(e.hidx)
 			return Result{Value: e.value, Tier: TierL1}, nil
 		}
 		c.stats.tier[TierL1].miss.Add(1)
@@ -230,7 +247,7 @@ func (c *Client) write(ctx context.Context, key string, op func(*redis.Client) e
 // l1Get returns key's L1 entry if it is valid, fresh, and its node's
 // invalidation lease is current (see L1Config.MaxStaleness).
 func (c *Client) l1Get(key string) (*entry, bool) {
-	now := c.clock()
+	now := c.clock.now()
 	e, ok := c.l1.get(key, now)
 	if !ok {
 		return nil, false

@@ -19,7 +19,9 @@ type Config struct {
 	// A cache hop is sub-millisecond: the defaults are tens of
 	// milliseconds, not go-redis's seconds. Defaults 50ms, 50ms, 50ms.
 	DialTimeout, ReadTimeout, WriteTimeout time.Duration
-	// PoolSize is the number of connections per node. Default 16.
+	// PoolSize bounds the connections per node of each of the client's two
+	// pools: remote reads (GET+PTTL), and writes and write-backs. A call that
+	// finds its pool busy waits up to ReadTimeout+1s. Default 16.
 	PoolSize int
 	// RefreshInterval is how often the slot table is re-read even without
 	// a reason. Default 30s.

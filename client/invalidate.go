@@ -150,7 +150,7 @@ func (iv *invalidator) ping(conn net.Conn, stop <-chan struct{}) {
 			return
 		case <-t.C:
 			select {
-			case iv.sent <- iv.c.clock():
+			case iv.sent <- iv.c.clock.now():
 			default: // the reader is far behind; the lease lapses on its own
 				continue
 			}

@@ -19,6 +19,7 @@ const keySeqBits = 20
 // valid: the invalidation counter of its key and the epoch of its slot,
 // both as they were when the fill started.
 type entry struct {
+	key        string // for the expiry sweep (ristretto keeps only hashes)
 	value      []byte
 	negative   bool  // the origin said "not found"
 	freshUntil int64 // monotonic ns; after it the entry only serves stale-if-error
@@ -34,16 +35,21 @@ type entry struct {
 // equal the values captured before the fill read the value. An invalidation
 // (a server push, or a write by this client) bumps the counter first, so a
 // fill that raced with it installs an entry that is already invisible.
+//
+// Entries are stored without a ristretto TTL: ristretto would then read the
+// wall clock on every Get. Freshness is checked here against the client's
+// monotonic clock, which the lease check reads anyway, and sweep removes
+// expired entries periodically, as ristretto's TTL cleanup did.
 type l1 struct {
 	cache     *ristretto.Cache[string, *entry]
 	seqs      []atomic.Uint32
 	epochs    [ring.SlotCount]atomic.Uint32
 	maxTTL    time.Duration
-	keepStale bool
-	clock     func() int64
+	keepStale time.Duration // StaleIfError: how long entries outlive freshness
+	clock     monoClock
 }
 
-func newL1(cfg L1Config, keepStale bool, clock func() int64) (*l1, error) {
+func newL1(cfg L1Config, keepStale time.Duration, clock monoClock) (*l1, error) {
 	c, err := ristretto.NewCache(&ristretto.Config[string, *entry]{
 		NumCounters: cfg.NumCounters,
 		MaxCost:     cfg.MaxBytes,
@@ -55,6 +61,12 @@ func newL1(cfg L1Config, keepStale bool, clock func() int64) (*l1, error) {
 	}
 	return &l1{cache: c, seqs: make([]atomic.Uint32, 1<<keySeqBits), maxTTL: cfg.MaxTTL, keepStale: keepStale, clock: clock}, nil
 }
+
+// monoClock reads the monotonic clock as nanoseconds since the client
+// started: one runtime nanotime call, no wall-clock read.
+type monoClock struct{ start time.Time }
+
+func (m monoClock) now() int64 { return int64(time.Since(m.start)) }
 
 func keyIndex(key string) uint32 {
 	return uint32(xxhash.Sum64String(key) & (1<<keySeqBits - 1))
@@ -87,22 +99,46 @@ func (c *l1) get(key string, now int64) (*entry, bool) {
 // value may have been overwritten; callers flag it as stale.
 func (c *l1) stale(key string, staleFor time.Duration) (*entry, bool) {
 	e, ok := c.cache.Get(key)
-	if !ok || e.negative || c.clock() >= e.freshUntil+int64(staleFor) {
+	if !ok || e.negative || c.clock.now() >= e.freshUntil+int64(staleFor) {
 		return nil, false
 	}
 	return e, true
 }
 
 // install offers an entry to ristretto; it may be dropped. ttl bounds
-// freshness (capped by the L1 max TTL); stale keeps the entry that much
-// longer for stale-if-error.
-func (c *l1) install(key string, t token, value []byte, negative bool, ttl, stale time.Duration) {
+// freshness (capped by the L1 max TTL); the sweep keeps the entry
+// StaleIfError longer for stale-if-error.
+func (c *l1) install(key string, t token, value []byte, negative bool, ttl time.Duration) {
 	if ttl <= 0 || ttl > c.maxTTL {
 		ttl = c.maxTTL
 	}
-	e := &entry{value: value, negative: negative, freshUntil: c.clock() + int64(ttl),
+	e := &entry{key: key, value: value, negative: negative, freshUntil: c.clock.now() + int64(ttl),
 		seq: t.seq, epoch: t.epoch, hidx: t.hidx, slot: t.slot}
-	c.cache.SetWithTTL(key, e, int64(len(key)+len(value)+entryOverhead), ttl+stale)
+	c.cache.Set(key, e, int64(len(key)+len(value)+entryOverhead))
+}
+
+// sweep deletes the entries past their freshness and stale-if-error window,
+// and returns how many. A fill that replaces such an entry between the scan
+// and the delete loses its entry: a lost hit, never a stale one.
+func (c *l1) sweep() int {
+	now := c.clock.now()
+	var expired []string
+	c.cache.IterValues(func(e *entry) bool {
+		if now >= e.freshUntil+int64(c.keepStale) || (e.negative && now >= e.freshUntil) {
+			expired = append(expired, e.key)
+		}
+		return false
+	})
+	for _, k := range expired { // not inside IterValues: Del locks the shard
+		c.cache.Del(k)
+	}
+	return len(expired)
+}
+
+// sweepInterval is how often expired entries are swept: half the max TTL,
+// within [1s, 30s].
+func sweepInterval(maxTTL time.Duration) time.Duration {
+	return min(max(maxTTL/2, time.Second), 30*time.Second)
 }
 
 // entryOverhead approximates the bytes an entry costs beyond key and value.
@@ -113,7 +149,7 @@ const entryOverhead = 96
 // when that is enabled, and is deleted otherwise.
 func (c *l1) invalidate(key string) {
 	c.seqs[keyIndex(key)].Add(1)
-	if !c.keepStale {
+	if c.keepStale == 0 {
 		c.cache.Del(key)
 	}
 }

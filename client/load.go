@@ -18,12 +18,15 @@ func (c *Client) getSlow(ctx context.Context, key string, o callOptions) (Result
 	if c.ctx.Err() != nil {
 		return Result{}, ErrClosed
 	}
-	start := time.Now()
+	var start time.Time
+	if c.observing() {
+		start = time.Now()
+	}
 	useL1 := c.l1 != nil && !o.skipL1
 	slot := ring.KeySlot(key)
 	n := c.router.nodeFor(slot)
 	if res, ok := c.fromRemote(ctx, key, slot, n, useL1); ok {
-		c.observe(ctx, key, TierRemote, nil, time.Since(start))
+		c.observe(ctx, key, TierRemote, nil, start)
 		return res, nil
 	}
 	ch := c.flight.DoChan(key, func() (any, error) {
@@ -39,7 +42,7 @@ func (c *Client) getSlow(ctx context.Context, key string, o callOptions) (Result
 			c.stats.sharedLoads.Add(1)
 		}
 		res, _ := r.Val.(Result)
-		c.observe(ctx, key, res.Tier, r.Err, time.Since(start))
+		c.observe(ctx, key, res.Tier, r.Err, start)
 		return res, r.Err
 	}
 }
@@ -50,7 +53,7 @@ func (c *Client) fromRemote(ctx context.Context, key string, slot int, n *node, 
 	if useL1 {
 		tok = c.l1.begin(key, slot)
 	}
-	val, ttl, found := c.readRemote(ctx, n, key)
+	val, ttl, found := c.readRemote(ctx, n, key, useL1)
 	if !found {
 		return Result{}, false
 	}
@@ -58,7 +61,7 @@ func (c *Client) fromRemote(ctx context.Context, key string, slot int, n *node, 
 		h(key)
 	}
 	if useL1 && n.inval.live() {
-		c.l1.install(key, tok, val, false, ttl, c.cfg.StaleIfError)
+		c.l1.install(key, tok, val, false, ttl)
 	}
 	return Result{Value: val, Tier: TierRemote}, true
 }
@@ -81,30 +84,25 @@ func (c *Client) fill(ctx context.Context, key string, slot int, n *node, useL1 
 	return c.load(ctx, key, n, tok, useL1)
 }
 
-// readRemote asks the owner for the value and its remaining TTL. A node
-// error counts as a miss: the origin answers instead.
-func (c *Client) readRemote(ctx context.Context, n *node, key string) ([]byte, time.Duration, bool) {
+// readRemote asks the owner for the value and, withTTL, its remaining TTL
+// (GET and PTTL in one round trip, see readPool); the TTL is 0 without it.
+// A node error counts as a miss: the origin answers instead.
+func (c *Client) readRemote(ctx context.Context, n *node, key string, withTTL bool) ([]byte, time.Duration, bool) {
 	if n == nil {
 		return nil, 0, false
 	}
-	var get *redis.StringCmd
-	var pttl *redis.DurationCmd
+	var val []byte
+	var pttl int64
+	var found bool
 	_, err := n.br.Execute(func() (any, error) {
-		_, err := n.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			get = p.Get(ctx, key)
-			pttl = p.PTTL(ctx, key)
-			return nil
-		})
-		if errors.Is(err, redis.Nil) {
-			return nil, nil
-		}
+		var err error
+		val, pttl, found, err = n.reads.get(ctx, key, withTTL)
 		return nil, err
 	})
 	switch {
-	case err == nil && get.Err() == nil:
+	case err == nil && found:
 		c.stats.tier[TierRemote].hit.Add(1)
-		val, _ := get.Bytes()
-		return val, pttl.Val(), true
+		return val, time.Duration(max(pttl, 0)) * time.Millisecond, true
 	case err == nil:
 		c.stats.tier[TierRemote].miss.Add(1)
 	default:
@@ -133,13 +131,13 @@ func (c *Client) load(ctx context.Context, key string, n *node, tok token, useL1
 		ttl := c.jitter(c.cfg.TTL)
 		c.writeBack(ctx, n, key, val, ttl)
 		if useL1 && (n == nil || n.inval.live()) {
-			c.l1.install(key, tok, val, false, ttl, c.cfg.StaleIfError)
+			c.l1.install(key, tok, val, false, ttl)
 		}
 		return Result{Value: val, Tier: TierOrigin}, nil
 	case errors.Is(err, ErrNotFound):
 		c.stats.tier[TierOrigin].miss.Add(1)
 		if useL1 && c.cfg.NegativeTTL > 0 {
-			c.l1.install(key, tok, nil, true, c.cfg.NegativeTTL, 0)
+			c.l1.install(key, tok, nil, true, c.cfg.NegativeTTL)
 		}
 		return Result{Tier: TierOrigin}, ErrNotFound
 	}

@@ -25,7 +25,7 @@ func (c *Client) GetMany(ctx context.Context, keys []string) (map[string]Result,
 		if c.l1 != nil {
 			if e, ok := c.l1Get(k); ok {
 				if !e.negative {
-					c.stats.tier[TierL1].hit.Add(1)
+					c.stats.l1Hits.add(e.hidx)
 					out[k] = Result{Value: e.value, Tier: TierL1}
 				}
 				continue

@@ -21,6 +21,7 @@ import (
 type node struct {
 	addr  string
 	rdb   *redis.Client
+	reads *readPool // the remote-hit read (GET+PTTL)
 	br    *gobreaker.CircuitBreaker[any]
 	inval *invalidator
 }
@@ -160,7 +161,8 @@ func (r *router) reuseOrNew(old *table, addr string) *node {
 	if old != nil && old.nodes[addr] != nil {
 		return old.nodes[addr]
 	}
-	n := &node{addr: addr, rdb: redis.NewClient(r.c.redisOptions(addr, r.c.cfg.PoolSize)), br: r.c.newBreaker("node " + addr)}
+	n := &node{addr: addr, rdb: redis.NewClient(r.c.redisOptions(addr, r.c.cfg.PoolSize)),
+		reads: newReadPool(addr, &r.c.cfg), br: r.c.newBreaker("node " + addr)}
 	if r.c.l1 != nil {
 		n.inval = newInvalidator(r.c, n)
 	}
@@ -221,5 +223,6 @@ func (n *node) close() {
 	if n.inval != nil {
 		n.inval.close()
 	}
+	n.reads.close()
 	_ = n.rdb.Close()
 }

@@ -1,0 +1,59 @@
+package client
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// TestHooksAndCollectorTimeGetsPastL1 checks that Gets answered past L1 are
+// reported to Hooks.AfterGet with their tier and a duration, and timed into
+// the Collector's histogram, while L1 hits are counted only.
+func TestHooksAndCollectorTimeGetsPastL1(t *testing.T) {
+	addr, raw := startCluster(t)
+	ctx := context.Background()
+	type call struct {
+		key  string
+		tier Tier
+		d    time.Duration
+	}
+	var mu sync.Mutex
+	var calls []call
+	c := newClient(t, addr, func(cfg *Config) {
+		cfg.Hooks = &Hooks{AfterGet: func(_ context.Context, key string, tier Tier, _ error, d time.Duration) {
+			mu.Lock()
+			calls = append(calls, call{key, tier, d})
+			mu.Unlock()
+		}}
+	})
+	col := NewCollector(c)
+	raw.Set(ctx, "timed", "v", 0)
+	if res, err := c.Get(ctx, "timed", SkipL1()); err != nil || res.Tier != TierRemote {
+		t.Fatalf("Get = %+v, %v", res, err)
+	}
+	getL1(t, c, "timed") // L1 hits are not reported
+	mu.Lock()
+	if len(calls) == 0 {
+		mu.Unlock()
+		t.Fatal("AfterGet was not called")
+	}
+	first := calls[0]
+	for _, cl := range calls {
+		if cl.tier == TierL1 {
+			t.Errorf("an L1 hit was reported: %+v", cl)
+		}
+	}
+	mu.Unlock()
+	if first.key != "timed" || first.tier != TierRemote || first.d <= 0 {
+		t.Fatalf("AfterGet got %+v", first)
+	}
+	// The histogram has a series per tier observed: remote only.
+	ch := make(chan prometheus.Metric, 8)
+	col.latency.Collect(ch)
+	if n := len(ch); n != 1 {
+		t.Fatalf("latency histogram has %d series, want 1 (remote)", n)
+	}
+}
