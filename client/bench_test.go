@@ -6,14 +6,17 @@ import (
 
 	"github.com/dgraph-io/ristretto/v2"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ringcache/ringcache/ring"
 )
 
 // BenchmarkL1Hit compares a Get answered by L1 with a raw ristretto Get of
 // the same key in a cache of the same configuration.
 func BenchmarkL1Hit(b *testing.B) {
-	addr, raw := startCluster(b)
+	tc := startCluster(b)
+	raw := tc.raw
 	ctx := context.Background()
-	c := newClient(b, addr, nil)
+	c := newClient(b, tc, nil)
 	raw.Set(ctx, "key:000000012345", string(make([]byte, 100)), 0)
 	getL1(b, c, "key:000000012345")
 	b.Run("client.Get", func(b *testing.B) {
@@ -41,9 +44,10 @@ func BenchmarkL1Hit(b *testing.B) {
 // BenchmarkRemoteHit compares a Get answered by the owner node (L1 skipped)
 // with a raw go-redis GET to the same node.
 func BenchmarkRemoteHit(b *testing.B) {
-	addr, raw := startCluster(b)
+	tc := startCluster(b)
+	raw := tc.raw
 	ctx := context.Background()
-	c := newClient(b, addr, nil)
+	c := newClient(b, tc, nil)
 	raw.Set(ctx, "key:000000012345", string(make([]byte, 100)), 0)
 	b.Run("client.Get", func(b *testing.B) {
 		for b.Loop() {
@@ -52,7 +56,8 @@ func BenchmarkRemoteHit(b *testing.B) {
 			}
 		}
 	})
-	rdb := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2})
+	owner := c.router.nodeFor(ring.KeySlot("key:000000012345")).addr // the same node, no forwarding
+	rdb := redis.NewClient(&redis.Options{Addr: owner, Protocol: 2})
 	defer rdb.Close()
 	b.Run("go-redis.Get", func(b *testing.B) {
 		for b.Loop() {
