@@ -116,7 +116,7 @@ func (w *workload) reader(t *testing.T, c *Client, deadline time.Time) {
 		key := rand.IntN(w.keys)
 		start := time.Now()
 		res, err := c.Get(ctx, "coh:"+strconv.Itoa(key))
-		r := readRec{key: key, start: start, seq: -1}
+		r := readRec{key: key, start: start, seq: -1, tier: res.Tier}
 		switch {
 		case err == nil:
 			r.seq = seqOf(res.Value)
@@ -137,9 +137,9 @@ func (w *workload) l1Hits() int64 {
 	return n
 }
 
-// forceFillRaces makes every 20th remote read of c wait, between reading
+// forceFillRaces makes every 10th remote read of c wait, between reading
 // the value and installing it in L1, until an invalidation of that key has
-// been applied (up to 100 ms): the fill race of
+// been applied (up to 250 ms): the fill race of
 // TestFillRaceNeverInstallsStaleValue, inside the workload. It returns the
 // number of races forced so far.
 func forceFillRaces(t *testing.T, c *Client) func() int64 {
@@ -147,10 +147,10 @@ func forceFillRaces(t *testing.T, c *Client) func() int64 {
 	setInvalidatedHook(t, c, ev.note)
 	var calls, forced atomic.Int64
 	c.testHookAfterRemoteRead = func(key string) {
-		if calls.Add(1)%20 != 0 {
+		if calls.Add(1)%10 != 0 {
 			return
 		}
-		if ev.waitNext(key, 100*time.Millisecond) {
+		if ev.waitNext(key, 250*time.Millisecond) {
 			forced.Add(1)
 		}
 	}

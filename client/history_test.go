@@ -32,6 +32,7 @@ type readRec struct {
 	key   int
 	start time.Time
 	seq   int // -1: not found
+	tier  Tier
 }
 
 // history records, per key, the writes of its single writer in order, and
@@ -40,6 +41,10 @@ type history struct {
 	mu     sync.Mutex
 	writes map[int][]op
 	reads  []readRec
+	// A ring change in [dropFrom, dropTo] may drop any key's data (nodes
+	// empty the slots whose owner changed): a write begun before dropTo
+	// may be lost to a read begun after dropFrom.
+	dropFrom, dropTo time.Time
 }
 
 func newHistory() *history { return &history{writes: map[int][]op{}} }
@@ -80,6 +85,9 @@ func (h *history) staleness(r readRec) time.Duration {
 func (h *history) explains(r readRec, ws []op) bool {
 	if r.seq >= 0 {
 		return r.seq >= ws[0].seq
+	}
+	if !h.dropFrom.IsZero() && !r.start.Before(h.dropFrom) && ws[0].start.Before(h.dropTo) {
+		return true // dropped by the ring change
 	}
 	return slices.ContainsFunc(ws, func(w op) bool { return w.del && w.start.Before(r.start.Add(time.Second)) })
 }
@@ -122,8 +130,8 @@ func (h *history) check(t *testing.T, bound time.Duration) staleReport {
 	t.Helper()
 	rep := h.report(bound)
 	for _, r := range rep.worst {
-		t.Errorf("key %d: read at %v returned seq %d, %v stale", r.key,
-			r.start.Format("15:04:05.000000"), r.seq, h.staleness(r))
+		t.Errorf("key %d: read at %v returned seq %d from %s, %v stale", r.key,
+			r.start.Format("15:04:05.000000"), r.seq, r.tier, h.staleness(r))
 	}
 	if rep.over > 0 {
 		t.Fatalf("%d of %d reads were staler than %v (max %v)", rep.over, rep.reads, bound, rep.max)
@@ -153,17 +161,24 @@ func TestHistoryCheckerCatchesStaleReads(t *testing.T) {
 	h.write(1, op{seq: 2, start: at(10), acked: at(11)})
 	h.write(1, op{seq: 3, del: true, start: at(20), acked: at(21)})
 	h.write(1, op{seq: 4, start: at(30), acked: never})
+	h.write(3, op{seq: 1, start: at(0), acked: at(1)})
+	h.write(3, op{seq: 2, start: at(50), acked: at(51)})
+	h.dropFrom, h.dropTo = at(40), at(60)
 	cases := []struct {
 		r    readRec
 		want time.Duration
 	}{
 		{readRec{key: 1, start: at(5), seq: 1}, 0},
-		{readRec{key: 1, start: at(10), seq: 1}, 0},                     // races with seq 2
-		{readRec{key: 1, start: at(16), seq: 1}, 5 * time.Millisecond},  // missed seq 2
-		{readRec{key: 1, start: at(31), seq: -1}, 0},                    // the delete
-		{readRec{key: 1, start: at(31), seq: 2}, 10 * time.Millisecond}, // missed the delete
-		{readRec{key: 1, start: at(41), seq: 4}, 0},                     // an unacknowledged write
-		{readRec{key: 2, start: at(41), seq: -1}, 0},                    // never written
+		{readRec{key: 1, start: at(10), seq: 1}, 0},                      // races with seq 2
+		{readRec{key: 1, start: at(16), seq: 1}, 5 * time.Millisecond},   // missed seq 2
+		{readRec{key: 1, start: at(31), seq: -1}, 0},                     // the delete
+		{readRec{key: 1, start: at(31), seq: 2}, 10 * time.Millisecond},  // missed the delete
+		{readRec{key: 1, start: at(41), seq: 4}, 0},                      // an unacknowledged write
+		{readRec{key: 2, start: at(41), seq: -1}, 0},                     // never written
+		{readRec{key: 3, start: at(39), seq: -1}, 38 * time.Millisecond}, // before the ring change
+		{readRec{key: 3, start: at(45), seq: -1}, 0},                     // dropped by it
+		{readRec{key: 3, start: at(70), seq: -1}, 0},                     // seq 2 lost in it
+		{readRec{key: 3, start: at(70), seq: 1}, 19 * time.Millisecond},  // no older value, though
 	}
 	for _, c := range cases {
 		if got := h.staleness(c.r); got != c.want {
