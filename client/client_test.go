@@ -205,10 +205,10 @@ func TestSingleflightOneLoadForConcurrentColdGets(t *testing.T) {
 	var loads, entered atomic.Int64
 	release := make(chan struct{})
 	c := newClient(t, tc, func(cfg *Config) {
-		// A timed-out remote read is a miss that loads again: this test
-		// is about the flight, so the 1,000 reads queued on 16
+		// A timed-out dial or remote read is a miss that loads again:
+		// this test is about the flight, so the 1,000 reads queued on 16
 		// connections get time on a loaded machine.
-		cfg.ReadTimeout, cfg.WriteTimeout = 2*time.Second, 2*time.Second
+		cfg.DialTimeout, cfg.ReadTimeout, cfg.WriteTimeout = 2*time.Second, 2*time.Second, 2*time.Second
 		cfg.Loader = LoaderFunc(func(ctx context.Context, key string) ([]byte, error) {
 			loads.Add(1)
 			<-release

@@ -23,7 +23,7 @@ import (
 // Loader), which the checker would rightly count as stale.
 func coherenceConfig(c *Config) {
 	c.L1.MaxStaleness = staleBound
-	c.ReadTimeout, c.WriteTimeout = time.Second, time.Second
+	c.DialTimeout, c.ReadTimeout, c.WriteTimeout = time.Second, time.Second, time.Second
 }
 
 // workload is the coherence workload: every key has exactly one writer (so
