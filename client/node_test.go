@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -194,4 +195,45 @@ func routesTo(sdks []*Client, addr string) bool {
 		}
 	}
 	return true
+}
+
+// TestRingChangeWithoutDroppedDataKnownBug reproduces a gap that is not the
+// SDK's to close: when a node joins an empty cluster, no old owner drops
+// data, so none sends the null invalidation, and in forward mode nothing
+// else tells the SDK the ring changed. An instance then fills L1 through
+// the old owner (which forwards to the new one) and never receives the new
+// owner's invalidations: it serves the old value until its periodic
+// refresh (30 s) or L1.MaxTTL. It fails today; run it with
+// RINGCACHE_KNOWN_BUGS=1. The fix belongs in cacheserver: tell tracking
+// clients about every ring change that moves a slot to or from the node,
+// after publishing the new ring.
+func TestRingChangeWithoutDroppedDataKnownBug(t *testing.T) {
+	if os.Getenv("RINGCACHE_KNOWN_BUGS") == "" {
+		t.Skip("known bug in the cluster's ring-change notification; set RINGCACHE_KNOWN_BUGS=1")
+	}
+	tc := startCluster(t)
+	ctx := context.Background()
+	a := newClient(t, tc, nil)
+	b := newClient(t, tc, nil)
+	n4, err := tc.lc.AddNode(ctx)
+	if err == nil {
+		err = tc.lc.WaitAgreed(ctx)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := newClient(t, &testCluster{seeds: []string{n4.Addr}}, nil) // knows the new table
+	key := ownedBy(fresh, n4.Addr, "moved:", 1)[0]
+	if err := a.Set(ctx, key, []byte("v1")); err != nil {
+		t.Fatal(err)
+	}
+	getL1(t, b, key)
+	if err := a.Set(ctx, key, []byte("v2")); err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, time.Second, "b to see v2 (b routes to node-4: "+
+		fmt.Sprint(b.router.current().nodes[n4.Addr] != nil)+")", func() bool {
+		res, err := b.Get(ctx, key)
+		return err == nil && string(res.Value) == "v2"
+	})
 }
