@@ -16,7 +16,7 @@ import (
 // goroutines do not all hammer one key's ristretto shard and counters.
 const benchKeys = 256
 
-func benchKey(i int) string { return fmt.Sprintf("key:%012d", i) }
+func benchKey(i int) string { return fmt.Sprintf("{bench}key:%012d", i) }
 
 // parallelKeys runs get over benchKeys keys from every goroutine, each
 // goroutine starting at a different key.
@@ -43,9 +43,10 @@ func parallelKeys(b *testing.B, get func(key string) error) {
 // the same key in a cache of the same configuration, from one goroutine and
 // from GOMAXPROCS goroutines (over benchKeys keys).
 func BenchmarkL1Hit(b *testing.B) {
-	addr, raw := startCluster(b)
+	tc := startCluster(b)
+	raw := tc.raw
 	ctx := context.Background()
-	c := newClient(b, addr, nil)
+	c := newClient(b, tc, nil)
 	rc, _ := ristretto.NewCache(&ristretto.Config[string, []byte]{NumCounters: 1_000_000, MaxCost: 64 << 20, BufferItems: 64, Metrics: true})
 	defer rc.Close()
 	for i := range benchKeys {
@@ -99,13 +100,17 @@ func loopKey(b *testing.B, get func(key string) error) {
 // and from GOMAXPROCS goroutines; client.RemoteFillL1 is the remote read of
 // a Get with L1 (GET+PTTL in one round trip, then the L1 install).
 func BenchmarkRemoteHit(b *testing.B) {
-	addr, raw := startCluster(b)
+	tc := startCluster(b)
+	raw := tc.raw
 	ctx := context.Background()
-	c := newClient(b, addr, nil)
+	c := newClient(b, tc, nil)
 	for i := range benchKeys {
 		raw.Set(ctx, benchKey(i), string(make([]byte, 100)), 0)
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2})
+	// The keys share one hash tag, so one node owns them all: the raw
+	// client talks to that node, and nothing is forwarded.
+	owner := c.router.nodeFor(ring.KeySlot(benchKey(0))).addr
+	rdb := redis.NewClient(&redis.Options{Addr: owner, Protocol: 2})
 	defer rdb.Close()
 	clientGet := func(key string) error {
 		if res, err := c.Get(ctx, key, SkipL1()); err != nil || res.Tier != TierRemote {

@@ -12,11 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 
 	"github.com/ringcache/ringcache/internal/poll"
-	"github.com/ringcache/ringcache/internal/redistest"
 )
 
 func TestMain(m *testing.M) {
@@ -25,29 +23,10 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/redis/go-redis/v9/internal/pool.(*ConnPool).tryDial"))
 }
 
-// startCluster starts a real one-node Redis Cluster owning every slot: the
-// SDK speaks only standard commands (CLUSTER SHARDS, CLIENT TRACKING), so
-// redis-server is a faithful stand-in for a ringcache node here.
-func startCluster(t testing.TB) (addr string, raw *redis.Client) {
-	t.Helper()
-	dir := t.TempDir()
-	srv := redistest.StartServer(t, "--cluster-enabled", "yes", "--cluster-config-file", dir+"/nodes.conf")
-	if r, err := srv.Do("CLUSTER", "ADDSLOTSRANGE", "0", "16383"); err != nil || r != "+OK" {
-		t.Fatalf("ADDSLOTSRANGE: %q %v", r, err)
-	}
-	raw = redis.NewClient(&redis.Options{Addr: srv.Addr})
-	t.Cleanup(func() { raw.Close() })
-	poll.Until(t, 10*time.Second, "cluster_state:ok", func() bool {
-		info, _ := raw.ClusterInfo(context.Background()).Result()
-		return strings.Contains(info, "cluster_state:ok")
-	})
-	return srv.Addr, raw
-}
-
-func newClient(t testing.TB, addr string, mod func(*Config)) *Client {
+func newClient(t testing.TB, tc *testCluster, mod func(*Config)) *Client {
 	t.Helper()
 	cfg := DefaultConfig()
-	cfg.Seeds = []string{addr}
+	cfg.Seeds = tc.seeds
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	if mod != nil {
 		mod(&cfg)
@@ -89,11 +68,13 @@ func getL1(t testing.TB, c *Client, key string) Result {
 	return res
 }
 
-func TestTiers(t *testing.T) {
-	addr, raw := startCluster(t)
+func TestTiers(t *testing.T) { forEachBackend(t, testTiers) }
+
+func testTiers(t *testing.T, tc *testCluster) {
+	raw := tc.raw
 	ctx := context.Background()
 	var loads atomic.Int64
-	c := newClient(t, addr, func(cfg *Config) {
+	c := newClient(t, tc, func(cfg *Config) {
 		cfg.Loader = LoaderFunc(func(ctx context.Context, key string) ([]byte, error) {
 			loads.Add(1)
 			if key == "missing" {
@@ -135,10 +116,14 @@ func TestTiers(t *testing.T) {
 }
 
 func TestReadYourWritesAndInvalidationFromOthers(t *testing.T) {
-	addr, raw := startCluster(t)
+	forEachBackend(t, testReadYourWritesAndInvalidationFromOthers)
+}
+
+func testReadYourWritesAndInvalidationFromOthers(t *testing.T, tc *testCluster) {
+	raw := tc.raw
 	ctx := context.Background()
-	a := newClient(t, addr, nil)
-	b := newClient(t, addr, nil)
+	a := newClient(t, tc, nil)
+	b := newClient(t, tc, nil)
 	if err := a.Set(ctx, "k", []byte("v1")); err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +146,7 @@ func TestReadYourWritesAndInvalidationFromOthers(t *testing.T) {
 			return err == nil && string(res.Value) == "v3"
 		})
 	}
-	raw.FlushAll(ctx)
+	tc.flushAll(t)
 	poll.Until(t, time.Second, "flush to reach L1", func() bool {
 		_, err := a.Get(ctx, "k")
 		return errors.Is(err, ErrNotFound)
@@ -169,9 +154,10 @@ func TestReadYourWritesAndInvalidationFromOthers(t *testing.T) {
 }
 
 func TestFillRaceNeverInstallsStaleValue(t *testing.T) {
-	addr, raw := startCluster(t)
+	tc := startCluster(t)
+	raw := tc.raw
 	ctx := context.Background()
-	c := newClient(t, addr, nil)
+	c := newClient(t, tc, nil)
 	raw.Set(ctx, "race", "old", 0)
 	var once sync.Once
 	c.testHookAfterRemoteRead = func(key string) {
@@ -195,15 +181,16 @@ func TestFillRaceNeverInstallsStaleValue(t *testing.T) {
 }
 
 func TestInvalidationConnectionLossHidesNodeEntries(t *testing.T) {
-	addr, raw := startCluster(t)
+	tc := startCluster(t)
+	raw := tc.raw
 	ctx := context.Background()
-	c := newClient(t, addr, nil)
+	c := newClient(t, tc, nil)
 	raw.Set(ctx, "k", "v1", 0)
 	getL1(t, c, "k")
 	losses := c.Stats().InvalidationLosses
 	// Kill the tracking connection from the server side, as a network
 	// fault would, then change the value while it is down.
-	raw.ClientKillByFilter(ctx, "TYPE", "normal", "SKIPME", "yes")
+	tc.killClients(t)
 	poll.Until(t, 2*time.Second, "loss detected", func() bool { return c.Stats().InvalidationLosses > losses })
 	raw.Set(ctx, "k", "v2", 0)
 	poll.Until(t, time.Second, "v2", func() bool {
@@ -214,10 +201,14 @@ func TestInvalidationConnectionLossHidesNodeEntries(t *testing.T) {
 }
 
 func TestSingleflightOneLoadForConcurrentColdGets(t *testing.T) {
-	addr, _ := startCluster(t)
+	tc := startCluster(t)
 	var loads, entered atomic.Int64
 	release := make(chan struct{})
-	c := newClient(t, addr, func(cfg *Config) {
+	c := newClient(t, tc, func(cfg *Config) {
+		// A timed-out dial or remote read is a miss that loads again:
+		// this test is about the flight, so the 1,000 reads queued on 16
+		// connections get time on a loaded machine.
+		cfg.DialTimeout, cfg.ReadTimeout, cfg.WriteTimeout = 2*time.Second, 2*time.Second, 2*time.Second
 		cfg.Loader = LoaderFunc(func(ctx context.Context, key string) ([]byte, error) {
 			loads.Add(1)
 			<-release
@@ -249,16 +240,17 @@ func TestSingleflightOneLoadForConcurrentColdGets(t *testing.T) {
 		}
 	}
 	if got := loads.Load(); got != 1 {
-		t.Fatalf("%d origin loads for %d concurrent Gets, want 1", got, n)
+		t.Fatalf("%d origin loads for %d concurrent Gets, want 1 (remote read errors: %d)", got, n, c.Stats().Remote.Errors)
 	}
 }
 
 func TestOriginDownBreakerAndStaleIfError(t *testing.T) {
-	addr, raw := startCluster(t)
+	tc := startCluster(t)
+	raw := tc.raw
 	ctx := context.Background()
 	var fail atomic.Bool
 	var calls atomic.Int64
-	c := newClient(t, addr, func(cfg *Config) {
+	c := newClient(t, tc, func(cfg *Config) {
 		cfg.StaleIfError = time.Hour
 		cfg.Breaker.ConsecutiveFailures = 3
 		cfg.Breaker.OpenTimeout = time.Hour
@@ -296,10 +288,14 @@ func TestOriginDownBreakerAndStaleIfError(t *testing.T) {
 	}
 }
 
+// TestDeadNodeIsAMissServedByOrigin shuts the only node of a Redis Cluster
+// down: every Get is answered by the origin and the node's breaker opens.
+// (TestNodeKilledThenRingHeals kills one node of a ringcache cluster.)
 func TestDeadNodeIsAMissServedByOrigin(t *testing.T) {
-	addr, raw := startCluster(t)
+	tc := startRedisCluster(t)
+	raw := tc.raw
 	ctx := context.Background()
-	c := newClient(t, addr, func(cfg *Config) {
+	c := newClient(t, tc, func(cfg *Config) {
 		cfg.Loader = LoaderFunc(func(ctx context.Context, key string) ([]byte, error) { return []byte("o"), nil })
 	})
 	raw.Shutdown(ctx)
@@ -313,7 +309,7 @@ func TestDeadNodeIsAMissServedByOrigin(t *testing.T) {
 			t.Logf("Get %d took %v with node down", i, d)
 		}
 	}
-	if s := c.Stats().Breakers["node "+addr]; s != "open" {
+	if s := c.Stats().Breakers["node "+tc.seeds[0]]; s != "open" {
 		t.Fatalf("node breaker %s after repeated failures", s)
 	}
 }

@@ -73,6 +73,11 @@ func (iv *invalidator) run() {
 		if iv.ctx.Err() != nil {
 			return
 		}
+		// The node may have died: re-read the slot table at every failed
+		// attempt, so it follows the cluster dropping the node from its
+		// ring (this invalidator is closed once the table no longer lists
+		// the node) instead of waiting for the periodic refresh.
+		iv.c.router.refreshAsync()
 		iv.c.log.Warn("invalidation connection down", "node", iv.n.addr, "err", err, "retry_in", backoff)
 		select {
 		case <-iv.ctx.Done():
@@ -184,6 +189,10 @@ func (iv *invalidator) readPushes(conn net.Conn, br *resp.ReplyReader) error {
 		keys := v.Elems[1]
 		if keys.Null {
 			iv.c.l1.dropAll()
+			// ringcache sends it when a ring change dropped slot data: a
+			// node may have joined or left, and in forward mode no MOVED
+			// would ever tell us.
+			iv.c.router.refreshAsync()
 			continue
 		}
 		for _, k := range keys.Elems {

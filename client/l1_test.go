@@ -62,8 +62,9 @@ func TestSweepRemovesExpiredEntries(t *testing.T) {
 // TestClientSweepsL1 checks that a client runs the sweep: an entry that
 // expired leaves ristretto without being read again.
 func TestClientSweepsL1(t *testing.T) {
-	addr, raw := startCluster(t)
-	c := newClient(t, addr, func(cfg *Config) { cfg.L1.MaxTTL = 100 * time.Millisecond })
+	tc := startCluster(t)
+	raw := tc.raw
+	c := newClient(t, tc, func(cfg *Config) { cfg.L1.MaxTTL = 100 * time.Millisecond })
 	raw.Set(context.Background(), "swept", "v", 0)
 	getL1(t, c, "swept")
 	poll.Until(t, 5*time.Second, "expired entry swept from ristretto", func() bool {

@@ -12,9 +12,10 @@ type user struct {
 }
 
 func TestGetManyAndTyped(t *testing.T) {
-	addr, raw := startCluster(t)
+	tc := startCluster(t)
+	raw := tc.raw
 	ctx := context.Background()
-	c := newClient(t, addr, func(cfg *Config) {
+	c := newClient(t, tc, func(cfg *Config) {
 		cfg.Loader = LoaderFunc(func(ctx context.Context, key string) ([]byte, error) {
 			if key == "absent" {
 				return nil, ErrNotFound

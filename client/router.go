@@ -39,7 +39,8 @@ type router struct {
 	c      *Client
 	tbl    atomic.Pointer[table]
 	flight singleflight.Group
-	mu     sync.Mutex // serialises table swaps
+	again  atomic.Bool // a refresh was requested while one was running
+	mu     sync.Mutex  // serialises table swaps
 	closed bool
 }
 
@@ -53,22 +54,32 @@ func (r *router) nodeFor(slot int) *node {
 }
 
 // refresh reads the slot table and swaps it in; concurrent callers share one
-// refresh.
+// refresh. A refresh requested while one is reading (refreshAsync) makes it
+// read again once more: the reason for the request (a node that just
+// applied a new ring) may postdate the answer being read.
 func (r *router) refresh(ctx context.Context) error {
 	_, err, _ := r.flight.Do("refresh", func() (any, error) {
-		shards, from, err := r.fetch(ctx)
-		if err != nil {
-			return nil, err
+		for range 3 {
+			r.again.Store(false)
+			shards, from, err := r.fetch(ctx)
+			if err != nil {
+				return nil, err
+			}
+			host, _, _ := net.SplitHostPort(from)
+			if err := r.swap(shards, host); err != nil || !r.again.Load() {
+				return nil, err
+			}
 		}
-		host, _, _ := net.SplitHostPort(from)
-		return nil, r.swap(shards, host)
+		return nil, nil
 	})
 	return err
 }
 
-// refreshAsync starts a refresh unless one is running; it never blocks.
+// refreshAsync starts a refresh unless one is running, in which case that
+// one reads the table again; it never blocks.
 func (r *router) refreshAsync() {
 	r.c.stats.refreshes.Add(1)
+	r.again.Store(true)
 	r.c.goAsync(func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()

@@ -13,7 +13,8 @@ import (
 // reported to Hooks.AfterGet with their tier and a duration, and timed into
 // the Collector's histogram, while L1 hits are counted only.
 func TestHooksAndCollectorTimeGetsPastL1(t *testing.T) {
-	addr, raw := startCluster(t)
+	tc := startCluster(t)
+	raw := tc.raw
 	ctx := context.Background()
 	type call struct {
 		key  string
@@ -22,7 +23,7 @@ func TestHooksAndCollectorTimeGetsPastL1(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var calls []call
-	c := newClient(t, addr, func(cfg *Config) {
+	c := newClient(t, tc, func(cfg *Config) {
 		cfg.Hooks = &Hooks{AfterGet: func(_ context.Context, key string, tier Tier, _ error, d time.Duration) {
 			mu.Lock()
 			calls = append(calls, call{key, tier, d})
