@@ -89,6 +89,9 @@ func (r *router) refreshAsync() {
 	})
 }
 
+// topologyTimeout bounds reading CLUSTER SHARDS from one node.
+const topologyTimeout = time.Second
+
 // fetch asks the known nodes, then the seeds, for CLUSTER SHARDS.
 func (r *router) fetch(ctx context.Context) ([]redis.ClusterShard, string, error) {
 	var addrs []string
@@ -100,7 +103,12 @@ func (r *router) fetch(ctx context.Context) ([]redis.ClusterShard, string, error
 	addrs = append(addrs, r.c.cfg.Seeds...)
 	var errs []error
 	for _, a := range addrs {
-		rdb := redis.NewClient(r.c.redisOptions(a, 1))
+		// The table is large (a ringcache ring lists thousands of slot
+		// ranges) and not on any request's path: allow it more than a hop.
+		opts := r.c.redisOptions(a, 1)
+		opts.ReadTimeout = max(opts.ReadTimeout, topologyTimeout)
+		opts.WriteTimeout = max(opts.WriteTimeout, topologyTimeout)
+		rdb := redis.NewClient(opts)
 		shards, err := rdb.ClusterShards(ctx).Result()
 		_ = rdb.Close()
 		if err == nil {
