@@ -163,7 +163,17 @@ func addEvents(p *plot.Plot, events []Event) {
 			continue
 		}
 		p.Add(eventLine{Line: l, t: e.T})
-		p.Legend.Add(fmt.Sprintf("t=%.0fs %s", e.T, e.What), l)
+		p.Legend.Add(fmt.Sprintf("t=%.1fs %s", e.T, e.What), l)
+		if e.DoneT <= e.T {
+			continue
+		}
+		d, err := plotter.NewLine(plotter.XYs{{X: e.DoneT, Y: 0}, {X: e.DoneT, Y: 0}})
+		if err != nil {
+			continue
+		}
+		d.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+		p.Add(eventLine{Line: d, t: e.DoneT})
+		p.Legend.Add(fmt.Sprintf("t=%.1fs done (ring agreed)", e.DoneT), d)
 	}
 }
 
