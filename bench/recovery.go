@@ -23,8 +23,8 @@ type Recovery struct {
 	// hit ratio, at most Baseline / Level for p99.
 	Level float64 `json:"level"`
 	// RecoveredAfterSec is the time from the event to the start of the first
-	// 3 consecutive seconds within Level (0: never left it); -1 when the run
-	// ended first.
+	// 3 consecutive seconds within Level after the worst second (0: even the
+	// worst second was within Level); -1 when the run ended first.
 	RecoveredAfterSec float64 `json:"recovered_after_sec"`
 }
 
@@ -76,12 +76,18 @@ func Recoveries(ivs []Interval, eventT float64) []Recovery {
 			}
 			return l.get(iv) <= r.Baseline/l.level
 		}
+		worst := 0
 		for i, iv := range after {
 			if v := l.get(iv); i == 0 || (l.higher && v < r.Worst) || (!l.higher && v > r.Worst) {
-				r.Worst, r.WorstAtSec = v, iv.T
+				r.Worst, r.WorstAtSec, worst = v, iv.T, i
 			}
-			if r.RecoveredAfterSec < 0 && i+recoveryWindow <= len(after) && allOK(after[i:i+recoveryWindow], ok) {
-				r.RecoveredAfterSec = max(iv.T-1-eventT, 0)
+		}
+		if ok(after[worst]) {
+			r.RecoveredAfterSec = 0
+		}
+		for i := worst + 1; r.RecoveredAfterSec < 0 && i+recoveryWindow <= len(after); i++ {
+			if allOK(after[i:i+recoveryWindow], ok) {
+				r.RecoveredAfterSec = after[i].T - 1 - eventT
 			}
 		}
 		out = append(out, r)

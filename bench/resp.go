@@ -29,6 +29,11 @@ type RESPConfig struct {
 	DialTimeout  time.Duration
 	ReadTimeout  time.Duration
 	WriteTimeout time.Duration
+	// ClusterReload is how often the cluster client re-reads CLUSTER SLOTS
+	// without being told to by a MOVED (0: go-redis's default, 60 s). A
+	// client routing to a killed node gets connection errors, never a MOVED,
+	// so this bounds how long it keeps trying the dead node.
+	ClusterReload time.Duration
 	// FillOnMiss, when positive, makes a read that misses SET the key to a
 	// value of that many bytes (cache-aside: the application loads the
 	// record and caches it). The read still counts as a miss. 0: off.
@@ -101,7 +106,8 @@ func clusterOptions(cfg RESPConfig) *redis.ClusterOptions {
 	return &redis.ClusterOptions{Addrs: []string{cfg.Addr}, DialTimeout: cfg.DialTimeout,
 		ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout, PoolSize: cfg.PoolSize,
 		PoolTimeout: cfg.ReadTimeout + cfg.WriteTimeout, MaxRetries: -1, DisableIdentity: true,
-		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}}
+		ClusterStateReloadInterval: cfg.ClusterReload,
+		MaintNotificationsConfig:   &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}}
 }
 
 // clusterNodes PINGs the server and returns the distinct node addresses in

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/ringcache/ringcache/internal/launch"
@@ -31,6 +30,9 @@ type ScenarioConfig struct {
 	// (needs Redirect forward); "cluster" uses go-redis's ClusterClient,
 	// which routes by CLUSTER SLOTS to the owner.
 	Client string
+	// ClusterReload is the cluster client's periodic CLUSTER SLOTS reload
+	// (0: go-redis's 60 s; see RESPConfig.ClusterReload).
+	ClusterReload time.Duration
 	// LANGossip selects the nodes' LAN gossip timers (failure detection in
 	// ~5–8 s) instead of the local ones (~1 s).
 	LANGossip bool
@@ -97,13 +99,7 @@ func RunScenario(ctx context.Context, cfg ScenarioConfig, progress io.Writer) (*
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(cfg.Bin); err != nil {
-		return nil, fmt.Errorf("bench: %s not found (go build -o bin/ ./cmd/cacheserver): %w", cfg.Bin, err)
-	}
-	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-		return nil, err
-	}
-	c, err := launch.Start(ctx, launch.Options{Binary: cfg.Bin, Dir: cfg.Dir, N: cfg.Nodes,
+	c, err := StartRingcacheCluster(ctx, cfg.Bin, cfg.Dir, launch.Options{N: cfg.Nodes,
 		Redirect: cfg.Redirect, LANGossip: cfg.LANGossip, Args: cfg.NodeArgs})
 	if err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", cfg.Kind, err)
@@ -130,7 +126,7 @@ func runScenarioLoad(ctx context.Context, cfg ScenarioConfig, c *launch.Cluster,
 	rc.Cluster, rc.PoolSize = "no", cfg.Load.Concurrency
 	rc.Label = fmt.Sprintf("ringcache-%dnodes-%s-via-%s", cfg.Nodes, cfg.Redirect, cfg.Client)
 	if cfg.Client == "cluster" {
-		rc.Cluster = "yes"
+		rc.Cluster, rc.ClusterReload = "yes", cfg.ClusterReload
 	}
 	w, err := NewWorkload(cfg.Workload)
 	if err != nil {

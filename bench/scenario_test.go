@@ -133,24 +133,27 @@ func TestRecoveries(t *testing.T) {
 			iv.Throughput, iv.HitRatio, iv.P99Us = 200, 0.5, 900
 		case 6, 7:
 			iv.Throughput, iv.HitRatio, iv.P99Us = 950, 0.96, 150
+		case 8: // the hit ratio's worst second comes late
+			iv.HitRatio = 0.4
 		}
 		ivs = append(ivs, iv)
 	}
 	rs := Recoveries(ivs, 5.5)
-	want := map[string]float64{"throughput_ops/0.9": 0.5, "hit_ratio/0.95": 0.5, "hit_ratio/0.99": 2.5, "p99_us/0.5": 0.5}
+	want := map[string]float64{"throughput_ops/0.9": 0.5, "hit_ratio/0.95": 3.5, "hit_ratio/0.99": 3.5, "p99_us/0.5": 0.5}
+	worstAt := map[string]float64{"throughput_ops": 6, "hit_ratio": 9, "p99_us": 6}
 	if len(rs) != len(want) {
 		t.Fatalf("%+v", rs)
 	}
 	for _, r := range rs {
 		key := fmt.Sprintf("%s/%v", r.Metric, r.Level)
-		if r.RecoveredAfterSec != want[key] || r.WorstAtSec != 6 {
+		if r.RecoveredAfterSec != want[key] || r.WorstAtSec != worstAt[r.Metric] {
 			t.Errorf("%s: recovered after %v, worst at %v (%+v)", key, r.RecoveredAfterSec, r.WorstAtSec, r)
 		}
 	}
 	if rs[0].Baseline != 1000 || rs[0].Worst != 200 || rs[3].Worst != 900 {
 		t.Errorf("baseline/worst %+v", rs)
 	}
-	ivs[11].Throughput = 0 // never 3 good seconds in a row after 8 s
+	ivs[11].Throughput = 0 // never 3 good seconds in a row after the worst
 	ivs[9].Throughput = 0
 	ivs[6].Throughput = 0
 	if r := Recoveries(ivs, 5.5)[0]; r.RecoveredAfterSec != -1 {

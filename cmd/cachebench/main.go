@@ -244,7 +244,9 @@ func cmdSuite(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "closed-loop rounds per target")
 	var seeds string
 	var noSDK, noHitRatio bool
-	fs.StringVar(&seeds, "sdk-seeds", "", "cluster seeds for the sdk step (default: start a one-node cluster-mode redis-server)")
+	fs.IntVar(&cfg.ClusterNodes, "cluster-nodes", cfg.ClusterNodes, "size of the ringcache cluster target (0: none)")
+	fs.StringVar(&cfg.ClusterAddr, "cluster-addr", "", "use this running ringcache cluster (any node) instead of starting one")
+	fs.StringVar(&seeds, "sdk-seeds", "", "cluster seeds for the sdk step (default: start a 3-node ringcache cluster)")
 	fs.BoolVar(&noSDK, "no-sdk", false, "skip the sdk step")
 	fs.BoolVar(&noHitRatio, "no-hitratio", false, "skip the hit-ratio step")
 	if err := fs.Parse(args); err != nil {
@@ -288,6 +290,7 @@ func cmdScenario(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&cfg.Nodes, "nodes", cfg.Nodes, "initial number of nodes")
 	fs.StringVar(&cfg.Redirect, "redirect", cfg.Redirect, "the nodes' --redirect: forward | moved")
 	fs.StringVar(&cfg.Client, "client", cfg.Client, "node: every request to the first node (forward mode) | cluster: go-redis ClusterClient")
+	fs.DurationVar(&cfg.ClusterReload, "cluster-reload", 0, "client cluster: CLUSTER SLOTS reload interval (0: go-redis's 60s)")
 	fs.StringVar(&gossip, "gossip-profile", "lan", "the nodes' --gossip-profile: lan (failure detection ~5-8 s) | local (~1 s)")
 	fs.StringVar(&nodeArgs, "node-args", "", "extra flags for every node, e.g. \"--maxmemory 64mb\"")
 	fs.BoolVar(&cfg.Fill, "fill", cfg.Fill, "cache-aside: a read miss SETs the key")
