@@ -134,7 +134,10 @@ func PlotOverTime(path, metric string, results []*Result) error {
 		for j, iv := range r.Intervals {
 			pts[j] = plotter.XY{X: iv.T, Y: get(iv)}
 			errPts[j], errs = plotter.XY{X: iv.T, Y: float64(iv.Errors) / intervalDuration.Seconds()}, errs+iv.Errors
-			top = math.Max(top, math.Max(pts[j].Y, errPts[j].Y))
+			top = math.Max(top, pts[j].Y)
+			if metric == MetricThroughput {
+				top = math.Max(top, errPts[j].Y)
+			}
 		}
 		if len(pts) == 0 {
 			continue

@@ -42,7 +42,7 @@ type SuiteConfig struct {
 	// (defaults: 32 workers, 5 s, 1 s warm-up; 2 rounds).
 	Closed LoadConfig
 	Rounds int
-	// Sweep is the sweep of the first workload (default 2000 ops/s × 2 per
+	// Sweep is the sweep of the first workload (default 1000 ops/s × 2 per
 	// step up to 256000, 2 s steps, SLO p99 5 ms: generous, because the
 	// suite shares 2 cores with the servers; at least 4 steps).
 	Sweep SweepConfig
@@ -62,7 +62,7 @@ type SuiteConfig struct {
 // DefaultSuite returns the standard suite writing to out.
 func DefaultSuite(out string) SuiteConfig {
 	sw := DefaultSweep()
-	sw.StartRate, sw.Factor, sw.MaxRate, sw.StepDuration, sw.SLO = 2000, 2, 256000, 2*time.Second, 5*time.Millisecond
+	sw.StartRate, sw.Factor, sw.MaxRate, sw.StepDuration, sw.SLO = 1000, 2, 256000, 2*time.Second, 5*time.Millisecond
 	sw.MinSteps = 4 // always draw a curve, even when the first step fails
 	hr := DefaultHitRatio("")
 	hr.Requests = 500000

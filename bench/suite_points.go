@@ -39,6 +39,10 @@ func writeSuitePointsSummary(w io.Writer, rep *SuiteReport) {
 	fmt.Fprintln(tw, "target\tbreaking point ops/s\toffered ops/s\tachieved ops/s\tp50 µs\tp99 µs\terrors\tunsent\t")
 	for _, s := range rep.Sweeps {
 		label := labelOf(s.Steps)
+		if s.BreakingRate <= 0 {
+			fmt.Fprintf(tw, "%s\tnone (%s)\t\t\t\t\t\t\t\n", label, s.StopReason)
+			continue
+		}
 		fmt.Fprintf(tw, "%s\t%.0f\t\t\t\t\t\t\t\n", label, s.BreakingRate)
 		for _, p := range rep.Points {
 			if p.Target.Label != label {
