@@ -21,7 +21,7 @@ test: ## run every test with the race detector (fuzz seed corpora included)
 test-long: ## soak and fault runs (minutes); not part of make test
 	RINGCACHE_LONG=1 $(GO) test -race -count=1 -timeout 60m -run 'Long' ./...
 
-bench: build ## standard suite (< 3 min): redis-server vs ringcache, Go SDK L1 on/off, hit ratio; report in bench/results/
+bench: build ## standard suite (< 3 min): redis-server vs ringcache node vs 3-node cluster, Go SDK L1 on/off, hit ratio; report in bench/results/
 	$(BIN)/cachebench suite -out bench/results/$$(date -u +%Y%m%dT%H%M%SZ)
 
 bench-go: ## Go benchmarks of every package, 5 runs each

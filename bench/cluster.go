@@ -4,15 +4,32 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/ringcache/ringcache/internal/launch"
 )
 
+// StartRingcacheCluster starts opts.N cacheserver processes of bin with
+// their logs in dir (internal/launch: free loopback ports, joined through
+// the first node) and returns once they agree on the ring. opts.Binary and
+// opts.Dir are set from bin and dir.
+func StartRingcacheCluster(ctx context.Context, bin, dir string, opts launch.Options) (*launch.Cluster, error) {
+	if _, err := os.Stat(bin); err != nil {
+		return nil, fmt.Errorf("bench: %s not found (go build -o bin/ ./cmd/cacheserver): %w", bin, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	opts.Binary, opts.Dir = bin, dir
+	return launch.Start(ctx, opts)
+}
+
 // StartClusterRedis starts a one-node Redis Cluster: redis-server in
-// cluster mode owning all 16384 slots, the stand-in seed for the sdk target
-// until ringcache's cacheserver answers CLUSTER SHARDS. It returns once
+// cluster mode owning all 16384 slots (the sdk target's cluster when no
+// cacheserver binary is given). It returns once
 // CLUSTER INFO reports cluster_state:ok (redis-server waits about 2 s
 // after start before it declares the state ok). extra arguments are
 // appended (e.g. "--maxmemory", "1mb").

@@ -59,11 +59,18 @@ func Compare(ctx context.Context, name string, a, b CompareTarget, lc LoadConfig
 			*side.out = append(*side.out, r)
 		}
 	}
+	return CompareRuns(name, cr.A, cr.B), nil
+}
+
+// CompareRuns builds a CompareResult from rounds already run (medians and
+// ratios B/A).
+func CompareRuns(name string, a, b []*Result) *CompareResult {
+	cr := &CompareResult{SchemaVersion: SchemaVersion, Name: name, A: a, B: b}
 	cr.MedianA, cr.MedianB = medians(cr.A), medians(cr.B)
 	cr.Ratio = Medians{Throughput: div(cr.MedianB.Throughput, cr.MedianA.Throughput),
 		P50Us: div(cr.MedianB.P50Us, cr.MedianA.P50Us), P99Us: div(cr.MedianB.P99Us, cr.MedianA.P99Us),
 		P999Us: div(cr.MedianB.P999Us, cr.MedianA.P999Us), HitRatio: div(cr.MedianB.HitRatio, cr.MedianA.HitRatio)}
-	return cr, nil
+	return cr
 }
 
 func medians(rs []*Result) Medians {

@@ -117,17 +117,27 @@ const (
 )
 
 // PlotOverTime draws one per-second metric of each result over time, with
-// scenario events as vertical lines.
+// scenario events as vertical lines (dashed: when the ring agreed again).
+// The throughput plot also draws failed requests per second (dashed) for a
+// result that had any. The y axis leaves room above the data for the
+// legend.
 func PlotOverTime(path, metric string, results []*Result) error {
 	title, ylabel, get, err := overTimeMetric(metric)
 	if err != nil {
 		return err
 	}
 	p := newPlot(title, "time since start of measurement (s)", ylabel)
+	top, entries := 0.0, 0
 	for i, r := range results {
 		pts := make(plotter.XYs, len(r.Intervals))
+		errPts, errs := make(plotter.XYs, len(r.Intervals)), int64(0)
 		for j, iv := range r.Intervals {
 			pts[j] = plotter.XY{X: iv.T, Y: get(iv)}
+			errPts[j], errs = plotter.XY{X: iv.T, Y: float64(iv.Errors) / intervalDuration.Seconds()}, errs+iv.Errors
+			top = math.Max(top, pts[j].Y)
+			if metric == MetricThroughput {
+				top = math.Max(top, errPts[j].Y)
+			}
 		}
 		if len(pts) == 0 {
 			continue
@@ -135,19 +145,42 @@ func PlotOverTime(path, metric string, results []*Result) error {
 		if err := addLine(p, i, r.Name, pts, false); err != nil {
 			return err
 		}
+		entries++
+		if metric == MetricThroughput && errs > 0 {
+			if err := addLine(p, i, r.Name+" errors/s", errPts, true); err != nil {
+				return err
+			}
+			entries++
+		}
+		entries += 2 * len(r.Events)
 		addEvents(p, r.Events)
 	}
 	p.Y.Min = 0
 	if metric == MetricHitRatio {
-		p.Y.Max = 100
+		top = 100
+		p.Y.Tick.Marker = capTicks{max: 100}
 	}
+	p.Y.Max = top * (1 + 0.07*float64(entries))
 	return savePNG(p, path)
+}
+
+// capTicks are the default ticks up to max (the room above is the legend's).
+type capTicks struct{ max float64 }
+
+func (c capTicks) Ticks(min, max float64) []plot.Tick {
+	var out []plot.Tick
+	for _, t := range (plot.DefaultTicks{}).Ticks(min, max) {
+		if t.Value <= c.max+1e-9 {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func overTimeMetric(metric string) (title, ylabel string, get func(Interval) float64, err error) {
 	switch metric {
 	case MetricThroughput:
-		return "Throughput over time", "throughput (ops/s)", func(iv Interval) float64 { return iv.Throughput }, nil
+		return "Throughput over time (per second)", "successful ops/s (dashed: errors/s)", func(iv Interval) float64 { return iv.Throughput }, nil
 	case MetricP99:
 		return "p99 latency over time (per second)", "p99 latency (ms)", func(iv Interval) float64 { return float64(iv.P99Us) / 1000 }, nil
 	case MetricHitRatio:
@@ -163,7 +196,17 @@ func addEvents(p *plot.Plot, events []Event) {
 			continue
 		}
 		p.Add(eventLine{Line: l, t: e.T})
-		p.Legend.Add(fmt.Sprintf("t=%.0fs %s", e.T, e.What), l)
+		p.Legend.Add(fmt.Sprintf("t=%.1fs %s", e.T, e.What), l)
+		if e.DoneT <= e.T {
+			continue
+		}
+		d, err := plotter.NewLine(plotter.XYs{{X: e.DoneT, Y: 0}, {X: e.DoneT, Y: 0}})
+		if err != nil {
+			continue
+		}
+		d.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+		p.Add(eventLine{Line: d, t: e.DoneT})
+		p.Legend.Add(fmt.Sprintf("t=%.1fs done (ring agreed)", e.DoneT), d)
 	}
 }
 

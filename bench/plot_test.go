@@ -27,7 +27,7 @@ func sampleSeries(name string, n int) *Result {
 		r.Intervals = append(r.Intervals, Interval{T: float64(i + 1), Throughput: 40000 + float64(i%3)*1000,
 			P99Us: int64(300 + 50*(i%4)), HitRatio: 0.5 + 0.04*float64(i)})
 	}
-	r.Events = []Event{{T: 5, What: "kill node"}}
+	r.Events = []Event{{T: 5, What: "kill node", DoneT: 7}}
 	return r
 }
 

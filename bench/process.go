@@ -3,7 +3,6 @@ package bench
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -161,22 +160,4 @@ func StartCacheserver(ctx context.Context, bin, dir string, extra ...string) (*P
 	}
 	args := append([]string{"--bind", "127.0.0.1", "--port", fmt.Sprint(port), "--gossip-port", "0"}, extra...)
 	return StartProcess(ctx, bin, args, fmt.Sprintf("127.0.0.1:%d", port), filepath.Join(dir, fmt.Sprintf("cacheserver-%d.log", port)))
-}
-
-// ErrNoJoin is returned by CheckJoinSupport when the cacheserver binary
-// cannot form a multi-node cluster yet.
-var ErrNoJoin = errors.New("cacheserver does not support --join yet: multi-node scenarios need the cluster issue to land")
-
-// CheckJoinSupport runs bin --help and looks for a --join flag.
-func CheckJoinSupport(ctx context.Context, bin string) error {
-	if _, err := os.Stat(bin); err != nil {
-		return fmt.Errorf("bench: %s not found (go build -o bin/ ./cmd/cacheserver): %w", bin, err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	out, _ := exec.CommandContext(ctx, bin, "--help").CombinedOutput() // --help may exit non-zero
-	if !strings.Contains(string(out), "-join") {
-		return fmt.Errorf("bench: %s: %w", bin, ErrNoJoin)
-	}
-	return nil
 }

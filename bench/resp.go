@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +29,15 @@ type RESPConfig struct {
 	DialTimeout  time.Duration
 	ReadTimeout  time.Duration
 	WriteTimeout time.Duration
+	// ClusterReload is how often the cluster client re-reads CLUSTER SLOTS
+	// without being told to by a MOVED (0: go-redis's default, 60 s). A
+	// client routing to a killed node gets connection errors, never a MOVED,
+	// so this bounds how long it keeps trying the dead node.
+	ClusterReload time.Duration
+	// FillOnMiss, when positive, makes a read that misses SET the key to a
+	// value of that many bytes (cache-aside: the application loads the
+	// record and caches it). The read still counts as a miss. 0: off.
+	FillOnMiss int
 }
 
 // DefaultRESPConfig returns the defaults for addr.
@@ -42,6 +52,7 @@ func DefaultRESPConfig(addr string) RESPConfig {
 type RESP struct {
 	c    redis.UniversalClient
 	info TargetInfo
+	fill []byte // value SET on a read miss (nil: no fill)
 }
 
 var (
@@ -56,8 +67,8 @@ func NewRESP(ctx context.Context, cfg RESPConfig) (*RESP, error) {
 	if cfg.Addr == "" {
 		return nil, errors.New("bench: resp target needs an address")
 	}
-	if cfg.PoolSize < 1 || cfg.DialTimeout <= 0 || cfg.ReadTimeout <= 0 || cfg.WriteTimeout <= 0 {
-		return nil, fmt.Errorf("bench: resp pool size and timeouts must be positive")
+	if cfg.PoolSize < 1 || cfg.DialTimeout <= 0 || cfg.ReadTimeout <= 0 || cfg.WriteTimeout <= 0 || cfg.FillOnMiss < 0 {
+		return nil, fmt.Errorf("bench: resp pool size and timeouts must be positive, fill size not negative")
 	}
 	if cfg.Label == "" {
 		cfg.Label = cfg.Addr
@@ -69,6 +80,9 @@ func NewRESP(ctx context.Context, cfg RESPConfig) (*RESP, error) {
 		return nil, err
 	}
 	t := &RESP{c: plain, info: TargetInfo{Kind: "resp", Label: cfg.Label, Addrs: []string{cfg.Addr}}}
+	if cfg.FillOnMiss > 0 {
+		t.fill = bytes.Repeat([]byte{'f'}, cfg.FillOnMiss)
+	}
 	if useCluster(cfg.Cluster, len(nodes)) {
 		plain.Close()
 		t.c = redis.NewClusterClient(clusterOptions(cfg))
@@ -92,7 +106,8 @@ func clusterOptions(cfg RESPConfig) *redis.ClusterOptions {
 	return &redis.ClusterOptions{Addrs: []string{cfg.Addr}, DialTimeout: cfg.DialTimeout,
 		ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout, PoolSize: cfg.PoolSize,
 		PoolTimeout: cfg.ReadTimeout + cfg.WriteTimeout, MaxRetries: -1, DisableIdentity: true,
-		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}}
+		ClusterStateReloadInterval: cfg.ClusterReload,
+		MaintNotificationsConfig:   &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}}
 }
 
 // clusterNodes PINGs the server and returns the distinct node addresses in
@@ -145,6 +160,9 @@ func (t *RESP) get(ctx context.Context, key string) (Outcome, error) {
 	case err == nil:
 		return Hit, nil
 	case errors.Is(err, redis.Nil):
+		if t.fill != nil {
+			return Miss, t.c.Set(ctx, key, t.fill, 0).Err()
+		}
 		return Miss, nil
 	}
 	return Miss, err

@@ -121,10 +121,13 @@ type Interval struct {
 }
 
 // Event marks something a scenario did during a run (a node started or
-// killed), at T seconds from the start of measurement.
+// killed), at T seconds from the start of measurement. DoneT is when the
+// action returned (for a scenario: when the ring agreed again); 0 when it
+// never did within the run.
 type Event struct {
-	T    float64 `json:"t_sec"`
-	What string  `json:"what"`
+	T     float64 `json:"t_sec"`
+	What  string  `json:"what"`
+	DoneT float64 `json:"done_t_sec,omitempty"`
 }
 
 // distributionPercentiles are the points kept in Result.Percentiles.

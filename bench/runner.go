@@ -288,8 +288,10 @@ func (r *run) startActions(ctx context.Context, actions []Action) (wait func() [
 				return
 			}
 			ev := Event{T: time.Since(r.measure).Seconds(), What: a.What}
-			if err := a.Do(ctx); err != nil {
+			if err := a.Do(wctx); err != nil {
 				ev.What += ": error: " + err.Error()
+			} else {
+				ev.DoneT = time.Since(r.measure).Seconds()
 			}
 			events = append(events, ev)
 		}

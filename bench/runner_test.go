@@ -158,7 +158,7 @@ func TestRunActionsBecomeEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(r.Events) != 2 || fired.Load() != 1 || r.Events[0].What != "first" || r.Events[0].T < 0.3 ||
-		r.Events[1].What != "second: error: context canceled" {
+		r.Events[0].DoneT < r.Events[0].T || r.Events[1].What != "second: error: context canceled" || r.Events[1].DoneT != 0 {
 		t.Errorf("events %+v fired %d", r.Events, fired.Load())
 	}
 }

@@ -2,12 +2,14 @@ package bench
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ringcache/ringcache/internal/launch"
 	"github.com/ringcache/ringcache/internal/redistest"
 )
 
@@ -21,23 +23,144 @@ func fakeBinary(t *testing.T, help string) string {
 	return path
 }
 
-func TestScenarioNeedsJoin(t *testing.T) {
+func TestScenarioValidate(t *testing.T) {
+	bad := map[string]func(*ScenarioConfig){
+		"unknown kind":        func(c *ScenarioConfig) { c.Kind = "split-brain" },
+		"no dir":              func(c *ScenarioConfig) { c.Dir = "" },
+		"one node to kill":    func(c *ScenarioConfig) { c.Nodes = 1 },
+		"redirect":            func(c *ScenarioConfig) { c.Redirect = "proxy" },
+		"client":              func(c *ScenarioConfig) { c.Client = "sdk" },
+		"plain client, moved": func(c *ScenarioConfig) { c.Redirect = "moved" },
+		"event after the run": func(c *ScenarioConfig) { c.At = c.Load.Duration },
+		"bad load":            func(c *ScenarioConfig) { c.Load.Concurrency = 0 },
+	}
+	for name, mutate := range bad {
+		cfg := DefaultScenario(t.TempDir())
+		mutate(&cfg)
+		if _, err := RunScenario(context.Background(), cfg, nil); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
 	cfg := DefaultScenario(t.TempDir())
-	cfg.Bin = fakeBinary(t, "Usage: cacheserver --bind ADDR --port N")
-	_, err := RunScenario(context.Background(), cfg, nil)
-	if !errors.Is(err, ErrNoJoin) || !strings.Contains(err.Error(), "kill-node") {
-		t.Errorf("want ErrNoJoin naming the scenario, got %v", err)
-	}
-	if err := CheckJoinSupport(context.Background(), fakeBinary(t, "  --join ADDR  seed to join")); err != nil {
-		t.Errorf("help with --join rejected: %v", err)
-	}
 	cfg.Bin = filepath.Join(t.TempDir(), "absent")
-	if _, err := RunScenario(context.Background(), cfg, nil); err == nil || errors.Is(err, ErrNoJoin) {
+	if _, err := RunScenario(context.Background(), cfg, nil); err == nil || !strings.Contains(err.Error(), "not found") {
 		t.Errorf("missing binary: %v", err)
 	}
-	cfg.Kind = "split-brain"
-	if _, err := RunScenario(context.Background(), cfg, nil); err == nil {
-		t.Error("unknown scenario accepted")
+	cfg = DefaultScenario(t.TempDir())
+	cfg.Client, cfg.Redirect = "cluster", "moved"
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("cluster client with moved: %v", err)
+	}
+}
+
+// shortScenario is a 6 s read-only scenario on a small key space with the
+// local gossip timers, the event at 2.5 s.
+func shortScenario(t *testing.T, kind string, nodes int) ScenarioConfig {
+	cfg := DefaultScenario(t.TempDir())
+	cfg.Kind, cfg.Nodes, cfg.Bin, cfg.LANGossip = kind, nodes, launch.TestBinary(t), false
+	cfg.Workload, _ = YCSB("c")
+	cfg.Workload.Records = 2000
+	cfg.Load = LoadConfig{Model: "closed", Concurrency: 4, Duration: 6 * time.Second, Warmup: -1}
+	cfg.At = 2500 * time.Millisecond
+	return cfg
+}
+
+// checkScenario asserts what both scenarios share: one event whose ring
+// agreement came within the run, no miss before the event (every record was
+// loaded), misses after it (keys lost with a killed node or a moved slot),
+// recovery figures, and filled keys being hit again by the end.
+func checkScenario(t *testing.T, sr *ScenarioResult, what string) {
+	t.Helper()
+	r := sr.Result
+	if len(r.Events) != 1 || !strings.Contains(r.Events[0].What, what) || r.Events[0].DoneT <= r.Events[0].T {
+		t.Fatalf("events %+v", r.Events)
+	}
+	var missesAfter int64
+	for _, iv := range r.Intervals {
+		if iv.T <= r.Events[0].T && iv.Misses != 0 {
+			t.Errorf("second %v before the event: %d misses", iv.T, iv.Misses)
+		}
+		if iv.T > r.Events[0].T {
+			missesAfter += iv.Misses
+		}
+	}
+	if missesAfter == 0 {
+		t.Errorf("no miss after %s: intervals %+v", what, r.Intervals)
+	}
+	if len(sr.Recovery) != len(recoveryLevels) || sr.Recovery[0].Baseline <= 0 {
+		t.Errorf("recovery %+v", sr.Recovery)
+	}
+	if last := r.Intervals[len(r.Intervals)-1]; last.HitRatio < 0.9 {
+		t.Errorf("hit ratio %.3f in the last second: filled keys not hit again", last.HitRatio)
+	}
+	var b strings.Builder
+	if err := WriteScenarioSummary(&b, sr); err != nil || !strings.Contains(b.String(), "ring agreed at") {
+		t.Errorf("summary %q: %v", b.String(), err)
+	}
+}
+
+// TestScenarioKillNode SIGKILLs the last of 3 real cacheserver processes
+// while 4 workers read through the first one.
+func TestScenarioKillNode(t *testing.T) {
+	sr, err := RunScenario(context.Background(), shortScenario(t, "kill-node", 3), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkScenario(t, sr, "SIGKILL node-3")
+}
+
+// TestScenarioScaleOut adds a third node to 2 real cacheserver processes
+// under load through the cluster client; the slots it takes arrive empty.
+func TestScenarioScaleOut(t *testing.T) {
+	cfg := shortScenario(t, "scale-out", 2)
+	cfg.Client, cfg.Redirect = "cluster", "moved"
+	sr, err := RunScenario(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkScenario(t, sr, "start node 3")
+	if sr.Result.Target.Label != "ringcache-2nodes-moved-via-cluster" {
+		t.Errorf("label %q", sr.Result.Target.Label)
+	}
+}
+
+func TestRecoveries(t *testing.T) {
+	var ivs []Interval
+	for i := range 12 {
+		iv := Interval{T: float64(i + 1), Throughput: 1000, HitRatio: 1, P99Us: 100}
+		switch i {
+		case 5: // the second holding the event at 5.5 s
+			iv.Throughput, iv.HitRatio, iv.P99Us = 200, 0.5, 900
+		case 6, 7:
+			iv.Throughput, iv.HitRatio, iv.P99Us = 950, 0.96, 150
+		case 8: // the hit ratio's worst second comes late
+			iv.HitRatio = 0.4
+		}
+		ivs = append(ivs, iv)
+	}
+	rs := Recoveries(ivs, 5.5)
+	want := map[string]float64{"throughput_ops/0.9": 0.5, "hit_ratio/0.95": 3.5, "hit_ratio/0.99": 3.5, "p99_us/0.5": 0.5}
+	worstAt := map[string]float64{"throughput_ops": 6, "hit_ratio": 9, "p99_us": 6}
+	if len(rs) != len(want) {
+		t.Fatalf("%+v", rs)
+	}
+	for _, r := range rs {
+		key := fmt.Sprintf("%s/%v", r.Metric, r.Level)
+		if r.RecoveredAfterSec != want[key] || r.WorstAtSec != worstAt[r.Metric] {
+			t.Errorf("%s: recovered after %v, worst at %v (%+v)", key, r.RecoveredAfterSec, r.WorstAtSec, r)
+		}
+	}
+	if rs[0].Baseline != 1000 || rs[0].Worst != 200 || rs[3].Worst != 900 {
+		t.Errorf("baseline/worst %+v", rs)
+	}
+	ivs[11].Throughput = 0 // never 3 good seconds in a row after the worst
+	ivs[9].Throughput = 0
+	ivs[6].Throughput = 0
+	if r := Recoveries(ivs, 5.5)[0]; r.RecoveredAfterSec != -1 {
+		t.Errorf("recovered %+v", r)
+	}
+	if Recoveries(ivs, 0.5) != nil {
+		t.Error("recovery without a baseline")
 	}
 }
 

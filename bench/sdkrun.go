@@ -10,15 +10,22 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ringcache/ringcache/internal/launch"
 )
 
 // SDKEnvConfig is where the sdk target runs: the cluster it reads from and
 // the origin behind it.
 type SDKEnvConfig struct {
 	// Seeds are cluster nodes answering CLUSTER SHARDS. Empty: the harness
-	// starts a one-node cluster-mode redis-server owning every slot (to be
-	// replaced by a ringcache node once cacheserver answers CLUSTER SHARDS).
+	// starts a ringcache cluster of ClusterNodes CacheserverBin processes
+	// (internal/launch, --redirect forward), or, when CacheserverBin is
+	// empty, a one-node cluster-mode redis-server owning every slot.
 	Seeds []string
+	// CacheserverBin and ClusterNodes (default 3) describe the ringcache
+	// cluster the harness starts.
+	CacheserverBin string
+	ClusterNodes   int
 	// Flush sends FLUSHALL to the seeds before each run, so each starts
 	// cold. Always done when the harness started the cluster.
 	Flush bool
@@ -29,7 +36,8 @@ type SDKEnvConfig struct {
 	RedisBin, Dir string
 	// ClusterMaxMemory is the started cluster's maxmemory in bytes, with
 	// allkeys-lfu (0: unlimited, so after its first load a key is never
-	// read from the origin again).
+	// read from the origin again); a ringcache cluster's nodes get an equal
+	// share each.
 	ClusterMaxMemory int64
 	// Timeout is the SDK's per-hop timeout (0: the client's default).
 	Timeout time.Duration
@@ -40,29 +48,21 @@ type SDKEnvConfig struct {
 // sdkEnv is a started SDKEnvConfig.
 type sdkEnv struct {
 	cfg     SDKEnvConfig
-	cluster *Process
+	started string // what the harness started ("" for seeds)
+	stop    func() // stops it
 	origin  *Origin
 }
 
 func startSDKEnv(ctx context.Context, cfg SDKEnvConfig, w *Workload) (*sdkEnv, error) {
-	e := &sdkEnv{cfg: cfg}
+	e := &sdkEnv{cfg: cfg, stop: func() {}}
 	if len(cfg.Seeds) == 0 {
 		if cfg.Dir == "" {
 			return nil, errors.New("bench: sdk needs seeds or a directory to start a cluster in")
 		}
-		bin := cfg.RedisBin
-		if bin == "" {
-			bin = "redis-server"
-		}
-		var extra []string
-		if cfg.ClusterMaxMemory > 0 {
-			extra = []string{"--maxmemory", strconv.FormatInt(cfg.ClusterMaxMemory, 10), "--maxmemory-policy", "allkeys-lfu"}
-		}
-		p, err := StartClusterRedis(ctx, bin, filepath.Join(cfg.Dir, "servers"), extra...)
-		if err != nil {
+		if err := e.startCluster(ctx); err != nil {
 			return nil, err
 		}
-		e.cluster, e.cfg.Seeds, e.cfg.Flush = p, []string{p.Addr}, true
+		e.cfg.Flush = true
 	}
 	o, err := OpenOrigin(ctx, cfg.Origin, w)
 	if err != nil {
@@ -71,6 +71,49 @@ func startSDKEnv(ctx context.Context, cfg SDKEnvConfig, w *Workload) (*sdkEnv, e
 	}
 	e.origin = o
 	return e, nil
+}
+
+// startCluster starts the ringcache cluster (or the redis-server stand-in)
+// and sets the seeds to every node.
+func (e *sdkEnv) startCluster(ctx context.Context) error {
+	mem := "no maxmemory"
+	if m := e.cfg.ClusterMaxMemory; m > 0 {
+		mem = fmt.Sprintf("maxmemory %d bytes, allkeys-lfu", m)
+	}
+	dir := filepath.Join(e.cfg.Dir, "servers")
+	if e.cfg.CacheserverBin == "" {
+		bin := e.cfg.RedisBin
+		if bin == "" {
+			bin = "redis-server"
+		}
+		var extra []string
+		if e.cfg.ClusterMaxMemory > 0 {
+			extra = []string{"--maxmemory", strconv.FormatInt(e.cfg.ClusterMaxMemory, 10), "--maxmemory-policy", "allkeys-lfu"}
+		}
+		p, err := StartClusterRedis(ctx, bin, dir, extra...)
+		if err != nil {
+			return err
+		}
+		e.cfg.Seeds, e.stop = []string{p.Addr}, func() { p.Stop(5 * time.Second) }
+		e.started = fmt.Sprintf("one-node cluster-mode redis-server at %s (%s)", p.Addr, mem)
+		return nil
+	}
+	n := e.cfg.ClusterNodes
+	if n == 0 {
+		n = 3
+	}
+	var extra []string
+	if e.cfg.ClusterMaxMemory > 0 {
+		extra = []string{"--maxmemory", strconv.FormatInt(e.cfg.ClusterMaxMemory/int64(n), 10), "--maxmemory-policy", "allkeys-lfu"}
+		mem += ", split equally over the nodes"
+	}
+	c, err := StartRingcacheCluster(ctx, e.cfg.CacheserverBin, dir, launch.Options{N: n, Redirect: "forward", Args: extra})
+	if err != nil {
+		return err
+	}
+	e.cfg.Seeds, e.stop = c.Addrs(), c.Close
+	e.started = fmt.Sprintf("%d-node ringcache cluster (%s, forward) at %s (%s)", n, e.cfg.CacheserverBin, strings.Join(e.cfg.Seeds, ","), mem)
+	return nil
 }
 
 // target flushes the cluster when configured and returns a new sdk target.
@@ -90,20 +133,14 @@ func (e *sdkEnv) close() error {
 	if e.origin != nil {
 		err = e.origin.Close()
 	}
-	if e.cluster != nil {
-		e.cluster.Stop(5 * time.Second)
-	}
+	e.stop()
 	return err
 }
 
 // note describes the cluster for reports.
 func (e *sdkEnv) note() string {
-	if e.cluster != nil {
-		mem := "no maxmemory"
-		if m := e.cfg.ClusterMaxMemory; m > 0 {
-			mem = fmt.Sprintf("maxmemory %d bytes, allkeys-lfu", m)
-		}
-		return fmt.Sprintf("sdk cluster: one-node cluster-mode redis-server at %s (%s) started by the harness (a stand-in until cacheserver answers CLUSTER SHARDS)", e.cluster.Addr, mem)
+	if e.started != "" {
+		return "sdk cluster: " + e.started + " started by the harness"
 	}
 	return "sdk cluster seeds: " + strings.Join(e.cfg.Seeds, ",")
 }

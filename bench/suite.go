@@ -12,13 +12,14 @@ import (
 	"time"
 )
 
-// SuiteConfig is the short standard suite (make bench): redis-server and a
-// single ringcache node side by side, YCSB B and C with Zipfian keys, a
-// closed loop in interleaved rounds and a short open-loop sweep of B; then
+// SuiteConfig is the short standard suite (make bench): redis-server, a
+// single ringcache node and a 3-node ringcache cluster side by side, YCSB B and C with Zipfian keys, a
+// closed loop in interleaved rounds, a short open-loop sweep of B and runs at
+// 50% and 90% of each breaking point; then
 // YCSB C through the Go SDK with L1 on and off over a SQLite origin, and
 // the cache-aside hit-ratio replay (redis-server vs cacheserver at the same
-// maxmemory). DefaultSuite finishes in about two and a half minutes on a
-// 2-core machine.
+// maxmemory). DefaultSuite finishes in under three minutes on a 2-core
+// machine.
 type SuiteConfig struct {
 	// Out is the report directory. Required.
 	Out string
@@ -27,6 +28,12 @@ type SuiteConfig struct {
 	// use running servers instead.
 	RedisBin, CacheserverBin string
 	RedisAddr, RingcacheAddr string
+	// ClusterNodes is the size of the ringcache cluster target (default 3;
+	// 0: no cluster target), started with --redirect moved and driven by
+	// go-redis's ClusterClient; ClusterAddr uses a running cluster (any
+	// node) instead.
+	ClusterNodes int
+	ClusterAddr  string
 	// Workloads are YCSB letters (default b, c); Records per workload
 	// (default 100000, 100-byte values, scrambled Zipfian θ=0.99).
 	Workloads []string
@@ -35,10 +42,14 @@ type SuiteConfig struct {
 	// (defaults: 32 workers, 5 s, 1 s warm-up; 2 rounds).
 	Closed LoadConfig
 	Rounds int
-	// Sweep is the sweep of the first workload (default 2000 ops/s × 2 per
-	// step up to 256000, 3 s steps, SLO p99 5 ms: generous, because the
+	// Sweep is the sweep of the first workload (default 1000 ops/s × 2 per
+	// step up to 256000, 2 s steps, SLO p99 5 ms: generous, because the
 	// suite shares 2 cores with the servers; at least 4 steps).
 	Sweep SweepConfig
+	// Points are fractions of each target's breaking point at which an
+	// open-loop run of Sweep's step duration and concurrency reports
+	// throughput and p99 (default 0.5 and 0.9).
+	Points []float64
 	// SDK is the sdk step (nil: skipped); HitRatio the hit-ratio step
 	// (nil: skipped). Their Dir and binaries are filled in by RunSuite.
 	SDK      *SDKRunConfig
@@ -51,23 +62,15 @@ type SuiteConfig struct {
 // DefaultSuite returns the standard suite writing to out.
 func DefaultSuite(out string) SuiteConfig {
 	sw := DefaultSweep()
-	sw.StartRate, sw.Factor, sw.MaxRate, sw.StepDuration, sw.SLO = 2000, 2, 256000, 3*time.Second, 5*time.Millisecond
+	sw.StartRate, sw.Factor, sw.MaxRate, sw.StepDuration, sw.SLO = 1000, 2, 256000, 2*time.Second, 5*time.Millisecond
 	sw.MinSteps = 4 // always draw a curve, even when the first step fails
 	hr := DefaultHitRatio("")
 	hr.Requests = 500000
 	return SuiteConfig{Out: out, RedisBin: "redis-server", CacheserverBin: "bin/cacheserver",
-		Workloads: []string{"b", "c"}, Records: 100000, Rounds: 2, Sweep: sw,
-		Closed:   LoadConfig{Model: "closed", Concurrency: 32, Duration: 5 * time.Second, Warmup: time.Second},
+		ClusterNodes: 3, Workloads: []string{"b", "c"}, Records: 100000, Rounds: 2, Sweep: sw, Points: []float64{0.5, 0.9},
+		Closed:   LoadConfig{Model: "closed", Concurrency: 32, Duration: 4 * time.Second, Warmup: time.Second},
 		SDK:      DefaultSuiteSDK(),
 		HitRatio: &hr}
-}
-
-// suiteTarget is one system in the suite.
-type suiteTarget struct {
-	label  string
-	target *RESP
-	probe  *Probe
-	proc   *Process // nil when the server was already running
 }
 
 // SuiteReport is what RunSuite wrote.
@@ -75,6 +78,9 @@ type SuiteReport struct {
 	Runs     []*Result
 	Compares []*CompareResult
 	Sweeps   []*SweepResult
+	// Points are the open-loop runs at fractions of each sweep's breaking
+	// point (SuiteConfig.Points), in sweep order.
+	Points   []*Result
 	SDKRuns  []*Result
 	HitRatio *HitRatioReport
 	Notes    []string
@@ -112,65 +118,6 @@ func RunSuite(ctx context.Context, cfg SuiteConfig) (*SuiteReport, error) {
 	return rep, writeSuiteReport(cfg, rep)
 }
 
-func startSuiteTargets(ctx context.Context, cfg SuiteConfig, rep *SuiteReport) []*suiteTarget {
-	var out []*suiteTarget
-	specs := []struct {
-		label, addr string
-		start       func() (*Process, error)
-	}{
-		{"redis", cfg.RedisAddr, func() (*Process, error) { return StartRedis(ctx, cfg.RedisBin, filepath.Join(cfg.Out, "servers")) }},
-		{"ringcache", cfg.RingcacheAddr, func() (*Process, error) {
-			return StartCacheserver(ctx, cfg.CacheserverBin, filepath.Join(cfg.Out, "servers"))
-		}},
-	}
-	for _, s := range specs {
-		t, err := startSuiteTarget(ctx, cfg, s.label, s.addr, s.start)
-		if err != nil {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("%s not measured: %v", s.label, err))
-			cfg.Logger.Warn("suite target skipped", "target", s.label, "err", err)
-			continue
-		}
-		out = append(out, t)
-	}
-	return out
-}
-
-func startSuiteTarget(ctx context.Context, cfg SuiteConfig, label, addr string, start func() (*Process, error)) (*suiteTarget, error) {
-	st := &suiteTarget{label: label}
-	if addr == "" {
-		p, err := start()
-		if err != nil {
-			return nil, err
-		}
-		st.proc, addr = p, p.Addr
-	}
-	rc := DefaultRESPConfig(addr)
-	rc.Label, rc.PoolSize = label, max(cfg.Closed.Concurrency, cfg.Sweep.Concurrency)
-	t, err := NewRESP(ctx, rc)
-	if err != nil {
-		if st.proc != nil {
-			st.proc.Kill()
-		}
-		return nil, err
-	}
-	st.target = t
-	pids := map[string]int{}
-	if st.proc != nil {
-		pids[addr] = st.proc.PID()
-	}
-	st.probe = t.Probe(pids)
-	return st, nil
-}
-
-func closeSuiteTargets(ts []*suiteTarget) {
-	for _, t := range ts {
-		t.target.Close()
-		if t.proc != nil {
-			t.proc.Stop(5 * time.Second)
-		}
-	}
-}
-
 // suiteWorkload loads letter's records into t (after FLUSHALL-free reuse:
 // keys are overwritten) and returns the workload.
 func suiteWorkload(ctx context.Context, cfg SuiteConfig, letter string, t *suiteTarget) (*Workload, error) {
@@ -186,34 +133,33 @@ func suiteWorkload(ctx context.Context, cfg SuiteConfig, letter string, t *suite
 	return w, Preload(ctx, t.target, w, 8)
 }
 
+// suiteClosed runs letter closed loop on every target in interleaved
+// rounds (all targets in round 1, then round 2, …) and compares each
+// target with the first (redis-server when it runs).
 func suiteClosed(ctx context.Context, cfg SuiteConfig, letter string, ts []*suiteTarget, rep *SuiteReport) error {
-	sides := make([]CompareTarget, len(ts))
+	ws := make([]*Workload, len(ts))
 	for i, t := range ts {
 		w, err := suiteWorkload(ctx, cfg, letter, t)
 		if err != nil {
 			return fmt.Errorf("bench: load %s: %w", t.label, err)
 		}
-		sides[i] = CompareTarget{Label: t.label, Target: t.target, Workload: w, Probe: t.probe}
+		ws[i] = w
 	}
 	name := "ycsb-" + letter
-	if len(sides) == 1 {
-		for r := range cfg.Rounds {
-			res, err := Run(ctx, sides[0].Target, sides[0].Workload, cfg.Closed,
-				RunOptions{Name: fmt.Sprintf("%s-%s-r%d", name, sides[0].Label, r+1), Progress: cfg.Progress, Probe: sides[0].Probe})
+	runs := make([][]*Result, len(ts))
+	for r := range cfg.Rounds {
+		for i, t := range ts {
+			res, err := Run(ctx, t.target, ws[i], cfg.Closed,
+				RunOptions{Name: fmt.Sprintf("%s-%s-r%d", name, t.label, r+1), Progress: cfg.Progress, Probe: t.probe})
 			if err != nil {
 				return err
 			}
+			runs[i] = append(runs[i], res)
 			rep.Runs = append(rep.Runs, res)
 		}
-		return nil
 	}
-	cr, err := Compare(ctx, name, sides[0], sides[1], cfg.Closed, cfg.Rounds, cfg.Progress)
-	if err != nil {
-		return err
-	}
-	rep.Compares = append(rep.Compares, cr)
-	for i := range cr.A {
-		rep.Runs = append(rep.Runs, cr.A[i], cr.B[i])
+	for i := 1; i < len(ts); i++ {
+		rep.Compares = append(rep.Compares, CompareRuns(fmt.Sprintf("%s-%s-vs-%s", name, ts[0].label, ts[i].label), runs[0], runs[i]))
 	}
 	return nil
 }
@@ -230,13 +176,18 @@ func suiteSweeps(ctx context.Context, cfg SuiteConfig, ts []*suiteTarget, rep *S
 			return err
 		}
 		rep.Sweeps = append(rep.Sweeps, sr)
+		pts, err := suitePoints(ctx, cfg, t, w, sr)
+		rep.Points = append(rep.Points, pts...)
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
 func writeSuiteReport(cfg SuiteConfig, rep *SuiteReport) error {
 	var errs []error
-	for _, r := range append(append([]*Result(nil), rep.Runs...), rep.SDKRuns...) {
+	for _, r := range append(append(append([]*Result(nil), rep.Runs...), rep.Points...), rep.SDKRuns...) {
 		errs = append(errs, WriteJSON(filepath.Join(cfg.Out, "runs", SafeName(r.Name)+".json"), r))
 	}
 	if rep.HitRatio != nil {
@@ -250,7 +201,7 @@ func writeSuiteReport(cfg SuiteConfig, rep *SuiteReport) error {
 		errs = append(errs, WriteJSON(filepath.Join(cfg.Out, SafeName(s.Name)+".json"), s))
 		steps = append(steps, s.Steps...)
 	}
-	all := append(append(append([]*Result(nil), rep.Runs...), steps...), rep.SDKRuns...)
+	all := append(append(append(append([]*Result(nil), rep.Runs...), steps...), rep.Points...), rep.SDKRuns...)
 	errs = append(errs, WriteCSVFile(filepath.Join(cfg.Out, "results.csv"), all))
 	errs = append(errs, writeSuitePlots(cfg.Out, rep), writeSuiteSummary(cfg, rep))
 	return errors.Join(errs...)
@@ -317,6 +268,7 @@ func WriteSuiteSummary(w io.Writer, rep *SuiteReport) {
 		fmt.Fprintf(w, "breaking point: %.0f ops/s offered (%.0f achieved); stopped: %s\n",
 			s.BreakingRate, s.BreakingThroughput, s.StopReason)
 	}
+	writeSuitePointsSummary(w, rep)
 	writeSuiteSDKSummary(w, rep)
 }
 

@@ -11,12 +11,11 @@ import (
 // DefaultSuiteSDK is the suite's sdk step: YCSB C over 100000 records
 // through the Go SDK with L1 on, then off, each from a cold cluster, over
 // an embedded SQLite origin; 16 workers, 4 s after a 1 s warm-up. Its
-// cluster is a one-node cluster-mode redis-server the suite starts (Seeds
-// empty); it will be a ringcache node once cacheserver answers CLUSTER
-// SHARDS.
+// cluster is a 3-node ringcache cluster of the suite's cacheserver binary
+// (Seeds empty), started once; each mode starts after FLUSHALL.
 func DefaultSuiteSDK() *SDKRunConfig {
 	w, _ := YCSB("c")
-	return &SDKRunConfig{Workload: w, L1: []bool{true, false},
+	return &SDKRunConfig{Workload: w, L1: []bool{true, false}, Env: SDKEnvConfig{ClusterNodes: 3},
 		Load: LoadConfig{Model: "closed", Concurrency: 16, Duration: 4 * time.Second, Warmup: time.Second}}
 }
 
@@ -30,6 +29,9 @@ func suiteSDK(ctx context.Context, cfg SuiteConfig, rep *SuiteReport) error {
 	sc.Env.Dir, sc.Progress = filepath.Join(cfg.Out, "sdk"), cfg.Progress
 	if sc.Env.RedisBin == "" {
 		sc.Env.RedisBin = cfg.RedisBin
+	}
+	if sc.Env.CacheserverBin == "" {
+		sc.Env.CacheserverBin = cfg.CacheserverBin
 	}
 	rs, note, err := RunSDK(ctx, sc)
 	rep.SDKRuns = append(rep.SDKRuns, rs...)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -243,7 +244,9 @@ func cmdSuite(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "closed-loop rounds per target")
 	var seeds string
 	var noSDK, noHitRatio bool
-	fs.StringVar(&seeds, "sdk-seeds", "", "cluster seeds for the sdk step (default: start a one-node cluster-mode redis-server)")
+	fs.IntVar(&cfg.ClusterNodes, "cluster-nodes", cfg.ClusterNodes, "size of the ringcache cluster target (0: none)")
+	fs.StringVar(&cfg.ClusterAddr, "cluster-addr", "", "use this running ringcache cluster (any node) instead of starting one")
+	fs.StringVar(&seeds, "sdk-seeds", "", "cluster seeds for the sdk step (default: start a 3-node ringcache cluster)")
 	fs.BoolVar(&noSDK, "no-sdk", false, "skip the sdk step")
 	fs.BoolVar(&noHitRatio, "no-hitratio", false, "skip the hit-ratio step")
 	if err := fs.Parse(args); err != nil {
@@ -279,12 +282,18 @@ func cmdScenario(ctx context.Context, args []string, out io.Writer) error {
 	cfg.Kind = args[0]
 	var w workloadFlags
 	var l loadFlags
+	var gossip, nodeArgs string
 	w.register(fs)
 	l.register(fs)
-	fs.StringVar(&cfg.Dir, "out", "bench/results/scenario", "directory for node logs and results")
+	fs.StringVar(&cfg.Dir, "out", "bench/results/scenario-"+args[0], "directory for node logs, JSON, CSV and PNG plots")
 	fs.StringVar(&cfg.Bin, "bin", cfg.Bin, "cacheserver binary")
 	fs.IntVar(&cfg.Nodes, "nodes", cfg.Nodes, "initial number of nodes")
-	fs.StringVar(&cfg.NodeArgs, "node-args", cfg.NodeArgs, "node argument template ({port}, {gossip}, {join})")
+	fs.StringVar(&cfg.Redirect, "redirect", cfg.Redirect, "the nodes' --redirect: forward | moved")
+	fs.StringVar(&cfg.Client, "client", cfg.Client, "node: every request to the first node (forward mode) | cluster: go-redis ClusterClient")
+	fs.DurationVar(&cfg.ClusterReload, "cluster-reload", 0, "client cluster: CLUSTER SLOTS reload interval (0: go-redis's 60s)")
+	fs.StringVar(&gossip, "gossip-profile", "lan", "the nodes' --gossip-profile: lan (failure detection ~5-8 s) | local (~1 s)")
+	fs.StringVar(&nodeArgs, "node-args", "", "extra flags for every node, e.g. \"--maxmemory 64mb\"")
+	fs.BoolVar(&cfg.Fill, "fill", cfg.Fill, "cache-aside: a read miss SETs the key")
 	fs.DurationVar(&cfg.At, "at", cfg.At, "when the node is added or killed, from the start of measurement")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -293,14 +302,19 @@ func cmdScenario(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if gossip != "lan" && gossip != "local" {
+		return fmt.Errorf("-gossip-profile %q (want lan or local)", gossip)
+	}
+	cfg.LANGossip, cfg.NodeArgs = gossip == "lan", strings.Fields(nodeArgs)
 	cfg.Workload, cfg.Load = wc, l.config()
 	if l.duration == 10*time.Second {
 		cfg.Load.Duration = 30 * time.Second
 	}
-	res, err := bench.RunScenario(ctx, cfg, progressWriter())
-	if res == nil {
+	sr, err := bench.RunScenario(ctx, cfg, progressWriter())
+	if sr == nil || sr.Result == nil {
 		return err
 	}
-	_ = bench.WriteSummary(out, []*bench.Result{res})
-	return errors.Join(err, writeRunOutput(cfg.Dir, res))
+	_ = bench.WriteScenarioSummary(out, sr)
+	base := filepath.Join(cfg.Dir, bench.SafeName(sr.Result.Name))
+	return errors.Join(err, writeRunOutput(cfg.Dir, sr.Result), bench.WriteJSON(base+"-scenario.json", sr))
 }

@@ -17,6 +17,8 @@ import (
 // envFlags describe the sdk target's cluster and origin.
 type envFlags struct {
 	seeds, l1, redisBin, dir string
+	cacheserverBin           string
+	clusterNodes             int
 	flush                    bool
 	timeout                  time.Duration
 	clusterMem               int64
@@ -24,10 +26,12 @@ type envFlags struct {
 }
 
 func (f *envFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.seeds, "seeds", "", "cluster node addresses answering CLUSTER SHARDS, comma-separated (default: start a one-node cluster-mode redis-server)")
+	fs.StringVar(&f.seeds, "seeds", "", "cluster node addresses answering CLUSTER SHARDS, comma-separated (default: start a ringcache cluster)")
+	fs.StringVar(&f.cacheserverBin, "cacheserver-bin", "bin/cacheserver", "cacheserver binary of a started cluster (empty: a one-node cluster-mode redis-server instead)")
+	fs.IntVar(&f.clusterNodes, "cluster-nodes", 3, "nodes of a started ringcache cluster")
 	fs.StringVar(&f.l1, "l1", "both", "L1 tier: on | off | both (on, then off)")
 	fs.BoolVar(&f.flush, "flush", false, "FLUSHALL the seeds before each run (always done on a cluster the harness started)")
-	fs.StringVar(&f.redisBin, "redis-bin", "redis-server", "redis-server binary for a started cluster or redis origin")
+	fs.StringVar(&f.redisBin, "redis-bin", "redis-server", "redis-server binary for a redis origin (or the cluster when -cacheserver-bin is empty)")
 	fs.StringVar(&f.origin.Kind, "origin", "sqlite", "origin: sqlite (temporary file) | redis | postgres")
 	fs.StringVar(&f.origin.Addr, "origin-addr", "", "redis origin address (default: start a redis-server)")
 	fs.StringVar(&f.origin.DSN, "origin-dsn", "", "PostgreSQL DSN (origin postgres)")
@@ -51,7 +55,7 @@ func (f *envFlags) config(dir string) (bench.SDKEnvConfig, []bool, error) {
 		o.Dir = filepath.Join(dir, "origin")
 	}
 	env := bench.SDKEnvConfig{Seeds: parseList(f.seeds), Flush: f.flush, Origin: o, RedisBin: f.redisBin, Dir: dir,
-		Timeout: f.timeout, ClusterMaxMemory: f.clusterMem}
+		Timeout: f.timeout, ClusterMaxMemory: f.clusterMem, CacheserverBin: f.cacheserverBin, ClusterNodes: f.clusterNodes}
 	return env, modes, o.Validate()
 }
 

@@ -9,21 +9,22 @@ import (
 	"testing"
 
 	"github.com/ringcache/ringcache/bench"
+	"github.com/ringcache/ringcache/internal/launch"
 	"github.com/ringcache/ringcache/internal/redistest"
 )
 
-// TestSDKCommand runs `cachebench sdk` end to end: a one-node cluster-mode
-// redis-server and a SQLite origin started by the harness, L1 on then off.
+// TestSDKCommand runs `cachebench sdk` end to end: a 3-node ringcache
+// cluster of real cacheserver processes and a SQLite origin started by the
+// harness, L1 on then off.
 func TestSDKCommand(t *testing.T) {
-	bin := redistest.Binary(t, "redis-server")
 	dir := t.TempDir()
 	var out strings.Builder
 	args := []string{"sdk", "-records", "500", "-duration", "1s", "-warmup", "0s", "-concurrency", "2",
-		"-redis-bin", bin, "-origin-latency", "100us", "-out", dir}
+		"-cacheserver-bin", launch.TestBinary(t), "-origin-latency", "100us", "-out", dir}
 	if err := run(context.Background(), args, &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"cluster-mode redis-server", "sdk-l1-sqlite", "sdk-nol1-sqlite", "tier origin", "per 1000 reads"} {
+	for _, want := range []string{"3-node ringcache cluster", "sdk-l1-sqlite", "sdk-nol1-sqlite", "tier origin", "per 1000 reads"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, out.String())
 		}
