@@ -276,12 +276,14 @@ func TestMSet(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantGet(t, s, "b", "2", true)
-	if ok, err := s.MSetNX([][]byte{b("a"), b("1"), b("b"), b("2")}); !ok || err != nil {
+	if ok, err := s.MSetNX([][]byte{b("d"), b("4"), b("e"), b("5")}); !ok || err != nil {
 		t.Fatal("MSetNX across slots:", ok, err)
 	}
-	if ok, _ := s.MSetNX([][]byte{b("c"), b("1"), b("b"), b("9")}); ok || s.Exists(b("c")) {
+	wantGet(t, s, "e", "5", true)
+	if ok, _ := s.MSetNX([][]byte{b("f"), b("6"), b("b"), b("9")}); ok || s.Exists(b("f")) {
 		t.Fatal("MSetNX across slots must be all or nothing")
 	}
+	wantGet(t, s, "b", "2", true)
 	ok, err := s.MSetNX([][]byte{b("{t}x"), b("1"), b("{t}y"), b("2")})
 	if !ok || err != nil {
 		t.Fatal(ok, err)
