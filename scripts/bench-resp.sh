@@ -14,6 +14,7 @@ N=${N:-500000}          # requests per redis-benchmark run
 KEYS=${KEYS:-1000000}   # keys loaded before measuring
 OUT=${OUT:-bench/results/resp-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd) # redis-server resolves --logfile after chdir to --dir
 
 for bin in redis-server redis-cli redis-benchmark; do
 	command -v "$bin" >/dev/null || { echo "bench-resp: $bin not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
