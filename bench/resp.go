@@ -171,14 +171,25 @@ func (t *RESP) get(ctx context.Context, key string) (Outcome, error) {
 // loadBatch is the pipeline depth of Load.
 const loadBatch = 256
 
+// loadAttempts is how often Load tries a batch: loading is not measured,
+// the SETs are idempotent, and a cluster client's first batch also reads
+// the (large) slot table under the target's short read timeout.
+const loadAttempts = 3
+
 // Load implements Loader with pipelined SETs of loadBatch records.
 func (t *RESP) Load(ctx context.Context, g *Generator, from, to int64) error {
 	for i := from; i < to; i += loadBatch {
-		p := t.c.Pipeline()
-		for j := i; j < min(i+loadBatch, to); j++ {
-			p.Set(ctx, KeyName(j), g.LoadValue(), g.w.cfg.TTL)
+		var err error
+		for range loadAttempts {
+			p := t.c.Pipeline()
+			for j := i; j < min(i+loadBatch, to); j++ {
+				p.Set(ctx, KeyName(j), g.LoadValue(), g.w.cfg.TTL)
+			}
+			if _, err = p.Exec(ctx); err == nil || ctx.Err() != nil {
+				break
+			}
 		}
-		if _, err := p.Exec(ctx); err != nil {
+		if err != nil {
 			return fmt.Errorf("bench: load records %d..%d: %w", i, min(i+loadBatch, to), err)
 		}
 	}
