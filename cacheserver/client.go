@@ -8,15 +8,20 @@ import (
 )
 
 // clientCmd dispatches CLIENT subcommands.
-func clientCmd(c *conn, args [][]byte) {
+func clientCmd(c *conn, args [][]byte) { c.runSubcommand("CLIENT", clientSubcommands, args) }
+
+// runSubcommand runs args[1] of a container command (CLIENT, CONFIG,
+// COMMAND, CLUSTER) from its table, with Redis's unknown-subcommand and
+// arity errors.
+func (c *conn) runSubcommand(name string, table map[string]subcommand, args [][]byte) {
 	sub := strings.ToLower(string(args[1]))
-	h, ok := clientSubcommands[sub]
+	h, ok := table[sub]
 	if !ok {
-		c.replyErrString(fmt.Sprintf("ERR unknown subcommand '%.128s'. Try CLIENT HELP.", args[1]))
+		c.replyErrString(fmt.Sprintf("ERR unknown subcommand '%.128s'. Try %s HELP.", args[1], name))
 		return
 	}
 	if !h.arityOK(len(args)) {
-		c.replyErrString(arityErr("client|" + sub))
+		c.replyErrString(arityErr(strings.ToLower(name) + "|" + sub))
 		return
 	}
 	h.fn(c, args)

@@ -53,17 +53,7 @@ func clusterCmd(c *conn, args [][]byte) {
 		c.replyErrString(clusterDisabledErr)
 		return
 	}
-	sub := strings.ToLower(string(args[1]))
-	h, ok := clusterSubcommands[sub]
-	if !ok {
-		c.replyErrString(fmt.Sprintf("ERR unknown subcommand '%.128s'. Try CLUSTER HELP.", args[1]))
-		return
-	}
-	if !h.arityOK(len(args)) {
-		c.replyErrString(arityErr("cluster|" + sub))
-		return
-	}
-	h.fn(c, args)
+	c.runSubcommand("CLUSTER", clusterSubcommands, args)
 }
 
 // clusterFlagCmd is READONLY, READWRITE and ASKING: every member is a

@@ -1,7 +1,6 @@
 package cacheserver
 
 import (
-	"fmt"
 	"path"
 	"strconv"
 	"strings"
@@ -46,17 +45,7 @@ func commandCmd(c *conn, args [][]byte) {
 		c.writeAllCommands()
 		return
 	}
-	sub := strings.ToLower(string(args[1]))
-	h, ok := commandSubcommands[sub]
-	if !ok {
-		c.replyErrString(fmt.Sprintf("ERR unknown subcommand '%.128s'. Try COMMAND HELP.", args[1]))
-		return
-	}
-	if !h.arityOK(len(args)) {
-		c.replyErrString(arityErr("command|" + sub))
-		return
-	}
-	h.fn(c, args)
+	c.runSubcommand("COMMAND", commandSubcommands, args)
 }
 
 func (c *conn) writeAllCommands() {

@@ -115,19 +115,7 @@ var configSubcommands = map[string]subcommand{
 	"rewrite":   {2, func(c *conn, _ [][]byte) { c.replyErrString("ERR The server is running without a config file") }},
 }
 
-func configCmd(c *conn, args [][]byte) {
-	sub := strings.ToLower(string(args[1]))
-	h, ok := configSubcommands[sub]
-	if !ok {
-		c.replyErrString(fmt.Sprintf("ERR unknown subcommand '%.128s'. Try CONFIG HELP.", args[1]))
-		return
-	}
-	if !h.arityOK(len(args)) {
-		c.replyErrString(arityErr("config|" + sub))
-		return
-	}
-	h.fn(c, args)
-}
+func configCmd(c *conn, args [][]byte) { c.runSubcommand("CONFIG", configSubcommands, args) }
 
 // configGet is CONFIG GET pattern [pattern ...] (glob patterns).
 func configGet(c *conn, args [][]byte) {
