@@ -98,7 +98,7 @@ type ringView struct {
 
 // ready reports whether the node may serve keys: it joined the cluster, or
 // it was not asked to join one.
-func (st *clusterState) ready() bool { return !st.join || st.cl != nil && st.cl.Joined() }
+func (st *clusterState) ready() bool { return !st.join || st.cl.Joined() }
 
 // startCluster joins the cluster once the RESP listener's address is known.
 func (s *Server) startCluster(ln net.Listener) error {
@@ -128,19 +128,15 @@ func (s *Server) startCluster(ln net.Listener) error {
 	if err := s.newPeerPools(st, cc); err != nil {
 		return err
 	}
-	s.cs = st
 	cl, err := cluster.New(cluster.Config{Membership: mc, Ring: cc.Ring, RESPAddr: net.JoinHostPort(host, port),
-		Zone: cc.Zone, Version: Version, Logger: s.log}, s.onRing)
+		Zone: cc.Zone, Version: Version, Logger: s.log}, func(old, next *ring.Ring) { s.onRing(st, old, next) })
 	if err != nil {
-		s.cs = nil
 		st.closePools()
 		return err
 	}
 	st.cl = cl
-	s.publishRing(cl.Ring())
-	s.mu.Lock()
-	s.csPub = st
-	s.mu.Unlock()
+	st.publish(cl.Ring())
+	s.cs.Store(st)
 	s.log.Info("cluster member started", "node", cc.NodeName, "gossip", cl.GossipAddr(),
 		"resp", net.JoinHostPort(host, port), "redirect", cc.Redirect, "join", cc.Join)
 	return nil
@@ -199,19 +195,19 @@ func (st *clusterState) closePools() {
 // ring is published for routing: data of a slot this node lost is no longer
 // reachable, and data of a slot it gains predates the writes the previous
 // owner took meanwhile, so serving it could return stale values.
-func (s *Server) onRing(old, next *ring.Ring) {
-	st := s.cs
-	self := st.self
+func (s *Server) onRing(st *clusterState, old, next *ring.Ring) {
 	changed := make([]bool, ring.SlotCount)
 	moved := 0
-	for slot := range changed {
-		if (old.SlotOwner(slot).Name == self) != (next.SlotOwner(slot).Name == self) {
-			changed[slot] = true
-			moved++
+	for _, m := range ring.Diff(old, next) {
+		if m.From == st.self || m.To == st.self {
+			for slot := m.Start; slot <= m.End; slot++ {
+				changed[slot] = true
+			}
+			moved += m.Len()
 		}
 	}
 	dropped := s.store.DropSlots(func(slot int) bool { return changed[slot] })
-	s.publishRing(next)
+	st.publish(next)
 	if moved > 0 {
 		// Tracking clients may cache keys of slots this node lost or gained
 		// (their data is gone, and their owner changed): tell them all, as a
@@ -226,21 +222,22 @@ func (s *Server) onRing(old, next *ring.Ring) {
 			st.peers[3].Forget(m.Addr)
 		}
 	}
-	s.log.Info("ring applied", "members", next.Len(), "owned_slots", s.ownedSlots(next),
+	s.log.Info("ring applied", "members", next.Len(), "owned_slots", st.ownedSlots(next),
 		"moved_slots", moved, "dropped_keys", dropped)
 }
 
-// publishRing makes r the ring routing and CLUSTER commands use.
-func (s *Server) publishRing(r *ring.Ring) {
+// publish makes r the ring routing and CLUSTER commands use.
+func (st *clusterState) publish(r *ring.Ring) {
 	ids := make(map[string]string, r.Len())
 	for _, m := range r.Members() {
 		ids[m.Name] = nodeID(m.Name)
 	}
-	s.cs.view.Store(&ringView{r: r, ids: ids})
+	st.view.Store(&ringView{r: r, ids: ids})
 }
 
-func (s *Server) ownedSlots(r *ring.Ring) int {
-	sh, _ := r.MemberShard(s.cs.self)
+// ownedSlots is the number of slots this node owns in r.
+func (st *clusterState) ownedSlots(r *ring.Ring) int {
+	sh, _ := r.MemberShard(st.self)
 	return sh.Slots
 }
 
@@ -254,13 +251,14 @@ func nodeID(name string) string {
 // leaveCluster tells peers this node is leaving (they record it as left,
 // not failed), before the listeners close.
 func (s *Server) leaveCluster(ctx context.Context) {
-	if s.cs == nil || s.cs.cl == nil {
+	st := s.cs.Load()
+	if st == nil {
 		return
 	}
 	// Keep routing with the ring that includes this node until it closes:
 	// peers that have not applied the leave yet still send its slots here.
-	s.cs.cl.SetPaused(true)
-	if err := s.cs.cl.Leave(); err != nil {
+	st.cl.SetPaused(true)
+	if err := st.cl.Leave(); err != nil {
 		s.log.Warn("leaving the cluster", "err", err)
 	}
 	// Keep serving while peers apply the new ring (they coalesce member
@@ -275,14 +273,12 @@ func (s *Server) leaveCluster(ctx context.Context) {
 
 // stopCluster stops gossip and closes the peer connections.
 func (s *Server) stopCluster() error {
-	if s.cs == nil {
+	st := s.cs.Load()
+	if st == nil {
 		return nil
 	}
-	var err error
-	if s.cs.cl != nil {
-		err = s.cs.cl.Shutdown()
-	}
-	s.cs.closePools()
+	err := st.cl.Shutdown()
+	st.closePools()
 	return err
 }
 
@@ -297,7 +293,7 @@ type Member struct {
 // Ring returns the ring this node routes with, or nil on a standalone node
 // or before Serve started the cluster.
 func (s *Server) Ring() *ring.Ring {
-	if cs := s.clusterState(); cs != nil {
+	if cs := s.cs.Load(); cs != nil {
 		return cs.view.Load().r
 	}
 	return nil
@@ -305,7 +301,7 @@ func (s *Server) Ring() *ring.Ring {
 
 // NodeName returns the node's cluster name ("" when standalone).
 func (s *Server) NodeName() string {
-	if cs := s.clusterState(); cs != nil {
+	if cs := s.cs.Load(); cs != nil {
 		return cs.self
 	}
 	return ""
@@ -314,7 +310,7 @@ func (s *Server) NodeName() string {
 // GossipAddr returns the address gossip listens on, "" before Serve
 // started the cluster or on a standalone node.
 func (s *Server) GossipAddr() string {
-	if cs := s.clusterState(); cs != nil && cs.cl != nil {
+	if cs := s.cs.Load(); cs != nil {
 		return cs.cl.GossipAddr()
 	}
 	return ""
@@ -323,8 +319,8 @@ func (s *Server) GossipAddr() string {
 // Members lists every member gossip knows, including those that left or
 // failed and are not yet forgotten.
 func (s *Server) Members() []Member {
-	cs := s.clusterState()
-	if cs == nil || cs.cl == nil {
+	cs := s.cs.Load()
+	if cs == nil {
 		return nil
 	}
 	var out []Member
@@ -332,11 +328,4 @@ func (s *Server) Members() []Member {
 		out = append(out, Member{Name: m.Name, Gossip: m.Addr, RESP: m.Tags[cluster.TagRESP], Status: m.Status})
 	}
 	return out
-}
-
-// clusterState returns the cluster state once Serve has started it.
-func (s *Server) clusterState() *clusterState {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.csPub
 }

@@ -38,7 +38,7 @@ func clusterCommands() []*command {
 
 var clusterSubcommands = map[string]subcommand{
 	"info":            {2, clusterInfo},
-	"myid":            {2, func(c *conn, _ [][]byte) { c.w.WriteBulkString(nodeID(c.srv.cs.self)) }},
+	"myid":            {2, func(c *conn, _ [][]byte) { c.w.WriteBulkString(nodeID(c.srv.cs.Load().self)) }},
 	"nodes":           {2, clusterNodes},
 	"slots":           {2, clusterSlots},
 	"shards":          {2, clusterShards},
@@ -49,7 +49,7 @@ var clusterSubcommands = map[string]subcommand{
 }
 
 func clusterCmd(c *conn, args [][]byte) {
-	if c.srv.cs == nil {
+	if c.srv.cs.Load() == nil {
 		c.replyErrString(clusterDisabledErr)
 		return
 	}
@@ -59,7 +59,7 @@ func clusterCmd(c *conn, args [][]byte) {
 // clusterFlagCmd is READONLY, READWRITE and ASKING: every member is a
 // primary and slots never migrate live, so they only acknowledge.
 func clusterFlagCmd(c *conn, _ [][]byte) {
-	if c.srv.cs == nil {
+	if c.srv.cs.Load() == nil {
 		c.replyErrString(clusterDisabledErr)
 		return
 	}
@@ -98,9 +98,10 @@ func clusterHelp(c *conn, _ [][]byte) {
 }
 
 func clusterInfo(c *conn, _ [][]byte) {
-	v := c.srv.cs.view.Load()
+	st := c.srv.cs.Load()
+	v := st.view.Load()
 	state := "ok"
-	if !c.srv.cs.ready() {
+	if !st.ready() {
 		state = "fail"
 	}
 	var b strings.Builder
@@ -112,7 +113,7 @@ func clusterInfo(c *conn, _ [][]byte) {
 	field(&b, "cluster_known_nodes", v.r.Len())
 	field(&b, "cluster_size", v.r.Len())
 	field(&b, "cluster_current_epoch", v.r.Len())
-	field(&b, "cluster_my_epoch", myEpoch(v.r, c.srv.cs.self))
+	field(&b, "cluster_my_epoch", myEpoch(v.r, st.self))
 	field(&b, "cluster_stats_messages_sent", 0)
 	field(&b, "cluster_stats_messages_received", 0)
 	field(&b, "total_cluster_links_buffer_limit_exceeded", 0)
@@ -133,11 +134,12 @@ func myEpoch(r *ring.Ring, name string) int {
 // clusterNodes renders CLUSTER NODES: one line per member,
 // "<id> <ip:port@cport> <flags> - 0 0 <epoch> connected <ranges...>".
 func clusterNodes(c *conn, _ [][]byte) {
-	v := c.srv.cs.view.Load()
+	st := c.srv.cs.Load()
+	v := st.view.Load()
 	var b strings.Builder
 	for i, sh := range v.r.Shards() {
 		flags := "master"
-		if sh.Member.Name == c.srv.cs.self {
+		if sh.Member.Name == st.self {
 			flags = "myself,master"
 		}
 		fmt.Fprintf(&b, "%s %s@0 %s - 0 0 %d connected", v.ids[sh.Member.Name], sh.Member.Addr, flags, i+1)
@@ -166,7 +168,7 @@ func splitAddr(addr string) (string, int64) {
 // clusterSlots renders CLUSTER SLOTS: [start, end, [host, port, id, {}]]
 // per range.
 func clusterSlots(c *conn, _ [][]byte) {
-	v := c.srv.cs.view.Load()
+	v := c.srv.cs.Load().view.Load()
 	ranges := v.r.SlotRanges()
 	c.w.WriteArray(len(ranges))
 	for _, rg := range ranges {
@@ -185,7 +187,7 @@ func clusterSlots(c *conn, _ [][]byte) {
 // clusterShards renders CLUSTER SHARDS: per member, its slot ranges as a
 // flat list of integers and itself as the only node.
 func clusterShards(c *conn, _ [][]byte) {
-	v := c.srv.cs.view.Load()
+	v := c.srv.cs.Load().view.Load()
 	shards := v.r.Shards()
 	c.w.WriteArray(len(shards))
 	for _, sh := range shards {

@@ -83,7 +83,7 @@ var configParams = map[string]configParam{
 	"port":       {get: func(s *Server) string { return strconv.Itoa(s.port()) }},
 	"bind":       {get: func(s *Server) string { return s.bindAddr() }},
 	"cluster-enabled": {get: func(s *Server) string {
-		if s.cs != nil {
+		if s.cs.Load() != nil {
 			return "yes"
 		}
 		return "no"

@@ -57,7 +57,7 @@ func (c *conn) dispatch(args [][]byte) {
 		c.reject(noAuthErr)
 	case c.push.subCount.Load() > 0 && !cmd.allowedSubscribed() && c.subscribedRESP2():
 		c.reject(subscribedErr(cmd, args))
-	case c.srv.cs != nil && cmd.firstKey > 0 && c.routed(cmd, args):
+	case cmd.firstKey > 0 && c.routed(cmd, args):
 		// forwarded, split, redirected or refused
 	case c.multi != nil && !cmd.runsInMulti():
 		c.queue(cmd, args)

@@ -65,7 +65,11 @@ func (s *Server) infoServer(b *strings.Builder) {
 	up := time.Since(s.start)
 	field(b, "redis_version", redisVersion)
 	field(b, "ringcache_version", Version)
-	field(b, "redis_mode", map[bool]string{true: "cluster", false: "standalone"}[s.cs != nil])
+	mode := "standalone"
+	if s.cs.Load() != nil {
+		mode = "cluster"
+	}
+	field(b, "redis_mode", mode)
 	field(b, "os", runtime.GOOS+" "+runtime.GOARCH)
 	field(b, "arch_bits", 64)
 	field(b, "multiplexing_api", "goroutines")
@@ -206,7 +210,7 @@ func (s *Server) infoErrorstats(b *strings.Builder) {
 }
 
 func (s *Server) infoCluster(b *strings.Builder) {
-	if s.cs == nil {
+	if s.cs.Load() == nil {
 		field(b, "cluster_enabled", 0)
 		return
 	}
@@ -216,20 +220,25 @@ func (s *Server) infoCluster(b *strings.Builder) {
 // infoRingcache is ringcache's own section: the ring this node routes
 // with. A standalone node is a one-member ring owning every slot.
 func (s *Server) infoRingcache(b *strings.Builder) {
-	if s.cs == nil {
+	st := s.cs.Load()
+	if st == nil {
 		field(b, "ringcache_members", 1)
 		field(b, "ringcache_ring_epoch", 0)
 		field(b, "ringcache_owned_slots", ring.SlotCount)
 		return
 	}
-	v := s.cs.view.Load()
-	field(b, "ringcache_node", s.cs.self)
+	v := st.view.Load()
+	redirect := "forward"
+	if st.mode == route.Moved {
+		redirect = "moved"
+	}
+	field(b, "ringcache_node", st.self)
 	field(b, "ringcache_members", v.r.Len())
 	field(b, "ringcache_ring_epoch", strconv.FormatUint(v.r.Epoch(), 16))
-	field(b, "ringcache_owned_slots", s.ownedSlots(v.r))
-	field(b, "ringcache_joined", s.cs.ready())
-	field(b, "ringcache_redirect", map[bool]string{true: "moved", false: "forward"}[s.cs.mode == route.Moved])
-	field(b, "ringcache_ring_changes", s.cs.cl.RingChanges())
+	field(b, "ringcache_owned_slots", st.ownedSlots(v.r))
+	field(b, "ringcache_joined", st.ready())
+	field(b, "ringcache_redirect", redirect)
+	field(b, "ringcache_ring_changes", st.cl.RingChanges())
 }
 
 func (s *Server) infoKeyspace(b *strings.Builder) {

@@ -51,9 +51,12 @@ type splitCall struct {
 // routed routes a command with keys on a clustered node. It reports true
 // when the command was dealt with (forwarded, split, redirected or
 // refused, or run here with its reply captured behind pending replies);
-// false means: run it here as usual.
+// false means: run it here as usual (always on a standalone node).
 func (c *conn) routed(cmd *command, args [][]byte) bool {
-	st := c.srv.cs
+	st := c.srv.cs.Load()
+	if st == nil {
+		return false
+	}
 	if !st.ready() {
 		c.inOrder(func() { c.replyErrString(clusterDownErr) })
 		return true
@@ -74,9 +77,9 @@ func (c *conn) routed(cmd *command, args [][]byte) bool {
 		}
 		c.inOrder(func() { c.runHere(cmd, args) })
 	case route.Remote:
-		c.forward(d.Addr, args)
+		c.forward(st, d.Addr, args)
 	case route.Split:
-		c.split(v, spec, cmd, args)
+		c.split(st, v, spec, cmd, args)
 	case route.Redirect:
 		c.inOrder(func() { c.replyErrString(route.MovedError(d.Slot, d.Addr)) })
 	case route.TryAgain:
@@ -116,11 +119,11 @@ func (c *conn) inOrder(fn func()) {
 
 // pool returns the forwarding pool speaking the client's protocol, so the
 // owner's reply can be passed on verbatim.
-func (c *conn) pool() *forward.Pool { return c.srv.cs.peers[c.proto()] }
+func (c *conn) pool(st *clusterState) *forward.Pool { return st.peers[c.proto()] }
 
 // forward sends a command to its owner and queues its reply.
-func (c *conn) forward(addr string, args [][]byte) {
-	k := c.pool().Send(addr, uint64(c.id), args)
+func (c *conn) forward(st *clusterState, addr string, args [][]byte) {
+	k := c.pool(st).Send(addr, uint64(c.id), args)
 	if c.w != c.out { // replies silenced (CLIENT REPLY): nothing to order
 		c.writeForwarded(k)
 		return
@@ -147,7 +150,7 @@ func forwardErr(err error) string {
 
 // split runs a multi-key command whose keys have several owners: one part
 // per owner, the local part here, the others forwarded in parallel.
-func (c *conn) split(v *ringView, spec route.Spec, cmd *command, args [][]byte) {
+func (c *conn) split(st *clusterState, v *ringView, spec route.Spec, cmd *command, args [][]byte) {
 	parts, err := route.SplitArgs(v.r, args, spec)
 	if err != nil {
 		c.inOrder(func() { c.replyErrString(arityErr(cmd.name)) })
@@ -156,10 +159,10 @@ func (c *conn) split(v *ringView, spec route.Spec, cmd *command, args [][]byte) 
 	sc := &splitCall{spec: spec, parts: parts, calls: make([]*forward.Call, len(parts)),
 		local: make([][]byte, len(parts))}
 	for i, p := range parts {
-		if p.Owner == c.srv.cs.self {
+		if p.Owner == st.self {
 			sc.local[i] = c.runCaptured(cmd, p.Args)
 		} else {
-			sc.calls[i] = c.pool().Send(p.Addr, uint64(c.id), p.Args)
+			sc.calls[i] = c.pool(st).Send(p.Addr, uint64(c.id), p.Args)
 		}
 	}
 	if c.w != c.out {

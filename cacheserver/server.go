@@ -47,8 +47,7 @@ type Server struct {
 
 	clusterOnce sync.Once
 	clusterErr  error
-	cs          *clusterState // nil on a standalone node; set before the first accept
-	csPub       *clusterState // cs once started, under mu, for accessors
+	cs          atomic.Pointer[clusterState] // set once Serve started the cluster; nil on a standalone node
 }
 
 // liveConfig holds the settings CONFIG SET may change at run time.
