@@ -92,7 +92,7 @@ func (m *Membership) serfConfig() *serf.Config {
 		ml = sc.MemberlistConfig
 		sc.ReapInterval = time.Second
 		sc.ReconnectInterval = 500 * time.Millisecond
-		sc.LeavePropagateDelay = 50 * time.Millisecond
+		sc.LeavePropagateDelay = 500 * time.Millisecond // let the leave intent reach every peer under -race and load
 		sc.BroadcastTimeout = time.Second
 	}
 	ml.Name = m.cfg.NodeName
