@@ -179,22 +179,7 @@ func (s *Store) DropSlot(slot int) int {
 	sh := s.shardOf(slot)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	sh.purgeAll(s.now())
-	n := int(sh.counts[slot-sh.first])
-	for k, v := range sh.over { // first: see dropSlots
-		if loc, sl := unpack(v); sl == slot {
-			sh.remove(slot, s.hash([]byte(k)), []byte(k), loc)
-		}
-	}
-	for h, v := range sh.m {
-		if loc, sl := unpack(v); sl == slot {
-			sh.remove(slot, h, sh.arena.rec(loc).key(), loc)
-		}
-	}
-	for sh.arena.dead*8 > sh.arena.bytes && sh.arena.victim() >= 0 {
-		sh.compact(sh.arena.victim())
-	}
-	return n
+	return sh.dropSlots(func(sl int) bool { return sl == slot }, s.now())
 }
 
 // ExportSlot calls fn with batches of at most batch entries (copies, with
