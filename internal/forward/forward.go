@@ -71,35 +71,16 @@ func New(cfg Config) (*Pool, error) {
 	return &Pool{cfg: cfg, peers: map[string]*peer{}}, nil
 }
 
-// Do sends args to addr and appends the raw reply to dst. An error means
+// Do sends args to addr and appends the raw reply to dst, waiting until
+// ctx ends (or the pool's Timeout when ctx has no deadline). An error means
 // the command may or may not have run on the peer.
 func (p *Pool) Do(ctx context.Context, addr string, args [][]byte, dst []byte) ([]byte, error) {
-	c, err := p.conn(addr, -1)
-	if err != nil {
-		return dst, err
-	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, p.cfg.Timeout)
 		defer cancel()
 	}
-	cl := &call{cmd: resp.AppendCommand(nil, args...), reply: dst, done: make(chan struct{})}
-	if err := c.enqueue(ctx, cl); err != nil {
-		return dst, err
-	}
-	select {
-	case <-cl.done:
-		return cl.reply, cl.err
-	case <-c.stop:
-		select {
-		case <-cl.done: // answered just before the connection broke
-			return cl.reply, cl.err
-		default:
-			return dst, c.failure()
-		}
-	case <-ctx.Done():
-		return dst, fmt.Errorf("forward to %s: %w", addr, ctx.Err())
-	}
+	return p.send(ctx, addr, -1, args).wait(ctx, dst)
 }
 
 // Call is a command sent with Send whose reply has not been collected yet.
@@ -117,7 +98,13 @@ type Call struct {
 // peer travel on the same connection, so they run on the peer in the order
 // they were sent. Send never blocks for longer than the pool's Timeout.
 func (p *Pool) Send(addr string, hint uint64, args [][]byte) *Call {
-	c, err := p.conn(addr, int(hint%uint64(p.cfg.ConnsPerPeer)))
+	return p.send(context.Background(), addr, int(hint%uint64(p.cfg.ConnsPerPeer)), args)
+}
+
+// send queues args on connection idx of addr (idx < 0: the next in turn).
+// A full queue is waited for until ctx ends, or for the pool's Timeout.
+func (p *Pool) send(ctx context.Context, addr string, idx int, args [][]byte) *Call {
+	c, err := p.conn(addr, idx)
 	if err != nil {
 		return &Call{err: err, addr: addr}
 	}
@@ -125,7 +112,7 @@ func (p *Pool) Send(addr string, hint uint64, args [][]byte) *Call {
 	select {
 	case c.queue <- cl:
 	default:
-		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Timeout)
+		ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 		err = c.enqueue(ctx, cl)
 		cancel()
 		if err != nil {
@@ -138,28 +125,36 @@ func (p *Pool) Send(addr string, hint uint64, args [][]byte) *Call {
 // Wait appends the call's raw reply to dst. It waits at most the pool's
 // Timeout, counted from when Wait is called.
 func (k *Call) Wait(dst []byte) ([]byte, error) {
+	if k.err == nil {
+		select {
+		case <-k.cl.done: // answered already: no timer needed
+			return append(dst, k.cl.reply...), k.cl.err
+		default:
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), k.tmo)
+	defer cancel()
+	return k.wait(ctx, dst)
+}
+
+// wait appends the reply to dst once it arrives, the connection breaks or
+// ctx ends.
+func (k *Call) wait(ctx context.Context, dst []byte) ([]byte, error) {
 	if k.err != nil {
 		return dst, k.err
 	}
 	select {
 	case <-k.cl.done:
 		return append(dst, k.cl.reply...), k.cl.err
-	default:
-	}
-	t := time.NewTimer(k.tmo)
-	defer t.Stop()
-	select {
-	case <-k.cl.done:
-		return append(dst, k.cl.reply...), k.cl.err
 	case <-k.c.stop:
 		select {
-		case <-k.cl.done:
+		case <-k.cl.done: // answered just before the connection broke
 			return append(dst, k.cl.reply...), k.cl.err
 		default:
 			return dst, k.c.failure()
 		}
-	case <-t.C:
-		return dst, fmt.Errorf("forward to %s: no reply within %v", k.addr, k.tmo)
+	case <-ctx.Done():
+		return dst, fmt.Errorf("forward to %s: %w", k.addr, ctx.Err())
 	}
 }
 

@@ -195,3 +195,31 @@ func TestSlowPeerDoesNotBlockOthers(t *testing.T) {
 		t.Fatal("hanging handshake succeeded")
 	}
 }
+
+// Commands sent without waiting, with one hint, run on the peer in the
+// order sent: a pipeline of INCRs on one key answers 1, 2, 3, ... in order,
+// while other hints' pipelines run alongside.
+func TestSendKeepsOrderPerHint(t *testing.T) {
+	srv := redistest.StartServer(t)
+	p := newPool(t, func(c *Config) { c.ConnsPerPeer = 3 })
+	var wg sync.WaitGroup
+	for hint := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			key := fmt.Sprint("ctr", hint)
+			calls := make([]*Call, 200)
+			for i := range calls {
+				calls[i] = p.Send(srv.Addr, uint64(hint), args("INCR", key))
+			}
+			for i, k := range calls {
+				r, err := k.Wait(nil)
+				if want := fmt.Sprintf(":%d\r\n", i+1); err != nil || string(r) != want {
+					t.Errorf("hint %d, INCR #%d = %q %v, want %q", hint, i+1, r, err, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
