@@ -13,28 +13,18 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/ringcache/ringcache/internal/launch"
 	"github.com/ringcache/ringcache/internal/store"
 )
 
-// binDir holds the server binary built once per test run.
-var binDir string
-
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "cacheserver-bin")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binDir = dir
 	code := m.Run()
-	os.RemoveAll(dir)
 	if err := goleak.Find(); code == 0 && err != nil {
 		fmt.Fprintln(os.Stderr, "goleak:", err)
 		code = 1
@@ -86,33 +76,13 @@ func TestBadFlagsExit2(t *testing.T) {
 	}
 }
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-	buildOut  []byte
-)
-
-// binary builds cmd/cacheserver once per test run.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		binPath = filepath.Join(binDir, "cacheserver")
-		buildOut, buildErr = exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-	})
-	if buildErr != nil {
-		t.Fatalf("go build: %v\n%s", buildErr, buildOut)
-	}
-	return binPath
-}
-
 var addrRE = regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`)
 
 // startBinary starts the built server on a free port and returns its
 // address once it listens.
 func startBinary(t *testing.T, args ...string) (*exec.Cmd, string, *bytes.Buffer) {
 	t.Helper()
-	cmd := exec.Command(binary(t), append([]string{"--port", "0", "--gossip-port", "0", "--requirepass", "hunter2"}, args...)...)
+	cmd := exec.Command(launch.TestBinary(t), append([]string{"--port", "0", "--gossip-port", "0", "--requirepass", "hunter2"}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
