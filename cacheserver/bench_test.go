@@ -20,22 +20,27 @@ func BenchmarkServerTCP(b *testing.B) {
 			c := dialRaw(b, srv)
 			c.do("SET", "key:1", "xxx")
 			batch := []byte(strings.Repeat("*2\r\n$3\r\nGET\r\n$5\r\nkey:1\r\n", depth))
-			reply := len("$3\r\nxxx\r\n") * depth
-			const conns = 8
-			per := b.N/(conns*depth) + 1
-			b.ReportAllocs()
-			b.ResetTimer()
-			var wg sync.WaitGroup
-			for range conns {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					benchClient(b, srv.Addr().String(), batch, reply, per)
-				}()
-			}
-			wg.Wait()
+			benchClients(b, srv, batch, len("$3\r\nxxx\r\n")*depth, depth)
 		})
 	}
+}
+
+// benchClients runs b.N commands as pipelines of depth (batch, answered
+// by reply bytes) from 8 connections at once.
+func benchClients(b *testing.B, srv *Server, batch []byte, reply, depth int) {
+	const conns = 8
+	per := b.N/(conns*depth) + 1
+	b.ReportAllocs()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			benchClient(b, srv.Addr().String(), batch, reply, per)
+		}()
+	}
+	wg.Wait()
 }
 
 func benchClient(b *testing.B, addr string, batch []byte, reply, n int) {

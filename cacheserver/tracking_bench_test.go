@@ -3,7 +3,6 @@ package cacheserver
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -31,21 +30,9 @@ func BenchmarkTrackingWrite(b *testing.B) {
 				tr.do(tc.setup...)
 				tr.do("GET", "key:1")
 			}
-			const depth, conns = 16, 8
+			const depth = 16
 			batch := []byte(strings.Repeat("*3\r\n$3\r\nSET\r\n$5\r\nkey:1\r\n$3\r\nxxx\r\n", depth))
-			reply := len("+OK\r\n") * depth
-			per := b.N/(conns*depth) + 1
-			b.ReportAllocs()
-			b.ResetTimer()
-			var wg sync.WaitGroup
-			for range conns {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					benchClient(b, srv.Addr().String(), batch, reply, per)
-				}()
-			}
-			wg.Wait()
+			benchClients(b, srv, batch, len("+OK\r\n")*depth, depth)
 		})
 	}
 }
