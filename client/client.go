@@ -91,10 +91,10 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c.wg.Add(1)
-	go c.refreshLoop()
+	go c.every(c.cfg.RefreshInterval, c.router.refreshAsync)
 	if c.l1 != nil {
 		c.wg.Add(1)
-		go c.sweepLoop()
+		go c.every(sweepInterval(c.cfg.L1.MaxTTL), func() { c.l1.sweep() })
 	}
 	return c, nil
 }
@@ -113,31 +113,19 @@ func (c *Client) Close() error {
 	return nil
 }
 
-func (c *Client) refreshLoop() {
+// every calls f every d until the client closes; run it as a goroutine
+// counted in c.wg. It refreshes the slot table and sweeps expired L1
+// entries (see l1.sweep).
+func (c *Client) every(d time.Duration, f func()) {
 	defer c.wg.Done()
-	t := time.NewTicker(c.cfg.RefreshInterval)
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-c.ctx.Done():
 			return
 		case <-t.C:
-			c.router.refreshAsync()
-		}
-	}
-}
-
-// sweepLoop removes expired L1 entries (see l1.sweep).
-func (c *Client) sweepLoop() {
-	defer c.wg.Done()
-	t := time.NewTicker(sweepInterval(c.cfg.L1.MaxTTL))
-	defer t.Stop()
-	for {
-		select {
-		case <-c.ctx.Done():
-			return
-		case <-t.C:
-			c.l1.sweep()
+			f()
 		}
 	}
 }
