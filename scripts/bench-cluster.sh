@@ -13,6 +13,8 @@
 #   ROUNDS=5 N=1000000 make bench-cluster
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
 
 ROUNDS=${ROUNDS:-3}
 N=${N:-300000}
@@ -23,7 +25,6 @@ for bin in redis-cli redis-benchmark; do
 done
 go build -o bin/ ./cmd/cacheserver
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -75,10 +76,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	done
 done
 
-summary=$(tail -n +2 "$OUT/runs.csv" | sort -t, -k1,1 -k2,2 -k3,3 -k4,4n | awk -F, '
-	function flush() { if (n) { m = int((n + 1) / 2); print key "," rps[m] "," p50[m] "," p99[m] } }
-	{ k = $1 "," $2 "," $3; if (k != key) { flush(); key = k; n = 0 } n++; rps[n] = $4; p50[n] = $5; p99[n] = $6 }
-	END { flush() }')
+summary=$(medians "$OUT/runs.csv")
 echo "$summary" > "$OUT/medians.csv"
 {
 	echo "bench-cluster $(date -u +%FT%TZ), rounds=$ROUNDS, n=$N (P16: $((N * 3))), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"

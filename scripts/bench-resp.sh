@@ -8,6 +8,8 @@
 #   ROUNDS=5 N=1000000 make bench-resp
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
 
 ROUNDS=${ROUNDS:-3}
 N=${N:-500000}          # requests per redis-benchmark run
@@ -21,10 +23,6 @@ for bin in redis-server redis-cli redis-benchmark; do
 done
 case " ${TARGETS:-rc} " in *rc*) go build -o bin/ ./cmd/cacheserver ;; esac
 
-free_port() { python3 - <<'PY' 2>/dev/null || echo $((20000 + RANDOM % 20000))
-import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])
-PY
-}
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -96,10 +94,7 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 
 # Medians per (target, load, test) and ratio to redis.
-summary=$(tail -n +2 "$OUT/runs.csv" | sort -t, -k1,1 -k2,2 -k3,3 -k4,4n | awk -F, '
-	function flush() { if (n) { m = int((n + 1) / 2); print key "," rps[m] "," p50[m] "," p99[m] } }
-	{ k = $1 "," $2 "," $3; if (k != key) { flush(); key = k; n = 0 } n++; rps[n] = $4; p50[n] = $5; p99[n] = $6 }
-	END { flush() }')
+summary=$(medians "$OUT/runs.csv")
 echo "$summary" > "$OUT/medians.csv"
 {
 	echo "bench-resp $(date -u +%FT%TZ), rounds=$ROUNDS, n=$N, keys=$KEYS, $(nproc) cores"
