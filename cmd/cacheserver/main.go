@@ -25,6 +25,7 @@ import (
 	"github.com/peterbourgon/ff/v3"
 
 	"github.com/ringcache/ringcache/cacheserver"
+	"github.com/ringcache/ringcache/internal/route"
 	"github.com/ringcache/ringcache/internal/store"
 )
 
@@ -130,8 +131,8 @@ func (o *options) clusterConfig() (cacheserver.ClusterConfig, error) {
 	default:
 		return cc, fmt.Errorf("--gossip-profile: want lan or local, got %q", o.gossipProfile)
 	}
-	if o.redirect != "forward" && o.redirect != "moved" {
-		return cc, fmt.Errorf("--redirect: want forward or moved, got %q", o.redirect)
+	if _, err := route.ParseMode(o.redirect); err != nil {
+		return cc, fmt.Errorf("--redirect: %w", err)
 	}
 	return cc, nil
 }
