@@ -41,6 +41,12 @@ type Options struct {
 	Env []string
 	// Timeout bounds starting a node and WaitAgreed. Default 20s.
 	Timeout time.Duration
+	// UIDBase, when not zero, runs each node under its own user id (needs
+	// root): the n-th distinct node name gets UIDBase+n, kept across
+	// restarts under the same name, so firewall rules can match a node's
+	// traffic by owner (iptables -m owner --uid-owner). Zero: every node
+	// runs as the caller.
+	UIDBase uint32
 }
 
 // Cluster is a set of cacheserver processes.
@@ -49,6 +55,7 @@ type Cluster struct {
 	mu    sync.Mutex
 	nodes []*Node
 	seq   int
+	uids  map[string]uint32 // node name -> uid, with Options.UIDBase
 }
 
 // Node is one cacheserver process.
@@ -57,6 +64,7 @@ type Node struct {
 	Addr       string // RESP address
 	GossipAddr string
 	Log        string // log file path
+	UID        uint32 // the process's user id when Options.UIDBase is set, else 0
 	cmd        *exec.Cmd
 	exited     chan struct{}
 	err        error // the process's exit status, once exited
@@ -164,11 +172,15 @@ func (c *Cluster) startNode(ctx context.Context, name string) (*Node, error) {
 	cmd := exec.Command(c.opts.Binary, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = append(os.Environ(), c.opts.Env...)
+	uid := c.uidFor(name)
+	if uid != 0 {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: uid}}
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("launch: start %s: %w", name, err)
 	}
 	n := &Node{Name: name, Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-		GossipAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(gport)), Log: logPath, cmd: cmd,
+		GossipAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(gport)), Log: logPath, UID: uid, cmd: cmd,
 		exited: make(chan struct{})}
 	go func() { n.err = cmd.Wait(); close(n.exited) }()
 	if err := n.waitPing(ctx, c.opts.Timeout); err != nil {
@@ -177,6 +189,22 @@ func (c *Cluster) startNode(ctx context.Context, name string) (*Node, error) {
 		return nil, fmt.Errorf("launch: %s did not answer: %w\n%s", name, err, b)
 	}
 	return n, nil
+}
+
+// uidFor returns the user id of the node called name (0 without UIDBase).
+func (c *Cluster) uidFor(name string) uint32 {
+	if c.opts.UIDBase == 0 {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.uids == nil {
+		c.uids = map[string]uint32{}
+	}
+	if _, ok := c.uids[name]; !ok {
+		c.uids[name] = c.opts.UIDBase + uint32(len(c.uids))
+	}
+	return c.uids[name]
 }
 
 func freePorts() (int, int, error) {
@@ -316,6 +344,25 @@ func (n *Node) Exited() bool {
 func (n *Node) Kill() {
 	_ = n.cmd.Process.Signal(syscall.SIGKILL)
 	<-n.exited
+}
+
+// Pause sends SIGSTOP: the process stays alive but answers nothing (its
+// sockets accept connections into the backlog) until Resume.
+func (n *Node) Pause() error { return n.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// Resume sends SIGCONT to a paused node.
+func (n *Node) Resume() error { return n.cmd.Process.Signal(syscall.SIGCONT) }
+
+// Port returns the node's RESP port.
+func (n *Node) Port() int { return portOf(n.Addr) }
+
+// GossipPort returns the node's gossip (serf) port, TCP and UDP.
+func (n *Node) GossipPort() int { return portOf(n.GossipAddr) }
+
+func portOf(addr string) int {
+	_, p, _ := net.SplitHostPort(addr)
+	port, _ := strconv.Atoi(p)
+	return port
 }
 
 // Stop sends SIGTERM (graceful: leave, drain) and waits up to timeout for
