@@ -174,7 +174,8 @@ func (c *Cluster) startNode(ctx context.Context, name string) (*Node, error) {
 	cmd.Env = append(os.Environ(), c.opts.Env...)
 	uid := c.uidFor(name)
 	if uid != 0 {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: uid}}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: uid},
+			Pdeathsig: syscall.SIGKILL} // a fault run that dies leaves no node behind
 	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("launch: start %s: %w", name, err)
@@ -254,13 +255,30 @@ func (c *Cluster) Addrs() []string {
 	return out
 }
 
+// Node returns the latest node launched under name, nil if none.
+func (c *Cluster) Node(name string) *Node {
+	nodes := c.Nodes()
+	for i := len(nodes) - 1; i >= 0; i-- {
+		if nodes[i].Name == name {
+			return nodes[i]
+		}
+	}
+	return nil
+}
+
 // WaitAgreed polls until every running node reports a ring of all running
 // nodes with the same epoch.
 func (c *Cluster) WaitAgreed(ctx context.Context) error {
+	return c.WaitAgreedOn(ctx, c.Running)
+}
+
+// WaitAgreedOn polls until the nodes nodes() returns agree on a ring of
+// exactly them (for example the majority side of a partition).
+func (c *Cluster) WaitAgreedOn(ctx context.Context, nodes func() []*Node) error {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 	for {
-		run := c.Running()
+		run := nodes()
 		ok, why := agreed(ctx, run)
 		if ok {
 			return nil

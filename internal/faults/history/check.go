@@ -43,6 +43,8 @@ type Violation struct {
 	// By is the acknowledged write or delete the read should have seen
 	// (zero for NeverWritten).
 	By Op `json:"by"`
+	// Source is the write whose value a Stale read returned.
+	Source Op `json:"source"`
 	// Beyond is how long before the read started By was acknowledged,
 	// minus Δ.
 	Beyond time.Duration `json:"beyond_ns"`
@@ -133,7 +135,7 @@ func checkRead(ops []Op, idx []int, i int, b Bounds, missed map[int]bool) (Viola
 		for _, j := range idx {
 			w := ops[j]
 			if w.Kind != Read && w.OK() && w.Complete.Before(horizon) && ops[src].Complete.Before(w.Invoke) {
-				return Violation{Kind: Stale, Read: r, By: w, Beyond: horizon.Sub(w.Complete)}, true
+				return Violation{Kind: Stale, Read: r, By: w, Source: ops[src], Beyond: horizon.Sub(w.Complete)}, true
 			}
 		}
 		return Violation{}, false
@@ -175,8 +177,13 @@ func PrintWindow(w io.Writer, ops []Op, v Violation, start time.Time, max int) {
 	if !v.By.Invoke.IsZero() && v.By.Invoke.Add(-time.Second).Before(from) {
 		from = v.By.Invoke.Add(-time.Second)
 	}
-	fmt.Fprintf(w, "%s read of %q by %s at %s (beyond Δ by %v):\n", v.Kind, v.Read.Key, v.Read.Client,
+	fmt.Fprintf(w, "%s read of %q by %s at %s (beyond Δ by %v)", v.Kind, v.Read.Key, v.Read.Client,
 		rel(v.Read.Invoke, start), v.Beyond.Round(time.Millisecond))
+	if v.Kind == Stale {
+		fmt.Fprintf(w, ": returned %q written at %s, overwritten by %s %q acknowledged at %s",
+			v.Source.Value, rel(v.Source.Complete, start), v.By.Kind, v.By.Value, rel(v.By.Complete, start))
+	}
+	fmt.Fprintln(w, ":")
 	var win []Op
 	for _, o := range ops {
 		if o.Key == v.Read.Key && !o.Complete.Before(from) && !o.Invoke.After(v.Read.Complete) {

@@ -19,6 +19,7 @@ type Summary struct {
 	// maximum over keys.
 	Unavailable    time.Duration `json:"unavailable_ns"`
 	UnavailableKey string        `json:"unavailable_key,omitempty"`
+	UnavailableAt  time.Time     `json:"unavailable_at"` // when that window began
 	// Hit ratios (found / successful reads) before the fault, during it,
 	// and after it ended.
 	HitBefore float64 `json:"hit_before"`
@@ -58,7 +59,7 @@ func Summarize(ops []Op, faultStart, faultEnd time.Time) Summary {
 		}
 	}
 	s.HitBefore, s.HitDuring, s.HitAfter = ratio(hits[0], reads[0]), ratio(hits[1], reads[1]), ratio(hits[2], reads[2])
-	s.Unavailable, s.UnavailableKey = unavailable(ops)
+	s.Unavailable, s.UnavailableKey, s.UnavailableAt = unavailable(ops)
 	return s
 }
 
@@ -80,9 +81,9 @@ func ratio(a, b int) float64 {
 }
 
 // unavailable returns the longest failure run over keys.
-func unavailable(ops []Op) (time.Duration, string) {
+func unavailable(ops []Op) (time.Duration, string, time.Time) {
 	if len(ops) == 0 {
-		return 0, ""
+		return 0, "", time.Time{}
 	}
 	end := ops[0].Complete
 	for _, o := range ops {
@@ -92,10 +93,11 @@ func unavailable(ops []Op) (time.Duration, string) {
 	}
 	var worst time.Duration
 	var worstKey string
+	var worstAt time.Time
 	failed := map[string]time.Time{} // key -> invocation of its first failure in the current run
-	note := func(key string, d time.Duration) {
-		if d > worst {
-			worst, worstKey = d, key
+	note := func(key string, t0, t1 time.Time) {
+		if d := t1.Sub(t0); d > worst {
+			worst, worstKey, worstAt = d, key, t0
 		}
 	}
 	for _, o := range ops {
@@ -104,12 +106,12 @@ func unavailable(ops []Op) (time.Duration, string) {
 		case !o.OK() && !failing:
 			failed[o.Key] = o.Invoke
 		case o.OK() && failing && !o.Invoke.Before(t0):
-			note(o.Key, o.Complete.Sub(t0))
+			note(o.Key, t0, o.Complete)
 			delete(failed, o.Key)
 		}
 	}
 	for key, t0 := range failed {
-		note(key, end.Sub(t0))
+		note(key, t0, end)
 	}
-	return worst, worstKey
+	return worst, worstKey, worstAt
 }
