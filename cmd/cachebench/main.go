@@ -32,6 +32,7 @@ commands:
   hitratio  cache-aside hit ratio, redis-server vs cacheserver at the same maxmemory
   suite     the standard suite (redis-server vs ringcache, sdk, hit ratio) into -out
   scenario  scale-out | kill-node on a local cacheserver cluster
+  faults    the fault suite (crash, pause, partitions, churn...) with a history checker (root)
 
 cachebench <command> -h lists the flags of a command.
 `
@@ -53,7 +54,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	cmds := map[string]func(context.Context, []string, io.Writer) error{
 		"run": cmdRun, "sweep": cmdSweep, "compare": cmdCompare, "suite": cmdSuite, "scenario": cmdScenario,
-		"sdk": cmdSDK, "offload": cmdOffload, "hitratio": cmdHitRatio,
+		"sdk": cmdSDK, "offload": cmdOffload, "hitratio": cmdHitRatio, "faults": cmdFaults,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

@@ -74,15 +74,19 @@ func (env *Env) window() (time.Time, time.Time) {
 	return s, e
 }
 
-// Origin is a fake origin for the SDK: key k holds "origin:k", forever,
-// and every load fails while it is down.
+// Origin is a fake origin for the SDK: each read-only key "ro:i" holds
+// "origin:ro:i", forever; other keys are not found (ErrOriginNotFound);
+// every load fails while it is down.
 type Origin struct {
 	down  atomic.Bool
 	loads atomic.Int64
 }
 
-// ErrOriginDown is what loads return while the origin is down.
-var ErrOriginDown = errors.New("faults: origin down")
+// Origin errors.
+var (
+	ErrOriginDown     = errors.New("faults: origin down")
+	ErrOriginNotFound = errors.New("faults: origin has no such key")
+)
 
 // SetDown takes the origin down or brings it back.
 func (o *Origin) SetDown(down bool) { o.down.Store(down) }
@@ -91,6 +95,9 @@ func (o *Origin) SetDown(down bool) { o.down.Store(down) }
 func (o *Origin) Load(_ context.Context, key string) ([]byte, error) {
 	if o.down.Load() {
 		return nil, ErrOriginDown
+	}
+	if !strings.HasPrefix(key, "ro:") {
+		return nil, ErrOriginNotFound
 	}
 	o.loads.Add(1)
 	return []byte(OriginValue(key)), nil

@@ -46,7 +46,11 @@ func (n *Netem) Slow(port int, delay time.Duration, loss float64) error {
 	}
 	for _, s := range steps {
 		if err := tc(s...); err != nil {
-			return errors.Join(err, n.clear())
+			err = errors.Join(err, n.clear())
+			if strings.Contains(err.Error(), "kind is unknown") {
+				return fmt.Errorf("%w: this kernel lacks a qdisc: %v", ErrNetemUnavailable, err)
+			}
+			return err
 		}
 	}
 	return nil
@@ -64,6 +68,9 @@ func (n *Netem) clear() error {
 		return nil
 	}
 	n.active = false
+	if strings.HasPrefix(loQdisc(), "qdisc noqueue 0: root") {
+		return nil // nothing was added
+	}
 	return tc("qdisc", "del", "dev", "lo", "root")
 }
 

@@ -22,6 +22,9 @@ type Config struct {
 	Dir string
 	// Nodes is the cluster size. Default 3.
 	Nodes int
+	// LANGossip runs the nodes with serf's LAN timers instead of the fast
+	// local ones (failure detection ~5-8s instead of ~1s; widen Bounds).
+	LANGossip bool
 	// Warmup is how long the workload runs before the fault, Settle how
 	// long after the cluster recovered. Defaults 2s and 3s.
 	Warmup, Settle time.Duration
@@ -47,6 +50,9 @@ func DefaultConfig() Config {
 	return Config{Nodes: 3, Warmup: 2 * time.Second, Settle: 3 * time.Second, Hold: 2 * time.Second,
 		Bounds: history.Bounds{Cluster: 250 * time.Millisecond, L1: 350 * time.Millisecond}, Mix: DefaultMix()}
 }
+
+// LANBounds are the checker's Δ for LAN timers (500ms coalescing).
+var LANBounds = history.Bounds{Cluster: 1500 * time.Millisecond, L1: 1600 * time.Millisecond}
 
 // ShortConfig is the smoke version run by go test.
 func ShortConfig() Config {
@@ -145,7 +151,8 @@ func runScenario(ctx context.Context, cfg Config, sc Scenario, env *Env, rec *hi
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	c, err := launch.Start(ctx, launch.Options{Binary: cfg.Binary, Dir: dir, N: cfg.Nodes, UIDBase: uidBase()})
+	c, err := launch.Start(ctx, launch.Options{Binary: cfg.Binary, Dir: dir, N: cfg.Nodes, UIDBase: uidBase(),
+		LANGossip: cfg.LANGossip, Timeout: 60 * time.Second})
 	if err != nil {
 		return err
 	}

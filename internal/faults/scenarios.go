@@ -64,7 +64,7 @@ func Scenarios() []Scenario {
 		{Name: "rolling-restart", Doc: "SIGTERM and restart every node in turn under the same name",
 			NoLoss: true, Run: rollingRestart},
 		{Name: "churn", Doc: "three rounds of a node joining then leaving gracefully", Run: churn},
-		{Name: "slow-node", Doc: "tc netem adds 40ms to every packet one node sends from its RESP port", Run: slowNode},
+		{Name: "slow-node", Doc: "tc netem adds 40ms to every packet one node sends from its RESP port (without netem: SIGSTOP 20ms of every 50ms)", Run: slowNode},
 		{Name: "origin-outage", Doc: "the SDK's origin fails for a while; cached reads must go on", SDKOnly: true, Run: originOutage},
 	}
 }
@@ -225,17 +225,37 @@ func churn(ctx context.Context, env *Env) error {
 
 func slowNode(ctx context.Context, env *Env) error {
 	env.Start("netem 40ms on " + env.Victim.Name)
-	if err := env.Netem.Slow(env.Victim.Port(), 40*time.Millisecond, 0); err != nil {
-		if errors.Is(err, ErrNetemUnavailable) {
-			env.End("not run: " + err.Error())
-			return nil
-		}
-		return err
+	err := env.Netem.Slow(env.Victim.Port(), 40*time.Millisecond, 0)
+	switch {
+	case errors.Is(err, ErrNetemUnavailable):
+		env.Note("tc netem unavailable (" + err.Error() + "): SIGSTOP 20ms of every 50ms instead")
+		err = dutyCycle(ctx, env.Victim, 2*env.Hold, 20*time.Millisecond, 30*time.Millisecond)
+	case err == nil:
+		err = errors.Join(hold(ctx, 2*env.Hold), env.Netem.Clear())
 	}
-	err := hold(ctx, 2*env.Hold)
-	err = errors.Join(err, env.Netem.Clear())
-	env.End("netem removed")
+	env.End("slowness removed")
 	return err
+}
+
+// dutyCycle slows n for d by pausing it for stop out of every stop+run.
+func dutyCycle(ctx context.Context, n *launch.Node, d, stop, run time.Duration) error {
+	defer n.Resume() //nolint:errcheck // best effort on every exit path
+	end := time.Now().Add(d)
+	for time.Now().Before(end) {
+		if err := n.Pause(); err != nil {
+			return err
+		}
+		if err := hold(ctx, stop); err != nil {
+			return err
+		}
+		if err := n.Resume(); err != nil {
+			return err
+		}
+		if err := hold(ctx, run); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func originOutage(ctx context.Context, env *Env) error {

@@ -135,16 +135,20 @@ func TestPrintWindowShowsTheOffendingOps(t *testing.T) {
 }
 
 func TestSummarize(t *testing.T) {
-	fail := w("a", "k", "v9", 200, 250)
-	fail.Err = "timeout"
+	fail := func(key string, from, to int) Op {
+		o := w("a", key, "v9", from, to)
+		o.Err = "timeout"
+		return o
+	}
 	ops := []Op{
 		rd("k", "v", 0, 1), rd("k", "", 10, 11),
-		fail,
-		rd("k", "", 300, 320), // first success after the failure: 120ms
+		fail("k", 200, 250), fail("j", 300, 320), // one burst: 120ms
+		rd("k", "", 300, 320),
 		rd("k", "v", 500, 501),
+		fail("k", 1000, 1010), // another burst, shorter
 	}
 	s := Summarize(ops, at(100), at(400))
-	if s.Unavailable != 120*time.Millisecond || s.Errors["timeout"] != 1 {
+	if s.Unavailable != 120*time.Millisecond || s.Errors["timeout"] != 3 || !s.UnavailableAt.Equal(at(200)) {
 		t.Fatalf("summary: %+v", s)
 	}
 	if s.HitBefore != 0.5 || s.HitDuring != 0 || s.HitAfter != 1 {

@@ -13,13 +13,12 @@ type Summary struct {
 	ErrOps  int            `json:"error_ops"`
 	MaxLat  time.Duration  `json:"max_latency_ns"`
 	L1Reads int            `json:"l1_reads"`
-	// Unavailable is the longest time a key could not be operated on: from
-	// the invocation of a failed operation to the completion of the next
-	// successful one on the same key (or the end of the history), the
-	// maximum over keys.
-	Unavailable    time.Duration `json:"unavailable_ns"`
-	UnavailableKey string        `json:"unavailable_key,omitempty"`
-	UnavailableAt  time.Time     `json:"unavailable_at"` // when that window began
+	// Unavailable is the longest burst of failed operations (by any
+	// client, on any key): from the first failure's invocation to the last
+	// one's completion, a burst ending when no failure starts within
+	// 500ms. UnavailableAt is when it began.
+	Unavailable   time.Duration `json:"unavailable_ns"`
+	UnavailableAt time.Time     `json:"unavailable_at"`
 	// Hit ratios (found / successful reads) before the fault, during it,
 	// and after it ended.
 	HitBefore float64 `json:"hit_before"`
@@ -59,7 +58,7 @@ func Summarize(ops []Op, faultStart, faultEnd time.Time) Summary {
 		}
 	}
 	s.HitBefore, s.HitDuring, s.HitAfter = ratio(hits[0], reads[0]), ratio(hits[1], reads[1]), ratio(hits[2], reads[2])
-	s.Unavailable, s.UnavailableKey, s.UnavailableAt = unavailable(ops)
+	s.Unavailable, s.UnavailableAt = unavailable(ops)
 	return s
 }
 
@@ -80,38 +79,27 @@ func ratio(a, b int) float64 {
 	return float64(a) / float64(b)
 }
 
-// unavailable returns the longest failure run over keys.
-func unavailable(ops []Op) (time.Duration, string, time.Time) {
-	if len(ops) == 0 {
-		return 0, "", time.Time{}
-	}
-	end := ops[0].Complete
-	for _, o := range ops {
-		if o.Complete.After(end) {
-			end = o.Complete
+// unavailable returns the longest burst of failures: failed operations
+// whose invocations follow the previous failure's completion by less than
+// burstGap, from the first invocation to the last completion.
+func unavailable(ops []Op) (time.Duration, time.Time) {
+	var worst, cur time.Duration
+	var worstAt, from, to time.Time
+	for _, o := range ops { // ordered by invocation
+		if o.OK() {
+			continue
+		}
+		if from.IsZero() || o.Invoke.Sub(to) >= burstGap {
+			from, to = o.Invoke, o.Complete
+		} else if o.Complete.After(to) {
+			to = o.Complete
+		}
+		if cur = to.Sub(from); cur > worst {
+			worst, worstAt = cur, from
 		}
 	}
-	var worst time.Duration
-	var worstKey string
-	var worstAt time.Time
-	failed := map[string]time.Time{} // key -> invocation of its first failure in the current run
-	note := func(key string, t0, t1 time.Time) {
-		if d := t1.Sub(t0); d > worst {
-			worst, worstKey, worstAt = d, key, t0
-		}
-	}
-	for _, o := range ops {
-		t0, failing := failed[o.Key]
-		switch {
-		case !o.OK() && !failing:
-			failed[o.Key] = o.Invoke
-		case o.OK() && failing && !o.Invoke.Before(t0):
-			note(o.Key, t0, o.Complete)
-			delete(failed, o.Key)
-		}
-	}
-	for key, t0 := range failed {
-		note(key, t0, end)
-	}
-	return worst, worstKey, worstAt
+	return worst, worstAt
 }
+
+// burstGap separates two bursts of failures.
+const burstGap = 500 * time.Millisecond
