@@ -6,7 +6,7 @@ BIN       := bin
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build test test-long bench bench-go bench-resp bench-cluster lint fuzz run clean
+.PHONY: help build test test-long test-faults bench bench-go bench-resp bench-cluster lint fuzz run clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -20,6 +20,9 @@ test: ## run every test with the race detector (fuzz seed corpora included)
 
 test-long: ## soak and fault runs (minutes); not part of make test
 	RINGCACHE_LONG=1 $(GO) test -race -count=1 -timeout 60m -run 'Long' ./...
+
+test-faults: build ## fault suite (root, ~3 min): crash, pause, partitions, churn... under load, history checked; report in bench/results/
+	$(BIN)/cachebench faults -bin $(BIN)/cacheserver -lan crash-primary -out bench/results/$$(date -u +%Y%m%dT%H%M%SZ)-faults
 
 bench: build ## standard suite (< 3 min): redis-server vs ringcache node vs 3-node cluster, Go SDK L1 on/off, hit ratio; report in bench/results/
 	$(BIN)/cachebench suite -out bench/results/$$(date -u +%Y%m%dT%H%M%SZ)

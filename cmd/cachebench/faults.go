@@ -12,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/logging"
+
 	"github.com/ringcache/ringcache/client"
 	"github.com/ringcache/ringcache/internal/faults"
 )
@@ -38,6 +41,8 @@ func cmdFaults(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	cfg.SDK, cfg.Log = openSDK, out
+	// Dial failures to killed nodes are the point of the run, not news.
+	redis.SetLogger(&logging.VoidLogger{})
 	var results []faults.Result
 	for _, sc := range scs {
 		results = append(results, faults.Run(ctx, cfg, sc))

@@ -34,8 +34,8 @@ func WriteTable(w io.Writer, results []Result) {
 
 func writeDetails(w io.Writer, r Result) {
 	if s := r.Summary; s.Unavailable > 0 {
-		fmt.Fprintf(w, "\n-- %s: longest burst of failures %v from %.3fs; timeline:\n%s", r.Scenario,
-			s.Unavailable.Round(time.Millisecond), r.UnavailableFromSec,
+		fmt.Fprintf(w, "\n-- %s: longest burst of failures %v from %.3fs; failures by client %s; timeline:\n%s", r.Scenario,
+			s.Unavailable.Round(time.Millisecond), r.UnavailableFromSec, errorsByKind(s.ByClient),
 			indent(strings.Join(r.Events, "\n")))
 	}
 	if len(r.Failures) == 0 && r.Error == "" && len(r.Leftovers) == 0 {

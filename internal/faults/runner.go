@@ -1,7 +1,9 @@
 package faults
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -130,7 +132,10 @@ func Run(ctx context.Context, cfg Config, sc Scenario) (res Result) {
 		cfg.Log = io.Discard
 	}
 	fmt.Fprintf(cfg.Log, "== %s: %s\n", sc.Name, sc.Doc)
-	env := &Env{Netem: &Netem{}, Origin: &Origin{}, Hold: cfg.Hold, log: cfg.Log, start: time.Now()}
+	env := &Env{Netem: &Netem{}, Origin: &Origin{}, Hold: cfg.Hold, Reclaim: 200 * time.Millisecond, log: cfg.Log, start: time.Now()}
+	if cfg.LANGossip {
+		env.Reclaim = 11 * time.Second
+	}
 	rec := &history.Recorder{}
 	err := runScenario(ctx, cfg, sc, env, rec)
 	chain := ""
@@ -142,8 +147,29 @@ func Run(ctx context.Context, cfg Config, sc Scenario) (res Result) {
 		res.Error = err.Error()
 	}
 	res.Events = env.events
-	evaluate(&res, cfg, sc, env, rec.Ops())
+	ops := rec.Ops()
+	if err := writeHistory(filepath.Join(cfg.Dir, sc.Name, "history.jsonl"), ops); err != nil && res.Error == "" {
+		res.Error = err.Error()
+	}
+	evaluate(&res, cfg, sc, env, ops)
 	return res
+}
+
+// writeHistory saves every operation, one JSON object a line.
+func writeHistory(path string, ops []history.Op) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(f)
+	enc := json.NewEncoder(bw)
+	for _, o := range ops {
+		if err := enc.Encode(o); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	return errors.Join(bw.Flush(), f.Close())
 }
 
 func runScenario(ctx context.Context, cfg Config, sc Scenario, env *Env, rec *history.Recorder) (err error) {

@@ -111,6 +111,9 @@ func crashPrimary(ctx context.Context, env *Env) error {
 		return err
 	}
 	env.Note("survivors agreed")
+	if err := hold(ctx, env.Reclaim); err != nil { // before that, the name conflicts
+		return err
+	}
 	return env.restart(ctx, env.Victim.Name)
 }
 
@@ -177,6 +180,9 @@ func killDuringHandoff(ctx context.Context, env *Env) error {
 	if err := env.C.WaitAgreed(ctx); err != nil {
 		return err
 	}
+	if err := hold(ctx, env.Reclaim); err != nil {
+		return err
+	}
 	return env.restart(ctx, env.Victim.Name)
 }
 
@@ -224,7 +230,7 @@ func churn(ctx context.Context, env *Env) error {
 }
 
 func slowNode(ctx context.Context, env *Env) error {
-	env.Start("netem 40ms on " + env.Victim.Name)
+	env.Start("slow " + env.Victim.Name)
 	err := env.Netem.Slow(env.Victim.Port(), 40*time.Millisecond, 0)
 	switch {
 	case errors.Is(err, ErrNetemUnavailable):

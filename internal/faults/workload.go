@@ -74,10 +74,37 @@ func forwardTarget(c *launch.Cluster, name string) Target {
 		DialTimeout: opTimeout, ReadTimeout: opTimeout, WriteTimeout: opTimeout, PoolSize: 4})}
 }
 
-// clusterTarget is a go-redis ClusterClient seeded with every node.
+// clusterTarget is a go-redis ClusterClient seeded with every node. Without
+// retries go-redis never reloads its slot map after a node dies (it only
+// does on -MOVED), so like an application would, it reloads the map after
+// a connection error.
 func clusterTarget(seeds []string) Target {
-	return cmdable{redis.NewClusterClient(&redis.ClusterOptions{Addrs: seeds, MaxRetries: -1, MaxRedirects: 3,
-		Protocol: 2, DialTimeout: opTimeout, ReadTimeout: opTimeout, WriteTimeout: opTimeout, PoolSize: 4})}
+	return clusterCmdable{cmdable{redis.NewClusterClient(&redis.ClusterOptions{Addrs: seeds, MaxRetries: -1,
+		MaxRedirects: 3, Protocol: 2, DialTimeout: opTimeout, ReadTimeout: opTimeout, WriteTimeout: opTimeout,
+		PoolSize: 4})}}
+}
+
+type clusterCmdable struct{ cmdable }
+
+func (c clusterCmdable) reload(ctx context.Context, err error) error {
+	switch ErrKind(err) {
+	case "refused", "conn-reset", "timeout":
+		c.UniversalClient.(*redis.ClusterClient).ReloadState(ctx)
+	}
+	return err
+}
+
+func (c clusterCmdable) Get(ctx context.Context, key string) (string, bool, string, error) {
+	v, found, tier, err := c.cmdable.Get(ctx, key)
+	return v, found, tier, c.reload(ctx, err)
+}
+
+func (c clusterCmdable) Set(ctx context.Context, key, val string) error {
+	return c.reload(ctx, c.cmdable.Set(ctx, key, val))
+}
+
+func (c clusterCmdable) Del(ctx context.Context, key string) error {
+	return c.reload(ctx, c.cmdable.Del(ctx, key))
 }
 
 // ErrKind names the kind of a client error for the report.

@@ -1,18 +1,22 @@
 package history
 
 import (
+	"strings"
 	"time"
 )
 
 // Summary holds the figures of a run that are not rule checks.
 type Summary struct {
-	Ops     int            `json:"ops"`
-	Reads   int            `json:"reads"`
-	Writes  int            `json:"writes"` // writes and deletes
-	Errors  map[string]int `json:"errors"` // by kind
-	ErrOps  int            `json:"error_ops"`
-	MaxLat  time.Duration  `json:"max_latency_ns"`
-	L1Reads int            `json:"l1_reads"`
+	Ops    int            `json:"ops"`
+	Reads  int            `json:"reads"`
+	Writes int            `json:"writes"` // writes and deletes
+	Errors map[string]int `json:"errors"` // by kind
+	ErrOps int            `json:"error_ops"`
+	// ByClient counts the failed operations per client kind (the client
+	// name up to its first '-').
+	ByClient map[string]int `json:"errors_by_client"`
+	MaxLat   time.Duration  `json:"max_latency_ns"`
+	L1Reads  int            `json:"l1_reads"`
 	// Unavailable is the longest burst of failed operations (by any
 	// client, on any key): from the first failure's invocation to the last
 	// one's completion, a burst ending when no failure starts within
@@ -29,7 +33,7 @@ type Summary struct {
 // Summarize computes the figures of ops (ordered by invocation) for a
 // fault in [faultStart, faultEnd).
 func Summarize(ops []Op, faultStart, faultEnd time.Time) Summary {
-	s := Summary{Ops: len(ops), Errors: map[string]int{}}
+	s := Summary{Ops: len(ops), Errors: map[string]int{}, ByClient: map[string]int{}}
 	var hits, reads [3]int
 	for _, o := range ops {
 		if lat := o.Complete.Sub(o.Invoke); lat > s.MaxLat {
@@ -43,6 +47,8 @@ func Summarize(ops []Op, faultStart, faultEnd time.Time) Summary {
 		if !o.OK() {
 			s.Errors[o.Err]++
 			s.ErrOps++
+			kind, _, _ := strings.Cut(o.Client, "-")
+			s.ByClient[kind]++
 			continue
 		}
 		if o.Kind != Read {
