@@ -3,10 +3,14 @@ package faults
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -73,7 +77,70 @@ func TestSmokeCrashPrimary(t *testing.T) {
 // back after a gossip partition heals) until fencing lands.
 func TestSmokePartitionHeal(t *testing.T) {
 	res := runSmoke(t, "partition-heal")
-	if !res.Expected.Pass && (res.StaleAfter == 0 || !strings.Contains(res.Windows, "stale read")) {
+	if !res.Expected.Pass && (res.Check.Stale == 0 || !strings.Contains(res.Windows, "stale read")) {
 		t.Fatalf("partition-heal found no resurrected value: %+v", res.Check)
+	}
+}
+
+// TestLeftoversAreDetected: the self-check sees a chain, a rule and a
+// process left behind, and nothing once they are removed.
+func TestLeftoversAreDetected(t *testing.T) {
+	requireTools(t)
+	fw, err := NewFirewall()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fw.Close() })
+	if err := ipt("-A", fw.Chain(), "-p", "tcp", "--dport", "1", "-j", "DROP"); err != nil {
+		t.Fatal(err)
+	}
+	sleep := exec.Command("sleep", "60")
+	sleep.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uidBase() + 15, Gid: uidBase() + 15}}
+	if err := sleep.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sleep.Process.Kill(); sleep.Wait() })
+	left := strings.Join(Leftovers(fw.Chain(), nil), "\n")
+	for _, want := range []string{"-N " + fw.Chain(), "-j " + fw.Chain(), "--dport 1", "process " + strconv.Itoa(sleep.Process.Pid)} {
+		if !strings.Contains(left, want) {
+			t.Errorf("leftovers lack %q:\n%s", want, left)
+		}
+	}
+	sleep.Process.Kill()
+	sleep.Wait()
+	if err := fw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if left := Leftovers(fw.Chain(), nil); len(left) > 0 {
+		t.Fatalf("after cleanup: %v", left)
+	}
+}
+
+// TestFailingScenarioCleansUp: a scenario that errors, or panics, with a
+// partition in place and a node paused leaves nothing behind.
+func TestFailingScenarioCleansUp(t *testing.T) {
+	requireTools(t)
+	for _, panics := range []bool{false, true} {
+		sc := Scenario{Name: "broken", Run: func(ctx context.Context, env *Env) error {
+			env.Start("isolate and pause")
+			if err := env.FW.Isolate(env.Victim, others(env.C, env.Victim)(), Gossip|Peer); err != nil {
+				return err
+			}
+			if err := env.Victim.Pause(); err != nil {
+				return err
+			}
+			if panics {
+				panic("scenario bug")
+			}
+			return errors.New("scenario failed")
+		}}
+		cfg := ShortConfig()
+		cfg.Binary, cfg.Dir = launch.TestBinary(t), t.TempDir()
+		cfg.Warmup, cfg.Settle = 100*time.Millisecond, 100*time.Millisecond
+		res := Run(context.Background(), cfg, sc)
+		if res.Error == "" || len(res.Leftovers) > 0 || !res.Bad() {
+			t.Fatalf("panics=%v: error %q, leftovers %v", panics, res.Error, res.Leftovers)
+		}
+		t.Logf("panics=%v: %s; nothing left behind", panics, res.Error)
 	}
 }

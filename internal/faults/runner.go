@@ -173,6 +173,11 @@ func writeHistory(path string, ops []history.Op) error {
 }
 
 func runScenario(ctx context.Context, cfg Config, sc Scenario, env *Env, rec *history.Recorder) (err error) {
+	defer func() { // a panicking scenario still cleans up (the defers below run first)
+		if p := recover(); p != nil {
+			err = errors.Join(err, fmt.Errorf("%s panicked: %v", sc.Name, p))
+		}
+	}()
 	dir := filepath.Join(cfg.Dir, sc.Name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
