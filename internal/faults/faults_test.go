@@ -19,23 +19,15 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// requireTools skips (fails with CI=true) unless the suite can run: root
-// for per-node uids and iptables.
+// requireTools skips (fails with CI=true) unless the suite can run.
 func requireTools(t *testing.T) {
 	t.Helper()
-	why := ""
-	if os.Geteuid() != 0 {
-		why = "the fault suite needs root (per-node uids, iptables)"
-	} else if _, err := exec.LookPath("iptables"); err != nil {
-		why = "iptables not found"
+	if err := Available(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skip("SKIPPING the fault suite: " + err.Error())
 	}
-	if why == "" {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal(why)
-	}
-	t.Skip("SKIPPING the fault suite: " + why)
 }
 
 func runSmoke(t *testing.T, name string) Result {

@@ -37,6 +37,18 @@ const (
 	Peer                       // RESP between nodes (forwarding)
 )
 
+// Available says why the suite cannot run here (nil when it can): it needs
+// root, for per-node uids and iptables.
+func Available() error {
+	if os.Geteuid() != 0 {
+		return errors.New("the fault suite needs root (per-node uids, iptables)")
+	}
+	if _, err := exec.LookPath("iptables"); err != nil {
+		return errors.New("the fault suite needs iptables")
+	}
+	return nil
+}
+
 // NewFirewall removes chains left by dead runs, then creates this
 // process's chain and the jump to it.
 func NewFirewall() (*Firewall, error) {
