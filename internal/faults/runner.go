@@ -83,6 +83,7 @@ const (
 	Fail  = "FAIL"
 	XFail = "XFAIL" // expected failure that failed
 	XPass = "XPASS" // expected failure that passed: flip Expectations
+	Error = "ERROR" // the scenario could not run to its end
 )
 
 // Result is one scenario's outcome.
@@ -114,7 +115,7 @@ type Result struct {
 // Bad reports whether r should fail the suite: a failure not expected, an
 // expected failure that passed, an error, or anything left behind.
 func (r Result) Bad() bool {
-	return r.Verdict == Fail || r.Verdict == XPass || r.Error != "" || len(r.Leftovers) > 0
+	return r.Verdict == Fail || r.Verdict == XPass || r.Verdict == Error || len(r.Leftovers) > 0
 }
 
 // WAITNotBuilt explains the lost-write column while the server has no WAIT.
@@ -314,6 +315,8 @@ func evaluate(res *Result, cfg Config, sc Scenario, env *Env, ops []history.Op) 
 	}
 	ok := len(res.Failures) == 0
 	switch {
+	case res.Error != "":
+		res.Verdict = Error
 	case ok && res.Expected.Pass:
 		res.Verdict = Pass
 	case ok:
