@@ -27,10 +27,6 @@ type Env struct {
 	Victim *launch.Node
 	// Hold is how long a fault lasts once the cluster has reacted to it.
 	Hold time.Duration
-	// Reclaim is how long a removed node's name stays bound to its old
-	// address (serf's DeadNodeReclaimTime): a node is restarted under the
-	// same name no sooner. 100ms with fast timers, 10s with LAN timers.
-	Reclaim time.Duration
 
 	mu         sync.Mutex
 	start      time.Time

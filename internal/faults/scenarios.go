@@ -111,9 +111,6 @@ func crashPrimary(ctx context.Context, env *Env) error {
 		return err
 	}
 	env.Note("survivors agreed")
-	if err := hold(ctx, env.Reclaim); err != nil { // before that, the name conflicts
-		return err
-	}
 	return env.restart(ctx, env.Victim.Name)
 }
 
@@ -178,9 +175,6 @@ func killDuringHandoff(ctx context.Context, env *Env) error {
 	env.Victim.Kill()
 	env.Note("SIGKILL " + env.Victim.Name)
 	if err := env.C.WaitAgreed(ctx); err != nil {
-		return err
-	}
-	if err := hold(ctx, env.Reclaim); err != nil {
 		return err
 	}
 	return env.restart(ctx, env.Victim.Name)

@@ -47,6 +47,10 @@ type Options struct {
 	// traffic by owner (iptables -m owner --uid-owner). Zero: every node
 	// runs as the caller.
 	UIDBase uint32
+	// SamePorts restarts a node that has exited on its previous RESP and
+	// gossip ports (as a restarted server keeps its address), falling back
+	// to free ones if they are taken. False: a restart gets new ports.
+	SamePorts bool
 }
 
 // Cluster is a set of cacheserver processes.
@@ -137,9 +141,13 @@ func (c *Cluster) AddNode(ctx context.Context) (*Node, error) {
 // name of a stopped or killed node).
 func (c *Cluster) StartNode(ctx context.Context, name string) (*Node, error) {
 	var err error
-	for range 3 { // a free port can be taken between probe and bind
+	for i := range 3 { // a free port can be taken between probe and bind
 		var n *Node
-		if n, err = c.startNode(ctx, name); err == nil {
+		var ports [2]int
+		if prev := c.Node(name); i == 0 && c.opts.SamePorts && prev != nil && prev.Exited() {
+			ports = [2]int{prev.Port(), prev.GossipPort()}
+		}
+		if n, err = c.startNode(ctx, name, ports); err == nil {
 			c.mu.Lock()
 			c.nodes = append(c.nodes, n)
 			c.mu.Unlock()
@@ -149,10 +157,13 @@ func (c *Cluster) StartNode(ctx context.Context, name string) (*Node, error) {
 	return nil, err
 }
 
-func (c *Cluster) startNode(ctx context.Context, name string) (*Node, error) {
-	port, gport, err := freePorts()
-	if err != nil {
-		return nil, err
+func (c *Cluster) startNode(ctx context.Context, name string, ports [2]int) (*Node, error) {
+	port, gport := ports[0], ports[1]
+	if port == 0 {
+		var err error
+		if port, gport, err = freePorts(); err != nil {
+			return nil, err
+		}
 	}
 	args := []string{"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--gossip-port", strconv.Itoa(gport),
 		"--node-name", name, "--redirect", c.opts.Redirect, "--gossip-profile", "local"}
@@ -164,7 +175,7 @@ func (c *Cluster) startNode(ctx context.Context, name string) (*Node, error) {
 	}
 	args = append(args, c.opts.Args...)
 	logPath := filepath.Join(c.opts.Dir, fmt.Sprintf("%s-%d.log", name, port))
-	logf, err := os.Create(logPath)
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644) // a restart on the same port appends
 	if err != nil {
 		return nil, err
 	}

@@ -38,3 +38,35 @@ func TestStartKillRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestRestartSamePortsPauseResume(t *testing.T) {
+	c := StartT(t, Options{N: 2, SamePorts: true})
+	ctx := context.Background()
+	victim := c.Nodes()[1]
+	if err := victim.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	_, err := victim.Info(pctx, "server")
+	cancel()
+	if err == nil {
+		t.Fatal("a paused node answered")
+	}
+	if err := victim.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := victim.Info(ctx, "server"); err != nil {
+		t.Fatalf("resumed node: %v", err)
+	}
+	victim.Kill()
+	n, err := c.StartNode(ctx, victim.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Addr != victim.Addr || n.GossipAddr != victim.GossipAddr || c.Node(victim.Name) != n {
+		t.Fatalf("restart at %s/%s, was %s/%s", n.Addr, n.GossipAddr, victim.Addr, victim.GossipAddr)
+	}
+	if err := c.WaitAgreed(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
