@@ -276,53 +276,67 @@ func evaluate(res *Result, cfg Config, sc Scenario, env *Env, ops []history.Op) 
 	if !res.Summary.UnavailableAt.IsZero() {
 		res.UnavailableFromSec = res.Summary.UnavailableAt.Sub(env.start).Seconds()
 	}
+	res.Windows = windows(ops, res.Check.Violations, env.start, end)
+	for _, v := range res.Check.Violations {
+		if v.Kind == history.Stale && v.Read.Invoke.After(end) {
+			res.StaleAfter++
+		}
+	}
+	res.Failures = failures(res, sc)
+	res.Verdict = verdict(res.Error != "", len(res.Failures) == 0, res.Expected.Pass)
+}
+
+// windows prints the history around the first two violations and the
+// first two after the fault's end.
+func windows(ops []history.Op, vs []history.Violation, start, end time.Time) string {
 	var b strings.Builder
 	shown, after := 0, 0
-	for _, v := range res.Check.Violations {
-		// The first two violations, and the first two after recovery.
+	for _, v := range vs {
 		if v.Read.Invoke.After(end) && after < 2 {
 			after++
 		} else if shown >= 2 {
 			continue
 		}
 		shown++
-		history.PrintWindow(&b, ops, v, env.start, 12)
+		history.PrintWindow(&b, ops, v, start, 12)
 	}
-	if n := len(res.Check.Violations) - shown; n > 0 {
+	if n := len(vs) - shown; n > 0 {
 		fmt.Fprintf(&b, "... %d more violations (all in report.json)\n", n)
 	}
-	res.Windows = b.String()
-	for _, v := range res.Check.Violations {
-		if v.Kind == history.Stale && v.Read.Invoke.After(end) {
-			res.StaleAfter++
-		}
-	}
+	return b.String()
+}
+
+// failures lists the checks the scenario failed.
+func failures(res *Result, sc Scenario) []string {
+	var out []string
 	if res.Check.Stale > 0 {
-		res.Failures = append(res.Failures, fmt.Sprintf("%d stale reads beyond Δ on %d keys", res.Check.Stale, res.Check.StaleKeys))
+		out = append(out, fmt.Sprintf("%d stale reads beyond Δ on %d keys", res.Check.Stale, res.Check.StaleKeys))
 	}
 	if res.Check.NeverWritten > 0 {
-		res.Failures = append(res.Failures, fmt.Sprintf("%d reads of never-written values", res.Check.NeverWritten))
+		out = append(out, fmt.Sprintf("%d reads of never-written values", res.Check.NeverWritten))
 	}
 	if sc.NoLoss && res.Check.MissedAcked > 0 {
-		res.Failures = append(res.Failures, fmt.Sprintf("%d acknowledged writes lost", res.Check.MissedAcked))
+		out = append(out, fmt.Sprintf("%d acknowledged writes lost", res.Check.MissedAcked))
 	}
 	if sc.MaxUnavailable > 0 && res.Summary.Unavailable > sc.MaxUnavailable {
-		res.Failures = append(res.Failures, fmt.Sprintf("unavailable %v > %v", res.Summary.Unavailable, sc.MaxUnavailable))
+		out = append(out, fmt.Sprintf("unavailable %v > %v", res.Summary.Unavailable, sc.MaxUnavailable))
 	}
 	if res.Summary.Reads == 0 {
-		res.Failures = append(res.Failures, "no read recorded: the workload did not run")
+		out = append(out, "no read recorded: the workload did not run")
 	}
-	ok := len(res.Failures) == 0
+	return out
+}
+
+func verdict(errored, ok, expectPass bool) string {
 	switch {
-	case res.Error != "":
-		res.Verdict = Error
-	case ok && res.Expected.Pass:
-		res.Verdict = Pass
+	case errored:
+		return Error
+	case ok && expectPass:
+		return Pass
 	case ok:
-		res.Verdict = XPass
-	case res.Expected.Pass:
-		res.Verdict = Fail
-	default:
-		res.Verdict = XFail
+		return XPass
+	case expectPass:
+		return Fail
 	}
+	return XFail
 }
