@@ -136,3 +136,29 @@ func TestFailingScenarioCleansUp(t *testing.T) {
 		t.Logf("panics=%v: %s; nothing left behind", panics, res.Error)
 	}
 }
+
+// TestVerdictsAndExpectations: an expected failure that passes fails the
+// suite (so the table gets flipped); every scenario has one expectation.
+func TestVerdictsAndExpectations(t *testing.T) {
+	for _, c := range []struct {
+		errored, ok, expectPass bool
+		want                    string
+		bad                     bool
+	}{
+		{false, true, true, Pass, false}, {false, false, true, Fail, true},
+		{false, false, false, XFail, false}, {false, true, false, XPass, true}, {true, true, true, Error, true},
+	} {
+		got := verdict(c.errored, c.ok, c.expectPass)
+		if got != c.want || (Result{Verdict: got}).Bad() != c.bad {
+			t.Errorf("verdict(%v, %v, %v) = %s, want %s (bad %v)", c.errored, c.ok, c.expectPass, got, c.want, c.bad)
+		}
+	}
+	if len(Expectations) != len(Scenarios()) {
+		t.Fatalf("%d expectations for %d scenarios", len(Expectations), len(Scenarios()))
+	}
+	for _, sc := range Scenarios() {
+		if e, ok := Expectations[sc.Name]; !ok || (!e.Pass && e.Why == "") {
+			t.Errorf("%s: expectation %+v", sc.Name, e)
+		}
+	}
+}
