@@ -58,7 +58,7 @@ func (c *conn) routed(cmd *command, args [][]byte) bool {
 		return false
 	}
 	if !st.ready() {
-		c.inOrder(func() { c.replyErrString(clusterDownErr) })
+		c.inOrder(func() { c.reject(clusterDownErr) })
 		return true
 	}
 	v := st.view.Load()
@@ -81,11 +81,11 @@ func (c *conn) routed(cmd *command, args [][]byte) bool {
 	case route.Split:
 		c.split(st, v, spec, cmd, args)
 	case route.Redirect:
-		c.inOrder(func() { c.replyErrString(route.MovedError(d.Slot, d.Addr)) })
+		c.inOrder(func() { c.reject(route.MovedError(d.Slot, d.Addr)) })
 	case route.TryAgain:
-		c.inOrder(func() { c.replyErrString(route.TryAgainError) })
+		c.inOrder(func() { c.reject(route.TryAgainError) })
 	default:
-		c.inOrder(func() { c.replyErrString(route.CrossSlotError) })
+		c.inOrder(func() { c.reject(route.CrossSlotError) })
 	}
 	return true
 }
