@@ -3,8 +3,10 @@ package forward
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"os"
 	"runtime"
 	"sync"
 	"time"
@@ -13,10 +15,11 @@ import (
 )
 
 type call struct {
-	cmd   []byte
-	reply []byte
-	err   error
-	done  chan struct{}
+	cmd      []byte
+	reply    []byte
+	err      error
+	done     chan struct{}
+	deadline time.Time // fixed at send; missing it breaks the connection
 }
 
 // conn is one pipelined connection: callers enqueue, the writer batches,
@@ -139,7 +142,13 @@ func (c *conn) readLoop(rr *resp.ReplyReader) {
 			c.drain()
 			return
 		}
+		// The oldest call's deadline bounds the wait for its reply: a
+		// stalled peer fails every call on the connection at once.
+		_ = c.nc.SetReadDeadline(cl.deadline)
 		reply, err := rr.ReadRaw(cl.reply)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			err = ErrStalled
+		}
 		if err != nil {
 			finish(cl, fmt.Errorf("forward: read from %s: %w", c.addr, err))
 			c.fail(err)

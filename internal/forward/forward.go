@@ -6,7 +6,13 @@
 // share round trips, like a pipelining client), and one reader goroutine that
 // reads replies in order and hands each caller the raw bytes of its reply,
 // to be written back verbatim. A broken connection fails its queued and
-// in-flight commands at once and is redialled on next use. Every connection
+// in-flight commands at once and is redialled on next use.
+//
+// Every command has a deadline fixed when it is sent (the pool's Timeout,
+// or the caller's context deadline for Do). A command not answered by its
+// deadline means the peer is stalled: its connection is broken at once, so
+// every command on it fails together (a pipeline of N commands waits one
+// Timeout, not N), and the next command dials a new one. Every connection
 // first sends the configured handshake (for example the command that marks
 // it as a peer connection, so the receiving node never forwards again).
 package forward
@@ -25,14 +31,17 @@ import (
 // ErrClosed is returned after Close.
 var ErrClosed = errors.New("forward: pool closed")
 
+// ErrStalled breaks a connection on which a command missed its deadline.
+var ErrStalled = errors.New("peer stalled: no reply before the deadline")
+
 // Config configures a Pool.
 type Config struct {
 	// ConnsPerPeer is the number of connections per peer. Default 2.
 	ConnsPerPeer int
 	// DialTimeout bounds connecting and the handshake. Default 1s.
 	DialTimeout time.Duration
-	// Timeout bounds one command when the caller's context has no
-	// earlier deadline. Default 2s.
+	// Timeout bounds one command, counted from when it is sent, when the
+	// caller's context has no deadline. Default 2s.
 	Timeout time.Duration
 	// QueueLen bounds the commands waiting per connection. Default 1024.
 	QueueLen int
@@ -72,8 +81,9 @@ func New(cfg Config) (*Pool, error) {
 }
 
 // Do sends args to addr and appends the raw reply to dst, waiting until
-// ctx ends (or the pool's Timeout when ctx has no deadline). An error means
-// the command may or may not have run on the peer.
+// ctx's deadline (or the pool's Timeout when ctx has none), which is also
+// the command's deadline. An error means the command may or may not have
+// run on the peer.
 func (p *Pool) Do(ctx context.Context, addr string, args [][]byte, dst []byte) ([]byte, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -89,41 +99,46 @@ type Call struct {
 	c    *conn
 	addr string
 	err  error
-	tmo  time.Duration
 }
 
 // Send queues args for addr without waiting for the reply, so a caller can
 // have many commands in flight (a client's pipeline) and collect the
 // replies in order with Wait. Commands sent with the same hint to the same
 // peer travel on the same connection, so they run on the peer in the order
-// they were sent. Send never blocks for longer than the pool's Timeout.
+// they were sent. The command's deadline is the pool's Timeout from now;
+// Send never blocks past it.
 func (p *Pool) Send(addr string, hint uint64, args [][]byte) *Call {
 	return p.send(context.Background(), addr, int(hint%uint64(p.cfg.ConnsPerPeer)), args)
 }
 
 // send queues args on connection idx of addr (idx < 0: the next in turn).
-// A full queue is waited for until ctx ends, or for the pool's Timeout.
+// The command's deadline is ctx's, or the pool's Timeout from now; a full
+// queue is waited for until then.
 func (p *Pool) send(ctx context.Context, addr string, idx int, args [][]byte) *Call {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(p.cfg.Timeout)
+	}
 	c, err := p.conn(addr, idx)
 	if err != nil {
 		return &Call{err: err, addr: addr}
 	}
-	cl := &call{cmd: resp.AppendCommand(nil, args...), done: make(chan struct{})}
+	cl := &call{cmd: resp.AppendCommand(nil, args...), done: make(chan struct{}), deadline: deadline}
 	select {
 	case c.queue <- cl:
 	default:
-		ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+		ctx, cancel := context.WithDeadline(ctx, deadline)
 		err = c.enqueue(ctx, cl)
 		cancel()
 		if err != nil {
 			return &Call{err: err, addr: addr}
 		}
 	}
-	return &Call{cl: cl, c: c, addr: addr, tmo: p.cfg.Timeout}
+	return &Call{cl: cl, c: c, addr: addr}
 }
 
-// Wait appends the call's raw reply to dst. It waits at most the pool's
-// Timeout, counted from when Wait is called.
+// Wait appends the call's raw reply to dst. It waits at most until the
+// call's deadline, fixed by Send.
 func (k *Call) Wait(dst []byte) ([]byte, error) {
 	if k.err == nil {
 		select {
@@ -132,13 +147,14 @@ func (k *Call) Wait(dst []byte) ([]byte, error) {
 		default:
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), k.tmo)
+	ctx, cancel := context.WithDeadline(context.Background(), k.cl.deadline)
 	defer cancel()
 	return k.wait(ctx, dst)
 }
 
 // wait appends the reply to dst once it arrives, the connection breaks or
-// ctx ends.
+// ctx ends. A call past its deadline breaks its connection (the reader
+// normally does that first, see readLoop).
 func (k *Call) wait(ctx context.Context, dst []byte) ([]byte, error) {
 	if k.err != nil {
 		return dst, k.err
@@ -154,6 +170,9 @@ func (k *Call) wait(ctx context.Context, dst []byte) ([]byte, error) {
 			return dst, k.c.failure()
 		}
 	case <-ctx.Done():
+		if !time.Now().Before(k.cl.deadline) {
+			k.c.fail(ErrStalled)
+		}
 		return dst, fmt.Errorf("forward to %s: %w", k.addr, ctx.Err())
 	}
 }

@@ -223,3 +223,81 @@ func TestSendKeepsOrderPerHint(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// stallThenPong listens on 127.0.0.1: its first connection never answers
+// (a stalled peer); later ones answer each command with +PONG.
+func stallThenPong(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for n := 0; ; n++ {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, nc)
+			mu.Unlock()
+			if n == 0 {
+				continue // stalled: reads nothing, answers nothing
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rd := resp.NewReader(nc, resp.DefaultReaderConfig())
+				for {
+					if _, err := rd.ReadCommand(); err != nil {
+						return
+					}
+					if _, err := nc.Write([]byte("+PONG\r\n")); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// Each call's deadline is fixed when it is sent, and a call that misses it
+// breaks its connection: five pipelined calls to a stalled peer all fail
+// about one Timeout after they were sent (not five), and the next call goes
+// out on a new connection.
+func TestStalledPeerFailsPipelineAtOnce(t *testing.T) {
+	addr := stallThenPong(t)
+	const tmo = 200 * time.Millisecond
+	p := newPool(t, func(c *Config) { c.Timeout = tmo })
+	start := time.Now()
+	calls := make([]*Call, 5)
+	for i := range calls {
+		calls[i] = p.Send(addr, 0, args("PING"))
+	}
+	for i, k := range calls {
+		if r, err := k.Wait(nil); err == nil {
+			t.Fatalf("call %d to a stalled peer answered %q", i, r)
+		}
+	}
+	if d := time.Since(start); d < tmo || d > 3*tmo {
+		t.Fatalf("5 pipelined calls failed after %v, want about %v", d, tmo)
+	}
+	if r, err := p.Send(addr, 0, args("PING")).Wait(nil); err != nil || string(r) != "+PONG\r\n" {
+		t.Fatalf("PING after the stall = %q %v, want +PONG on a new connection", r, err)
+	}
+}
