@@ -187,6 +187,10 @@ func cmdFlush(c *conn, args [][]byte) {
 		c.replyErrString(syntaxErr)
 		return
 	}
+	if c.srv.watch.active.Load() > 0 {
+		c.srv.watch.touchExisting(c.srv.store)
+	}
 	c.srv.store.FlushAll()
+	c.srv.track.flushAll()
 	c.w.WriteSimple("OK")
 }

@@ -76,7 +76,7 @@ var configParams = map[string]configParam{
 		}},
 	"tracking-table-max-keys": {
 		get: func(s *Server) string { return strconv.FormatInt(s.track.maxKeys.Load(), 10) },
-		set: func(s *Server, v string) error { return setPositive(v, 0, &s.track.maxKeys) }},
+		set: func(s *Server, v string) error { return setPositive(v, 0, setterFunc(s.track.setMaxKeys)) }},
 	"save":       {get: func(*Server) string { return "" }, set: func(*Server, string) error { return nil }},
 	"appendonly": {get: func(*Server) string { return "no" }},
 	"databases":  {get: func(*Server) string { return "1" }},
@@ -89,6 +89,11 @@ var configParams = map[string]configParam{
 		return "no"
 	}},
 }
+
+// setterFunc adapts a func to setPositive's destination.
+type setterFunc func(int64)
+
+func (f setterFunc) Store(n int64) { f(n) }
 
 func setPositive(v string, minimum int64, dst interface{ Store(int64) }) error {
 	n, err := strconv.ParseInt(v, 10, 64)

@@ -45,7 +45,11 @@ func pingCmd(c *conn, args [][]byte) {
 
 func echoCmd(c *conn, args [][]byte) { c.w.WriteBulk(args[1]) }
 
+// quitCmd closes the push side before replying: once the client has read
+// OK, a client redirecting its invalidations here finds it gone and gets
+// tracking-redir-broken, as in Redis.
 func quitCmd(c *conn, _ [][]byte) {
+	c.closePush()
 	c.w.WriteSimple("OK")
 	c.closeNow = true
 }

@@ -22,6 +22,9 @@ func (c *conn) execute(args [][]byte) {
 	if c.push.trk.caching {
 		c.endCommand(args)
 	}
+	if c.srv.track.hasPend.Load() {
+		c.srv.track.flushBcast() // BCAST: one message per prefix per command
+	}
 }
 
 // executeSilenced runs a command whose reply CLIENT REPLY OFF or SKIP
@@ -67,17 +70,13 @@ func (c *conn) dispatch(args [][]byte) {
 }
 
 // call runs a command's handler, first invalidating the WATCHes on the keys
-// a write command touches.
+// a write command touches (FLUSHALL/FLUSHDB: cmdFlush does).
 func (c *conn) call(cmd *command, args [][]byte) {
 	c.lastCmd.Store(cmd)
-	if cmd.write && c.srv.watch.active.Load() > 0 {
-		if cmd.name == "flushall" || cmd.name == "flushdb" {
-			c.srv.watch.touchAll()
-		} else {
-			c.keyBuf = appendKeys(c.keyBuf[:0], cmd, args)
-			c.srv.watch.touch(c.keyBuf)
-			clear(c.keyBuf)
-		}
+	if cmd.write && cmd.firstKey > 0 && c.srv.watch.active.Load() > 0 {
+		c.keyBuf = appendKeys(c.keyBuf[:0], cmd, args)
+		c.srv.watch.touch(c.keyBuf)
+		clear(c.keyBuf)
 	}
 	if c.srv.track.active.Load() > 0 {
 		c.trackCall(cmd, args) // tracking.go: remember reads, invalidate writes

@@ -206,15 +206,24 @@ func (w *watchRegistry) touch(keys [][]byte) {
 	}
 }
 
-// touchAll marks dirty every watching connection (FLUSHALL).
-func (w *watchRegistry) touchAll() {
+// touchExisting marks dirty the connections watching a key that exists in
+// st (FLUSHALL, before it flushes): as Redis, a watched key that does not
+// exist is not modified by a flush. The store is asked without w.mu held
+// (its lazy expiry calls onRemoveHook, which takes w.mu).
+func (w *watchRegistry) touchExisting(st *store.Store) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	for _, set := range w.keys {
-		for c := range set {
-			c.dirty.Store(true)
+	keys := make([][]byte, 0, len(w.keys))
+	for k := range w.keys {
+		keys = append(keys, []byte(k))
+	}
+	w.mu.Unlock()
+	existing := keys[:0]
+	for _, k := range keys {
+		if st.Exists(k) {
+			existing = append(existing, k)
 		}
 	}
+	w.touch(existing)
 }
 
 // onRemoveHook returns a store OnRemove callback that treats a watched key

@@ -2,6 +2,7 @@ package cacheserver
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,8 +21,12 @@ import (
 // then returns the new value). A write, an expiry or an eviction of a key
 // sends "invalidate [key]" to every client in its entry and forgets the
 // entry. BCAST mode: a write to a key that starts with one of the client's
-// prefixes (the empty prefix matches all) invalidates, with no table.
-// FLUSHALL/FLUSHDB send the null invalidation to every tracking client.
+// prefixes (the empty prefix matches all) invalidates, with no table; the
+// keys are collected per prefix and sent as one message per prefix when the
+// writing command ends (tracking_bcast.go), as Redis sends them once per
+// event-loop iteration. FLUSHALL/FLUSHDB empty the table (tracking or not)
+// and send the null invalidation to every tracking client. Lowering
+// tracking-table-max-keys evicts at once (Redis's cron does within 100 ms).
 // Frames go through the outbox (tracking_push.go); with REDIRECT they go to
 // the target connection (RESP3 push, or a RESP2 message on
 // __redis__:invalidate if it is subscribed); while the target is gone, each
@@ -43,6 +48,8 @@ type tracker struct {
 	keys    map[string][]int64            // default mode: key → ids that read it
 	items   int64                         // sum of len(keys[k])
 	bcast   map[string]map[*conn]struct{} // BCAST: prefix → clients
+	pending map[string]map[string]*conn   // BCAST: prefix → keys written, not sent yet → first writer
+	hasPend atomic.Bool                   // len(pending) > 0
 }
 
 // trackState is a connection's CLIENT TRACKING state. Its fields change on
@@ -59,13 +66,14 @@ type trackState struct {
 
 func newTracker() *tracker {
 	t := &tracker{clients: map[int64]*conn{}, keys: map[string][]int64{},
-		bcast: map[string]map[*conn]struct{}{}}
+		bcast: map[string]map[*conn]struct{}{}, pending: map[string]map[string]*conn{}}
 	t.maxKeys.Store(DefaultTrackingTableMaxKeys)
 	return t
 }
 
 // onRemoveHook returns the store's OnRemove callback: keys the store expires
-// or evicts invalidate their trackers; next, if not nil, is called too.
+// or evicts invalidate their trackers at once (BCAST included); next, if
+// not nil, is called too.
 func (t *tracker) onRemoveHook(next func([]byte, store.RemoveReason)) func([]byte, store.RemoveReason) {
 	return func(key []byte, why store.RemoveReason) {
 		if t.active.Load() > 0 {
@@ -153,23 +161,45 @@ func (t *tracker) remember(c *conn, keys [][]byte) {
 			t.items++
 		}
 	}
-	max := t.maxKeys.Load()
-	for max > 0 && int64(len(t.keys)) > max {
-		t.evictOne(keys)
-	}
+	t.evictOver(keys)
 }
 
-// evictOne forgets a random-ish key of the table (as Redis picks one),
-// preferring one not in keep (the keys just read), and invalidates it.
-func (t *tracker) evictOne(keep [][]byte) {
-	var victim string
+// setMaxKeys is CONFIG SET tracking-table-max-keys: a lower limit evicts
+// (and invalidates) the keys over it at once.
+func (t *tracker) setMaxKeys(n int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.maxKeys.Store(n)
+	t.evictOver(nil)
+}
+
+// evictOver forgets random-ish keys of the table (as Redis picks them),
+// in one pass over it, until it is within tracking-table-max-keys,
+// preferring keys not in keep (the keys just read), and invalidates them
+// (caller holds t.mu).
+func (t *tracker) evictOver(keep [][]byte) {
+	max := t.maxKeys.Load()
+	over := int64(len(t.keys)) - max
+	if max <= 0 || over <= 0 {
+		return
+	}
+	var victims []string
 	for k := range t.keys {
-		victim = k
-		if !containsKey(keep, k) {
+		if int64(len(victims)) == over {
 			break
 		}
+		if !containsKey(keep, k) {
+			victims = append(victims, k)
+		}
 	}
-	t.invalidateKey(nil, []byte(victim), false)
+	for i := 0; int64(len(victims)) < over && i < len(keep); i++ {
+		if _, ok := t.keys[string(keep[i])]; ok && !slices.Contains(victims, string(keep[i])) {
+			victims = append(victims, string(keep[i]))
+		}
+	}
+	for _, k := range victims {
+		t.invalidateKey(nil, []byte(k), false)
+	}
 }
 
 func containsKey(keys [][]byte, k string) bool {
@@ -191,12 +221,16 @@ func containsID(ids []int64, id int64) bool {
 }
 
 // invalidate sends the invalidations for keys written by writer (nil for
-// expiry and eviction).
+// expiry and eviction, whose BCAST messages go out at once; a writer's go
+// out when its command ends, see flushBcast).
 func (t *tracker) invalidate(writer *conn, keys [][]byte) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, k := range keys {
 		t.invalidateKey(writer, k, true)
+	}
+	if writer == nil {
+		t.flushBcastLocked()
 	}
 }
 
@@ -211,29 +245,20 @@ func (t *tracker) invalidateKey(writer *conn, key []byte, bcast bool) {
 			if tc == nil || tc.push.trk.bcast || tc.push.trk.noloop && tc == writer {
 				continue
 			}
-			t.send(tc, key, false)
+			t.send(tc, [][]byte{key}, false)
 		}
 	}
-	if !bcast {
-		return
-	}
-	for p, set := range t.bcast {
-		if !bytes.HasPrefix(key, []byte(p)) {
-			continue
-		}
-		for tc := range set {
-			if !(tc.push.trk.noloop && tc == writer) {
-				t.send(tc, key, false)
-			}
-		}
+	if bcast {
+		t.queueBcast(writer, key)
 	}
 }
 
 // flushAll sends the null invalidation to every tracking client and empties
-// the table (FLUSHALL, FLUSHDB).
+// the table (FLUSHALL, FLUSHDB), whether anyone tracks or not.
 func (t *tracker) flushAll() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.flushBcastLocked()
 	for _, tc := range t.clients {
 		t.send(tc, nil, true)
 	}
@@ -241,9 +266,9 @@ func (t *tracker) flushAll() {
 	t.items = 0
 }
 
-// send delivers one invalidation for key (null: the flush message) on
+// send delivers one invalidation for keys (null: the flush message) on
 // behalf of tracking client tc (caller holds t.mu).
-func (t *tracker) send(tc *conn, key []byte, null bool) {
+func (t *tracker) send(tc *conn, keys [][]byte, null bool) {
 	s := &tc.push.trk
 	target := tc
 	if s.redirect != 0 {
@@ -260,16 +285,16 @@ func (t *tracker) send(tc *conn, key []byte, null bool) {
 	if !resp3 && (s.redirect == 0 || target.push.subCount.Load() == 0) {
 		return // RESP2 without a subscribed redirect target: no way to push
 	}
-	target.pushFrame(appendInvalidate(nil, resp3, key, null))
+	target.pushFrame(appendInvalidate(nil, resp3, keys, null))
 }
 
 // trackingChannel is the channel RESP2 redirect targets subscribe to.
 const trackingChannel = "__redis__:invalidate"
 
-// appendInvalidate encodes ">2 invalidate [key]" (RESP3) or "*3 message
-// __redis__:invalidate [key]" (RESP2); null sends a null instead of the
+// appendInvalidate encodes ">2 invalidate [keys]" (RESP3) or "*3 message
+// __redis__:invalidate [keys]" (RESP2); null sends a null instead of the
 // array, as FLUSHALL does.
-func appendInvalidate(dst []byte, resp3 bool, key []byte, null bool) []byte {
+func appendInvalidate(dst []byte, resp3 bool, keys [][]byte, null bool) []byte {
 	if resp3 {
 		dst = appendPushHeader(dst, true, 2)
 		dst = append(dst, "$10\r\ninvalidate\r\n"...)
@@ -283,8 +308,11 @@ func appendInvalidate(dst []byte, resp3 bool, key []byte, null bool) []byte {
 	case null:
 		return append(dst, "$-1\r\n"...)
 	}
-	dst = append(dst, "*1\r\n"...)
-	return appendBulk(dst, key)
+	dst = appendPushHeader(dst, false, len(keys))
+	for _, k := range keys {
+		dst = appendBulk(dst, k)
+	}
+	return dst
 }
 
 // appendRedirBroken encodes ">2 tracking-redir-broken <id>".
@@ -319,8 +347,7 @@ func (c *conn) trackCall(cmd *command, args [][]byte) {
 		return
 	}
 	if cmd.name == "flushall" || cmd.name == "flushdb" {
-		c.srv.track.flushAll()
-		return
+		return // cmdFlush empties the table and notifies
 	}
 	c.keyBuf = appendKeys(c.keyBuf[:0], cmd, args)
 	if len(c.keyBuf) > 0 {

@@ -157,15 +157,20 @@ func (c *conn) pushClosed() bool {
 	return b.closed
 }
 
-// detachPush runs when the connection's loop ends, after the socket is
-// closed: it drops further frames, joins the drainer, and leaves tracking
-// and every channel.
-func (c *conn) detachPush() {
+// closePush drops the frames not yet queued and every later one (QUIT).
+func (c *conn) closePush() {
 	b := &c.push.box
 	b.mu.Lock()
 	b.closed, b.buf = true, nil
 	b.mu.Unlock()
-	b.wg.Wait()
+}
+
+// detachPush runs when the connection's loop ends, after the socket is
+// closed: it drops further frames, joins the drainer, and leaves tracking
+// and every channel.
+func (c *conn) detachPush() {
+	c.closePush()
+	c.push.box.wg.Wait()
 	c.srv.track.disable(c)
 	c.srv.pubsub.unsubscribeAll(c, false)
 }

@@ -74,7 +74,7 @@ run_unit() {
 	kill "$PID" 2>/dev/null || true
 	wait "$PID" 2>/dev/null || true
 	sed -i 's/\x1b\[[0-9;]*m//g' "$log"
-	grep -q '^Cleanup: may take some time' "$log" || mark=" timeout"
+	grep -q "^Cleanup: may take some time" "$log" && ! grep -q "\[TIMEOUT\]" "$log" || mark=" timeout"
 	echo "$(grep -c '^\[ok\]' "$log") $(grep -c '^\[err\]\|^\[exception\]' "$log")$mark"
 }
 
