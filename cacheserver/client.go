@@ -24,6 +24,8 @@ func (c *conn) runSubcommand(name string, table map[string]subcommand, args [][]
 		c.replyErrString(arityErr(strings.ToLower(name) + "|" + sub))
 		return
 	}
+	full := strings.ToLower(name) + "|" + sub
+	c.lastSub.Store(&full)
 	h.fn(c, args)
 }
 
@@ -183,6 +185,9 @@ func (c *conn) describe() string {
 	cmdName := "NULL"
 	if cmd := c.lastCmd.Load(); cmd != nil {
 		cmdName = cmd.name
+		if sub := c.lastSub.Load(); sub != nil && strings.HasPrefix(*sub, cmd.name+"|") {
+			cmdName = *sub // as Redis names a subcommand: client|list
+		}
 	}
 	proto := 2
 	if resp3 {
@@ -236,9 +241,17 @@ func (c *conn) parseKillFilter(args [][]byte) (func(*conn) bool, bool, bool) {
 		case "laddr":
 			preds = append(preds, func(o *conn) bool { return o.laddr == v })
 		case "user":
-			preds = append(preds, func(*conn) bool { return v == "default" })
+			if v != "default" { // the only user, as without ACL in Redis
+				c.replyErrString(fmt.Sprintf("ERR No such user '%s'", v))
+				return nil, false, false
+			}
 		case "type":
-			preds = append(preds, func(*conn) bool { return strings.EqualFold(v, "normal") })
+			p, ok := clientTypeFilter(v)
+			if !ok {
+				c.replyErrString(fmt.Sprintf("ERR Unknown client type '%s'", v))
+				return nil, false, false
+			}
+			preds = append(preds, p)
 		case "skipme":
 			switch strings.ToLower(v) {
 			case "yes":
@@ -262,6 +275,22 @@ func (c *conn) parseKillFilter(args [][]byte) (func(*conn) bool, bool, bool) {
 		}
 		return true
 	}, skipMe, true
+}
+
+// clientTypeFilter is CLIENT KILL TYPE's predicate, with Redis's classes:
+// pubsub is a RESP2 client in subscribed mode, normal every other one;
+// there are no master or replica clients here.
+func clientTypeFilter(typ string) (func(*conn) bool, bool) {
+	pubsub := func(o *conn) bool { return o.push.subCount.Load() > 0 && !o.isResp3() }
+	switch strings.ToLower(typ) {
+	case "normal":
+		return func(o *conn) bool { return !pubsub(o) }, true
+	case "pubsub":
+		return pubsub, true
+	case "master", "slave", "replica":
+		return func(*conn) bool { return false }, true
+	}
+	return nil, false
 }
 
 // killWhere closes the connections match selects and returns how many; the

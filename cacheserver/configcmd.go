@@ -150,12 +150,19 @@ func configSet(c *conn, args [][]byte) {
 		c.replyErrString("ERR wrong number of arguments for 'config|set' command")
 		return
 	}
+	seen := map[string]bool{}
 	for i := 2; i < len(args); i += 2 {
-		p, ok := configParams[strings.ToLower(string(args[i]))]
+		name := strings.ToLower(string(args[i]))
+		p, ok := configParams[name]
 		if !ok || p.set == nil {
 			c.replyErrString(fmt.Sprintf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", args[i]))
 			return
 		}
+		if seen[name] {
+			c.replyErrString(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - duplicate parameter", args[i]))
+			return
+		}
+		seen[name] = true
 	}
 	for i := 2; i < len(args); i += 2 {
 		name := strings.ToLower(string(args[i]))

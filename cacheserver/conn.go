@@ -48,11 +48,12 @@ type conn struct {
 	watched       [][]byte    // keys this connection WATCHes
 	dirty         atomic.Bool // a watched key was written
 	lastCmd       atomic.Pointer[command]
-	peer          bool         // a peer node's forwarding connection (RINGCACHE PEER)
-	pend          []pending    // replies owed, in order, while forwards are in flight
-	capture       *resp.Writer // replies of local commands queued behind pend
-	fwdBuf        []byte       // reused buffer for forwarded replies
-	push          connPush     // tracking, pub/sub and push delivery (tracking_push.go)
+	lastSub       atomic.Pointer[string] // "client|list": the last subcommand run (CLIENT LIST cmd=)
+	peer          bool                   // a peer node's forwarding connection (RINGCACHE PEER)
+	pend          []pending              // replies owed, in order, while forwards are in flight
+	capture       *resp.Writer           // replies of local commands queued behind pend
+	fwdBuf        []byte                 // reused buffer for forwarded replies
+	push          connPush               // tracking, pub/sub and push delivery (tracking_push.go)
 
 	mu      sync.Mutex
 	name    string

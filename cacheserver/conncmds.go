@@ -195,7 +195,7 @@ func (c *conn) writeHello(ver int) {
 	c.w.WriteBulkString("id")
 	c.w.WriteInt(c.id)
 	c.w.WriteBulkString("mode")
-	c.w.WriteBulkString("standalone")
+	c.w.WriteBulkString(c.srv.redisMode())
 	c.w.WriteBulkString("role")
 	c.w.WriteBulkString("master")
 	c.w.WriteBulkString("modules")

@@ -61,15 +61,20 @@ func field(b *strings.Builder, name string, v any) {
 	fmt.Fprintf(b, "%s:%v\r\n", name, v)
 }
 
+// redisMode is INFO's redis_mode and HELLO's mode: cluster on a node that
+// joins a cluster, standalone otherwise.
+func (s *Server) redisMode() string {
+	if s.cs.Load() != nil {
+		return "cluster"
+	}
+	return "standalone"
+}
+
 func (s *Server) infoServer(b *strings.Builder) {
 	up := time.Since(s.start)
 	field(b, "redis_version", redisVersion)
 	field(b, "ringcache_version", Version)
-	mode := "standalone"
-	if s.cs.Load() != nil {
-		mode = "cluster"
-	}
-	field(b, "redis_mode", mode)
+	field(b, "redis_mode", s.redisMode())
 	field(b, "os", runtime.GOOS+" "+runtime.GOARCH)
 	field(b, "arch_bits", 64)
 	field(b, "multiplexing_api", "goroutines")

@@ -2,6 +2,7 @@ package cacheserver
 
 import (
 	"io"
+	"strconv"
 
 	"github.com/ringcache/ringcache/internal/forward"
 	"github.com/ringcache/ringcache/internal/resp"
@@ -69,6 +70,7 @@ func (c *conn) routed(cmd *command, args [][]byte) bool {
 	}
 	c.keyBuf = appendKeys(c.keyBuf[:0], cmd, args)
 	d := route.Decide(v.r, st.self, c.keyBuf, mode, c.peer, splittable)
+	nkeys := len(c.keyBuf)
 	clear(c.keyBuf)
 	switch d.Kind {
 	case route.Local:
@@ -83,7 +85,7 @@ func (c *conn) routed(cmd *command, args [][]byte) bool {
 	case route.Redirect:
 		c.inOrder(func() { c.reject(route.MovedError(d.Slot, d.Addr)) })
 	case route.TryAgain:
-		c.inOrder(func() { c.reject(route.TryAgainError) })
+		c.inOrder(func() { c.reject(tryAgainErr(nkeys, d.Slot)) })
 	default:
 		c.inOrder(func() { c.reject(route.CrossSlotError) })
 	}
@@ -146,6 +148,17 @@ func (c *conn) writeForwarded(k *forward.Call) {
 // so cluster-aware clients retry once the ring has moved on.
 func forwardErr(err error) string {
 	return "TRYAGAIN owner unreachable: " + err.Error()
+}
+
+// tryAgainErr is the TRYAGAIN reply to a forwarded request this node does
+// not own either (the nodes' rings disagree during a change): Redis's
+// wording for several keys, the same idea for one key, which Redis never
+// answers with TRYAGAIN.
+func tryAgainErr(nkeys, slot int) string {
+	if nkeys > 1 {
+		return route.TryAgainError
+	}
+	return "TRYAGAIN Slot " + strconv.Itoa(slot) + " is changing owner, retry later"
 }
 
 // split runs a multi-key command whose keys have several owners: one part

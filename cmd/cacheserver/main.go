@@ -82,6 +82,12 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 // config turns options into a validated server config.
 func (o *options) config() (cacheserver.Config, error) {
 	cfg := cacheserver.DefaultConfig()
+	switch {
+	case o.port < 0 || o.port > 65535:
+		return cfg, errors.New("--port must be in [0, 65535]")
+	case o.maxclients < 1:
+		return cfg, errors.New("--maxclients must be >= 1")
+	}
 	cfg.Addr = net.JoinHostPort(o.bind, strconv.Itoa(o.port))
 	mm, err := cacheserver.ParseMemory(o.maxmemory)
 	if err != nil {

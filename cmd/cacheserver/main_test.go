@@ -63,10 +63,10 @@ func TestConfigFromFlagsEnvAndFile(t *testing.T) {
 
 func TestBadFlagsExit2(t *testing.T) {
 	for _, args := range [][]string{{"--maxmemory", "lots"}, {"--maxmemory-policy", "nope"},
-		{"--loglevel", "loud"}, {"--nosuchflag"}, {"--maxclients", "0"}} {
+		{"--loglevel", "loud"}, {"--nosuchflag"}, {"--maxclients", "0"}, {"--port", "70000"}, {"--port", "-1"}} {
 		var stderr bytes.Buffer
-		if code := run(context.Background(), args, io.Discard, &stderr); code == 0 {
-			t.Errorf("%v: exit 0, stderr %s", args, stderr.String())
+		if code := run(context.Background(), args, io.Discard, &stderr); code != 2 {
+			t.Errorf("%v: exit %d, want 2; stderr %s", args, code, stderr.String())
 		}
 	}
 	var out bytes.Buffer

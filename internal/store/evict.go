@@ -47,7 +47,11 @@ func (sh *shard) compact(idx int) {
 
 // reserve makes room for need more bytes, evicting under the policy. sh is
 // the shard whose lock the caller holds; protect is the slot/hash of the
-// key being written (never evicted).
+// key being written (never evicted). As Redis, which checks maxmemory
+// before a command and never against its size, a write that finds the
+// budget not yet exceeded goes through even when no eviction can make room
+// for it (noeviction, or nothing left to evict); only a write that finds
+// memory already over the budget fails with ErrOOM.
 func (sh *shard) reserve(need int, pslot int, ph uint64) error {
 	s := sh.s
 	max := s.mem.max.Load()
@@ -55,11 +59,11 @@ func (sh *shard) reserve(need int, pslot int, ph uint64) error {
 		return nil
 	}
 	for tries := 0; s.mem.used()+int64(need) > max; tries++ {
-		if Policy(s.mem.policy.Load()) == NoEviction || tries > 1<<16 {
-			return ErrOOM
-		}
-		if !s.evictOne(sh, pslot, ph) {
-			return ErrOOM
+		if Policy(s.mem.policy.Load()) == NoEviction || tries > 1<<16 || !s.evictOne(sh, pslot, ph) {
+			if s.mem.used() > max {
+				return ErrOOM
+			}
+			return nil
 		}
 	}
 	return nil

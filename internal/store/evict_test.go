@@ -136,3 +136,23 @@ func TestSetMaxMemoryShrinks(t *testing.T) {
 		t.Fatal("runtime config")
 	}
 }
+
+// TestOOMOnlyWhenAlreadyOver: as Redis (maxmemory is checked before a
+// command, never against its size), a write that finds memory within the
+// budget goes through even when it takes memory over it; the next write,
+// finding memory over, is refused under noeviction.
+func TestOOMOnlyWhenAlreadyOver(t *testing.T) {
+	s, _ := newTest(t, func(c *Config) { c.MaxMemory, c.Policy = 1<<20, NoEviction })
+	if _, _, _, err := s.Set(nil, b("big"), make([]byte, 2<<20), SetOptions{}); err != nil {
+		t.Fatalf("SET of 2 MiB with 1 MiB free = %v, want OK (budget not exceeded before it)", err)
+	}
+	if _, _, _, err := s.Set(nil, b("small"), b("v"), SetOptions{}); !errors.Is(err, ErrOOM) {
+		t.Fatalf("SET with memory over the budget = %v, want ErrOOM", err)
+	}
+	if !s.Del(b("big")) {
+		t.Fatal("DEL big")
+	}
+	if _, _, _, err := s.Set(nil, b("small"), b("v"), SetOptions{}); err != nil {
+		t.Fatalf("SET after freeing memory = %v", err)
+	}
+}

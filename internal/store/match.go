@@ -5,9 +5,18 @@ package store
 // It is iterative (backtracking only to the last '*'), so it runs in
 // O(len(pattern)*len(s)) and cannot overflow the stack. As in KEYS and SCAN,
 // the pattern "*" matches every key, the empty one included.
+//
+// Redis's matcher recurses once per run of '*' and, since its fix for
+// CVE-2022-36021, gives up (no match) past 1000 nested runs. Every run but
+// a trailing one is entered on the way to a match, so the same answer is:
+// no match when the pattern has more than maxStarNesting runs of '*'
+// before its end.
 func Match(pattern, s []byte, nocase bool) bool {
 	if len(s) == 0 {
 		return len(pattern) == 0 || len(pattern) == 1 && pattern[0] == '*'
+	}
+	if innerStarRuns(pattern) > maxStarNesting {
+		return false
 	}
 	p, i := 0, 0
 	starP, starI := -1, 0
@@ -38,6 +47,35 @@ func Match(pattern, s []byte, nocase bool) bool {
 		p++
 	}
 	return p == len(pattern)
+}
+
+// maxStarNesting is Redis's limit on nested '*' in stringmatchlen.
+const maxStarNesting = 1000
+
+// innerStarRuns counts the runs of '*' in pattern that are not at its end;
+// an escaped '*' and one inside a [...] class are not runs, as in Redis.
+func innerStarRuns(pat []byte) int {
+	n := 0
+	for p := 0; p < len(pat); p++ {
+		switch pat[p] {
+		case '\\':
+			p++
+		case '[':
+			for p++; p < len(pat) && pat[p] != ']'; p++ {
+				if pat[p] == '\\' {
+					p++
+				}
+			}
+		case '*':
+			for p+1 < len(pat) && pat[p+1] == '*' {
+				p++
+			}
+			if p+1 < len(pat) {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // matchOne matches the pattern token at p against c and returns the index

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
 	"time"
@@ -180,6 +181,32 @@ func TestMatch(t *testing.T) {
 	pat := b("a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b")
 	if Match(pat, long, false) {
 		t.Fatal("matched")
+	}
+}
+
+// Redis gives up past 1000 nested '*' (its fix for CVE-2022-36021): a
+// pattern with 1001 runs of '*' before its end matches nothing, 1000 (or a
+// trailing run more, or escaped stars) still match. Compared with
+// redis-server in testdata/diff/issue15.txt.
+func TestMatchNestingLimit(t *testing.T) {
+	s := bytes.Repeat(b("a"), 1200)
+	for _, c := range []struct {
+		pat  []byte
+		want bool
+	}{
+		{bytes.Repeat(b("*?"), 1000), true},
+		{append(bytes.Repeat(b("*?"), 1000), '*'), true},
+		{bytes.Repeat(b("*?"), 1001), false},
+		{bytes.Repeat(b("**a"), 1001), false},
+		{append(bytes.Repeat(b("\\*"), 1001), '*'), false}, // \* is a literal '*': no match either way
+		{bytes.Repeat(b("[*]a"), 1001), false},
+	} {
+		if got := Match(c.pat, s, false); got != c.want {
+			t.Errorf("Match(%.20q... (%d bytes)) = %v, want %v", c.pat, len(c.pat), got, c.want)
+		}
+	}
+	if n := innerStarRuns(b("\\*a[*]b**c*")); n != 1 {
+		t.Errorf("innerStarRuns = %d, want 1", n)
 	}
 }
 

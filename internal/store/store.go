@@ -13,7 +13,9 @@
 // and is never returned or scanned. A maxmemory budget counts what the
 // arena (garbage included), index and heaps hold; a write that would exceed
 // it first evicts keys under one of the eight Redis policies (sampled into a
-// per-shard eviction pool, like Redis) or fails with ErrOOM. Dead records
+// per-shard eviction pool, like Redis); it fails with ErrOOM only when
+// memory is already over the budget and nothing can be evicted (Redis
+// checks before a command, not against its size). Dead records
 // are reclaimed by compacting the chunk with the most garbage.
 package store
 

@@ -116,3 +116,22 @@ func TestFlushAllClearsTrackingTableUntracked(t *testing.T) {
 		t.Fatalf("tracking_total_keys %s after FLUSHALL, want 0", got)
 	}
 }
+
+// CLIENT LIST and CLIENT INFO name the last command with its subcommand,
+// as Redis 7 does (cmd=client|list).
+func TestClientListSubcommandName(t *testing.T) {
+	srv := startServer(t, testConfig())
+	a, b := dialRaw(t, srv), dialRaw(t, srv)
+	if got := a.do("CLIENT", "INFO"); !strings.Contains(got, " cmd=client|info ") {
+		t.Fatalf("CLIENT INFO = %q, want cmd=client|info", got)
+	}
+	b.must("+OK\r\n", "CONFIG", "SET", "timeout", "0")
+	list := a.do("CLIENT", "LIST")
+	if !strings.Contains(list, " cmd=client|list ") || !strings.Contains(list, " cmd=config|set ") {
+		t.Fatalf("CLIENT LIST = %q, want cmd=client|list and cmd=config|set", list)
+	}
+	b.must("+PONG\r\n", "PING")
+	if list := a.do("CLIENT", "LIST"); !strings.Contains(list, " cmd=ping ") {
+		t.Fatalf("CLIENT LIST = %q, want cmd=ping", list)
+	}
+}

@@ -57,3 +57,22 @@ func TestClusterMultiMovedAbortsExec(t *testing.T) {
 		})
 	}
 }
+
+// HELLO reports mode cluster on a clustered node, as INFO's redis_mode
+// does (Redis Cluster answers the same).
+func TestClusterHelloModeCluster(t *testing.T) {
+	c := cachetest.Start(t, cachetest.Options{N: 1})
+	v, err := nodeClient(t, c.Nodes[0].Addr, 2).Do(context.Background(), "HELLO", "2").Slice()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(v); i += 2 {
+		if v[i] == "mode" {
+			if v[i+1] != "cluster" {
+				t.Fatalf("HELLO mode = %v, want cluster", v[i+1])
+			}
+			return
+		}
+	}
+	t.Fatalf("HELLO has no mode: %v", v)
+}
