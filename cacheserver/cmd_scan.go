@@ -192,5 +192,6 @@ func cmdFlush(c *conn, args [][]byte) {
 	}
 	c.srv.store.FlushAll()
 	c.srv.track.flushAll()
+	c.srv.release.request()
 	c.w.WriteSimple("OK")
 }

@@ -1,6 +1,7 @@
 package cacheserver
 
 import (
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -133,5 +134,25 @@ func TestClientListSubcommandName(t *testing.T) {
 	b.must("+PONG\r\n", "PING")
 	if list := a.do("CLIENT", "LIST"); !strings.Contains(list, " cmd=ping ") {
 		t.Fatalf("CLIENT LIST = %q, want cmd=ping", list)
+	}
+}
+
+// FLUSHALL hands the freed memory back to the OS (debug.FreeOSMemory on
+// the server's releaser goroutine): afterwards the heap pages the flushed
+// values used are released, not kept idle by the runtime.
+func TestFlushAllReturnsMemoryToOS(t *testing.T) {
+	srv := startServer(t, testConfig())
+	a := dialRaw(t, srv)
+	val := strings.Repeat("v", 256<<10)
+	for i := range 200 { // 50 MiB
+		a.must("+OK\r\n", "SET", "big"+strconv.Itoa(i), val)
+	}
+	before := srv.release.runs.Load()
+	a.must("+OK\r\n", "FLUSHALL")
+	pollUntil(t, "a release after FLUSHALL", func() bool { return srv.release.runs.Load() > before })
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	if idle := int64(ms.HeapIdle - ms.HeapReleased); idle > 16<<20 {
+		t.Fatalf("%d MiB of free heap kept from the OS after FLUSHALL", idle>>20)
 	}
 }

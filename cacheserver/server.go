@@ -32,7 +32,7 @@ type Server struct {
 	conns     map[*conn]struct{}
 	closed    bool
 	wg        sync.WaitGroup // connection and listener goroutines
-	bgWG      sync.WaitGroup // background goroutines (ops sampler)
+	bgWG      sync.WaitGroup // background goroutines (ops sampler, memory releaser)
 	stop      chan struct{}
 	closeOnce sync.Once
 
@@ -44,6 +44,7 @@ type Server struct {
 	watch      *watchRegistry
 	track      *tracker // CLIENT TRACKING (tracking.go)
 	pubsub     pubsubRegistry
+	release    *memReleaser // FLUSHALL returns freed memory to the OS (freemem.go)
 
 	clusterOnce sync.Once
 	clusterErr  error
@@ -70,9 +71,9 @@ type serverStats struct {
 }
 
 // New validates a copy of cfg and returns a Server with its own store. A nil
-// logger discards logs. New starts one background goroutine (the
-// instantaneous_ops_per_sec sampler); Close or Shutdown stops it, so call
-// one of them even if Serve never ran.
+// logger discards logs. New starts two background goroutines (the
+// instantaneous_ops_per_sec sampler and the FLUSHALL memory releaser); Close
+// or Shutdown stops them, so call one of them even if Serve never ran.
 func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	c, err := cfg.validate()
 	if err != nil {
@@ -90,14 +91,15 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	}
 	s := &Server{cfg: c, log: logger, store: st, cmds: newCommandTable(), start: time.Now(), track: trk, watch: watch,
 		listeners: make(map[net.Listener]struct{}), conns: make(map[*conn]struct{}),
-		stop: make(chan struct{})}
+		stop: make(chan struct{}), release: newMemReleaser()}
 	s.live.maxClients.Store(int64(c.MaxClients))
 	s.live.idleTimeout.Store(int64(c.IdleTimeout))
 	s.live.maxBulkLen.Store(c.MaxBulkLen)
 	pass := c.RequirePass
 	s.live.requirePass.Store(&pass)
-	s.bgWG.Add(1)
+	s.bgWG.Add(2)
 	go s.sampleOps()
+	go s.release.loop(s.stop, s.bgWG.Done)
 	return s, nil
 }
 
