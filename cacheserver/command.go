@@ -53,7 +53,8 @@ type commandTable struct {
 func newCommandTable() *commandTable {
 	t := &commandTable{byName: make(map[string]*command)}
 	groups := [][]*command{connCommands(), serverCommands(), multiCommands(),
-		stringCommands(), keyCommands(), bitCommands(), scanCommands(), clusterCommands(), pubsubCommands()}
+		stringCommands(), keyCommands(), bitCommands(), scanCommands(), clusterCommands(), pubsubCommands(),
+		objectCommands()}
 	for _, g := range groups {
 		for _, cmd := range g {
 			t.add(cmd)

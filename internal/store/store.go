@@ -69,6 +69,12 @@ func (p Policy) volatile() bool {
 
 func (p Policy) lfu() bool { return p == AllKeysLFU || p == VolatileLFU }
 
+// IsLFU reports an LFU policy (OBJECT FREQ is tracked).
+func (p Policy) IsLFU() bool { return p.lfu() }
+
+// IsLRU reports an LRU policy.
+func (p Policy) IsLRU() bool { return p == AllKeysLRU || p == VolatileLRU }
+
 // Clock gives monotonic time in nanoseconds. Implementations must be safe for
 // concurrent use.
 type Clock interface{ Now() int64 }
