@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -108,5 +109,25 @@ func TestRedisBenchmark(t *testing.T) {
 				t.Fatalf("redis-benchmark -P %s: no result for %s:\n%s", p, test, text)
 			}
 		}
+	}
+}
+
+// redis-cli --hotkeys (OBJECT FREQ, under the default allkeys-lfu) and
+// --memkeys (MEMORY USAGE) work and name the right keys.
+func TestRedisCLIHotkeysMemkeys(t *testing.T) {
+	srv := startServer(t, testConfig())
+	c := dialRaw(t, srv)
+	c.must("+OK\r\n", "SET", "cold", "v")
+	c.must("+OK\r\n", "SET", "big", strings.Repeat("x", 5000))
+	c.must("+OK\r\n", "SET", "hot", "v")
+	for range 200 {
+		c.must("$1\r\nv\r\n", "GET", "hot")
+	}
+	out := redisCLI(t, srv, "", "--hotkeys") // the hottest key is listed first
+	if m := regexp.MustCompile(`hot key found with counter: \d+\tkeyname: "(\w+)"`).FindStringSubmatch(out); !strings.Contains(out, "Sampled 3 keys") || m == nil || m[1] != "hot" {
+		t.Fatalf("--hotkeys:\n%s", out)
+	}
+	if out := redisCLI(t, srv, "", "--memkeys"); !strings.Contains(out, `Biggest string found '"big"'`) {
+		t.Fatalf("--memkeys:\n%s", out)
 	}
 }
