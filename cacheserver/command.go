@@ -40,6 +40,8 @@ type command struct {
 	noMulti  bool // flags contain "no-multi" (refused inside MULTI)
 	allStore bool // whole-store command (flushall, dbsize...): not run under a slot lock
 	noAuth   bool // allowed before AUTH
+
+	stats cmdStats // INFO commandstats (cmdstats.go); the table is per server
 }
 
 // commandTable maps lower-case names to commands.

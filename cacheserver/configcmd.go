@@ -177,6 +177,7 @@ func configSet(c *conn, args [][]byte) {
 func configResetStat(c *conn, _ [][]byte) {
 	s := c.srv
 	s.errStats.reset()
+	s.resetCommandstats()
 	s.stats.commands.Store(0)
 	s.stats.connsReceived.Store(0)
 	s.stats.rejected.Store(0)

@@ -48,6 +48,8 @@ type conn struct {
 	watched       [][]byte    // keys this connection WATCHes
 	dirty         atomic.Bool // a watched key was written
 	lastCmd       atomic.Pointer[command]
+	current       *command               // the command being dispatched (nil: unknown), for commandstats
+	errReplies    int64                  // error replies written (commandstats failed_calls)
 	lastSub       atomic.Pointer[string] // "client|list": the last subcommand run (CLIENT LIST cmd=)
 	peer          bool                   // a peer node's forwarding connection (RINGCACHE PEER)
 	pend          []pending              // replies owed, in order, while forwards are in flight

@@ -47,6 +47,7 @@ func (c *conn) executeSilenced(args [][]byte) {
 // dispatch looks the command up and runs or queues it.
 func (c *conn) dispatch(args [][]byte) {
 	cmd := c.srv.cmds.lookup(args[0])
+	c.current = cmd
 	if len(c.pend) > 0 && (cmd == nil || cmd.firstKey <= 0 || !cmd.arityOK(len(args)) || !c.authed ||
 		c.push.subCount.Load() > 0) {
 		c.resolve()
@@ -78,11 +79,16 @@ func (c *conn) call(cmd *command, args [][]byte) {
 		c.srv.watch.touch(c.keyBuf)
 		clear(c.keyBuf)
 	}
+	cmd.stats.calls.Add(1)
+	errs := c.errReplies
 	if c.srv.track.active.Load() > 0 {
 		c.trackCall(cmd, args) // tracking.go: remember reads, invalidate writes
-		return
+	} else {
+		cmd.handler(c, args)
 	}
-	cmd.handler(c, args)
+	if c.errReplies != errs {
+		cmd.stats.failed.Add(1)
+	}
 }
 
 // unknownCommandErr formats Redis's unknown-command error, arguments

@@ -85,6 +85,7 @@ func (c *conn) replyErr(err error) {
 // replyErrString replies the error text s ("ERR ...", "WRONGTYPE ...") and
 // counts it in errorstats.
 func (c *conn) replyErrString(s string) {
+	c.errReplies++
 	c.srv.errStats.add(s)
 	c.w.WriteError(s)
 }
@@ -92,6 +93,7 @@ func (c *conn) replyErrString(s string) {
 // reject replies a command rejected before it ran (unknown, arity, auth,
 // queue-time errors); inside MULTI it makes EXEC fail with EXECABORT.
 func (c *conn) reject(s string) {
+	c.countRejected()
 	c.replyErrString(s)
 	if c.multi != nil {
 		c.multi.failed = true

@@ -31,6 +31,7 @@ var infoSections = []infoSection{
 	{"Stats", (*Server).infoStats},
 	{"Replication", (*Server).infoReplication},
 	{"CPU", (*Server).infoCPU},
+	{"Commandstats", (*Server).infoCommandstats},
 	{"Errorstats", (*Server).infoErrorstats},
 	{"Cluster", (*Server).infoCluster},
 	{"Keyspace", (*Server).infoKeyspace},
@@ -42,10 +43,12 @@ func infoCmd(c *conn, args [][]byte) {
 	for _, a := range args[1:] {
 		want[strings.ToLower(string(a))] = true
 	}
-	all := len(want) == 0 || want["all"] || want["everything"] || want["default"]
+	all := want["all"] || want["everything"]
+	def := all || len(want) == 0 || want["default"]
 	var b strings.Builder
 	for _, sec := range infoSections {
-		if !all && !want[strings.ToLower(sec.name)] {
+		name := strings.ToLower(sec.name)
+		if !want[name] && !all && !(def && name != "commandstats") {
 			continue
 		}
 		if b.Len() > 0 {
@@ -73,6 +76,8 @@ func (s *Server) redisMode() string {
 func (s *Server) infoServer(b *strings.Builder) {
 	up := time.Since(s.start)
 	field(b, "redis_version", redisVersion)
+	field(b, "redis_git_sha1", "00000000")
+	field(b, "redis_git_dirty", 0)
 	field(b, "ringcache_version", Version)
 	field(b, "redis_mode", s.redisMode())
 	field(b, "os", runtime.GOOS+" "+runtime.GOARCH)
@@ -190,6 +195,9 @@ func (s *Server) totalErrors() int64 {
 func (s *Server) infoReplication(b *strings.Builder) {
 	field(b, "role", "master")
 	field(b, "connected_slaves", 0)
+	field(b, "master_failover_state", "no-failover")
+	field(b, "master_replid", strings.Repeat("0", 40))
+	field(b, "master_repl_offset", 0)
 }
 
 func (s *Server) infoCPU(b *strings.Builder) {

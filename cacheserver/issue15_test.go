@@ -156,3 +156,41 @@ func TestFlushAllReturnsMemoryToOS(t *testing.T) {
 		t.Fatalf("%d MiB of free heap kept from the OS after FLUSHALL", idle>>20)
 	}
 }
+
+// INFO commandstats counts calls, rejected calls (refused before running)
+// and failed calls (ran, replied an error) per command, as Redis; INFO and
+// INFO default leave the section out, INFO all and INFO commandstats have it.
+func TestInfoCommandstats(t *testing.T) {
+	srv := startServer(t, testConfig())
+	c := dialRaw(t, srv)
+	c.must("+OK\r\n", "SET", "s", "x")
+	c.must("$1\r\nx\r\n", "GET", "s")
+	c.must("-ERR wrong number of arguments for 'get' command\r\n", "GET")
+	c.must("-ERR value is not an integer or out of range\r\n", "INCR", "s")
+	c.must("+OK\r\n", "MULTI")
+	c.must("-ERR wrong number of arguments for 'get' command\r\n", "GET", "a", "b")
+	c.must("-EXECABORT Transaction discarded because of previous errors.\r\n", "EXEC")
+	stats := c.do("INFO", "commandSTATS")
+	for _, want := range []string{
+		"cmdstat_get:calls=1,usec=0,usec_per_call=0.00,rejected_calls=2,failed_calls=0\r\n",
+		"cmdstat_incr:calls=1,usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=1\r\n",
+		"cmdstat_set:calls=1,",
+	} {
+		if !strings.Contains(stats, want) {
+			t.Errorf("INFO commandstats lacks %q:\n%s", want, stats)
+		}
+	}
+	for _, sec := range []string{"", "default", "all", "everything"} {
+		args := []string{"INFO"}
+		if sec != "" {
+			args = append(args, sec)
+		}
+		got := c.do(args...)
+		if has := strings.Contains(got, "cmdstat_get:"); has != (sec == "all" || sec == "everything") {
+			t.Errorf("INFO %s: commandstats present = %v", sec, has)
+		}
+		if !strings.Contains(got, "master_repl_offset:0\r\n") || !strings.Contains(got, "redis_git_sha1:") {
+			t.Errorf("INFO %s lacks master_repl_offset or redis_git_sha1", sec)
+		}
+	}
+}
