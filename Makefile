@@ -6,7 +6,7 @@ BIN       := bin
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build test test-long test-faults bench bench-go bench-resp bench-cluster lint fuzz run clean
+.PHONY: help build test test-long test-faults bench bench-go bench-resp bench-cluster compat lint fuzz run clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,6 +35,9 @@ bench-resp: ## redis-server vs cacheserver with redis-benchmark, side by side (m
 
 bench-cluster: ## 3-node cluster vs one node (moved + redis-benchmark --cluster, forward + plain), side by side
 	./scripts/bench-cluster.sh
+
+compat: ## Valkey's test units (string, expire, multi, tracking, ...) against a node and redis-server, ok/err per unit side by side
+	./scripts/compat.sh
 
 lint: ## gofmt check, go vet, staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
