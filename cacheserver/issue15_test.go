@@ -194,3 +194,15 @@ func TestInfoCommandstats(t *testing.T) {
 		}
 	}
 }
+
+// RENAME, RENAMENX and COPY need both keys in one slot (they run under its
+// lock); Redis Cluster refuses the same way.
+func TestRenameCopyCrossSlot(t *testing.T) {
+	srv := startServer(t, testConfig())
+	c := dialRaw(t, srv)
+	c.must("+OK\r\n", "SET", "a", "1")
+	for _, cmd := range [][]string{{"RENAME", "a", "b"}, {"RENAMENX", "a", "b"}, {"COPY", "a", "b"}} {
+		c.must("-CROSSSLOT Keys in request don't hash to the same slot\r\n", cmd...)
+	}
+	c.must("$1\r\n1\r\n", "GET", "a")
+}
