@@ -90,7 +90,11 @@ func (c *Cluster) StartNode(name string, adjust func(*cacheserver.Config)) *Node
 	cfg := cacheserver.DefaultConfig()
 	cc := cacheserver.DefaultClusterConfig()
 	cc.NodeName, cc.GossipAddr, cc.Redirect = name, "127.0.0.1:0", c.opts.Redirect
-	cc.FastGossip, cc.LeaveDrain, cc.ForwardTimeout = true, 200*time.Millisecond, time.Second
+	// The forwarding deadline counts from when a command is sent, so a
+	// pipeline of hundreds of forwarded commands on a loaded test machine
+	// (race detector, other tests) must fit in it: 3s, not the 1s a single
+	// command would need.
+	cc.FastGossip, cc.LeaveDrain, cc.ForwardTimeout = true, 200*time.Millisecond, 3*time.Second
 	if seed := c.seed(); seed != "" {
 		cc.Join = []string{seed}
 	}
