@@ -5,19 +5,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/ringcache/ringcache/internal/redistest"
 )
 
 // Scenarios of issue #15, compared exactly with redis-server (see
 // runTrackScenario): BCAST sends one message per prefix with all the keys a
 // command (or a whole EXEC) wrote; a flush leaves a WATCH of a missing key
 // alone; QUIT of a redirect target is seen at once.
-var issue15Scenarios = []struct {
-	name  string
-	resp3 []bool
-	steps []trackStep
-}{
+var issue15Scenarios = []trackScenario{
 	{"bcast one message per prefix", []bool{true, true, false, false}, []trackStep{
 		st(0, "CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "b:", "PREFIX", "a:"),
 		st(1, "CLIENT", "TRACKING", "ON", "BCAST", "NOLOOP"),
@@ -41,21 +35,7 @@ var issue15Scenarios = []struct {
 	}},
 }
 
-func TestIssue15ScenariosAgainstRedis(t *testing.T) {
-	rs := redistest.StartServer(t)
-	srv := startServer(t, testConfig())
-	for _, sc := range issue15Scenarios {
-		t.Run(sc.name, func(t *testing.T) {
-			want := runTrackScenario(t, rs.Addr, sc.resp3, sc.steps)
-			got := runTrackScenario(t, srv.Addr().String(), sc.resp3, sc.steps)
-			for i := range max(len(want), len(got)) {
-				if w, g := at(want, i), at(got, i); w != g {
-					t.Fatalf("step %d differs:\n  redis:       %q\n  cacheserver: %q", i, w, g)
-				}
-			}
-		})
-	}
-}
+func TestIssue15ScenariosAgainstRedis(t *testing.T) { diffScenarios(t, issue15Scenarios) }
 
 // The reply to QUIT is sent after the push side is detached: a client
 // redirecting to it gets tracking-redir-broken at the very next write,

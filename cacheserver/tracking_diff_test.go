@@ -23,11 +23,14 @@ type trackStep struct {
 
 func st(conn int, args ...string) trackStep { return trackStep{conn, args} }
 
-var trackingScenarios = []struct {
+// trackScenario is a named multi-connection scenario.
+type trackScenario struct {
 	name  string
 	resp3 []bool // per connection
 	steps []trackStep
-}{
+}
+
+var trackingScenarios = []trackScenario{
 	{"default resp3", []bool{true, false}, []trackStep{
 		st(0, "CLIENT", "TRACKING", "ON"), st(0, "MGET", "a", "b", "c"), st(0, "GET", "a"),
 		st(1, "MSET", "a", "1", "b", "2"), st(0, "READ"), st(0, "READ"), st(0, "PING"),
@@ -70,10 +73,14 @@ var trackingScenarios = []struct {
 	}},
 }
 
-func TestTrackingDiffAgainstRedis(t *testing.T) {
+func TestTrackingDiffAgainstRedis(t *testing.T) { diffScenarios(t, trackingScenarios) }
+
+// diffScenarios runs each scenario against redis-server and cacheserver and
+// fails at the first step whose transcripts differ.
+func diffScenarios(t *testing.T, scenarios []trackScenario) {
 	rs := redistest.StartServer(t)
 	srv := startServer(t, testConfig())
-	for _, sc := range trackingScenarios {
+	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			want := runTrackScenario(t, rs.Addr, sc.resp3, sc.steps)
 			got := runTrackScenario(t, srv.Addr().String(), sc.resp3, sc.steps)
