@@ -37,6 +37,15 @@ type Config struct {
 	// Admit is called for every peer that announces itself; a non-nil error
 	// refuses the peer (it is logged with the reason). Nil admits everyone.
 	Admit func(Member) error
+	// Keys, when not empty, encrypt gossip (AES-GCM): the first is the
+	// primary key (used to encrypt), every key is tried to decrypt. Each is
+	// 16, 24 or 32 bytes. Empty (default): gossip in clear text.
+	Keys [][]byte
+	// KeyringFile, when set, is where the keyring lives: read at start
+	// when it exists (it then wins over Keys), created from Keys when it
+	// does not, and rewritten by serf after every keyring change, so a
+	// restarted node has the current keys. Written with mode 0600.
+	KeyringFile string
 	// Local selects fast memberlist timers (probe 200ms, gossip 20ms) for
 	// tests on one machine; the default is the LAN profile.
 	Local bool

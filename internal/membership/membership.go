@@ -33,6 +33,7 @@ type Membership struct {
 	serf     *serf.Serf
 	events   chan serf.Event
 	onChange func([]Member)
+	keyring  *memberlist.Keyring // nil: gossip in clear text
 
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -59,6 +60,13 @@ func New(cfg Config, onChange func([]Member)) (*Membership, error) {
 	cfg.Join = slices.Clone(cfg.Join)
 	m := &Membership{cfg: cfg, log: cfg.Logger, onChange: onChange,
 		events: make(chan serf.Event, 256), kick: make(chan struct{}, 1)}
+	keys, err := resolveKeys(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("membership: %w", err)
+	}
+	if m.keyring, err = newKeyring(keys); err != nil {
+		return nil, err
+	}
 	s, err := serf.Create(m.serfConfig())
 	if err != nil {
 		return nil, fmt.Errorf("membership: start gossip: %w", err)
@@ -101,6 +109,11 @@ func (m *Membership) serfConfig() *serf.Config {
 	ml.DeadNodeReclaimTime = m.cfg.DeadNodeReclaimTime
 	ml.Logger = newStdLogger(m.log.With("component", "memberlist"))
 	ml.LogOutput = nil
+	if m.keyring != nil {
+		ml.Keyring = m.keyring
+		ml.GossipVerifyIncoming, ml.GossipVerifyOutgoing = true, true
+		sc.KeyringFile = m.cfg.KeyringFile
+	}
 	return sc
 }
 
@@ -165,7 +178,8 @@ func (m *Membership) joinLoop() {
 			m.log.Info("joined cluster", "seeds", strings.Join(m.cfg.Join, ","), "contacted", n)
 			return
 		}
-		m.log.Warn("join failed, retrying", "seeds", strings.Join(m.cfg.Join, ","), "err", err, "retry_in", delay)
+		m.log.Warn("join failed, retrying", "seeds", strings.Join(m.cfg.Join, ","), "err", err,
+			"retry_in", delay, "hint", m.joinHint())
 		select {
 		case <-m.ctx.Done():
 			return
