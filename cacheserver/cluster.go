@@ -53,6 +53,16 @@ type ClusterConfig struct {
 	ForwardConns int
 	// ForwardTimeout bounds a forwarded command. Default 2s.
 	ForwardTimeout time.Duration
+	// GossipKeys, when not empty, encrypt gossip (base64-decoded, 16, 24
+	// or 32 bytes each; the first is the primary). KeyringFile, when set,
+	// holds the keyring and wins over GossipKeys once it exists; serf
+	// rewrites it after each CLUSTER KEYRING change. See docs/security.md.
+	GossipKeys  [][]byte
+	KeyringFile string
+	// ClusterSecret, when set, is what peer connections prove knowledge of
+	// (challenge and response, never sent). Empty: derived from the gossip
+	// keys, else from requirepass (peerauth.go).
+	ClusterSecret []byte
 	// LeaveDrain is how long Shutdown keeps serving after announcing the
 	// leave, so peers apply the new ring before the listener closes.
 	// Default 1s (serf coalesces member events for 500ms); FastGossip
@@ -123,6 +133,7 @@ func (s *Server) startCluster(ln net.Listener) error {
 	if cc.Advertise != "" || gh == "0.0.0.0" || gh == "::" {
 		mc.AdvertiseAddr = host
 	}
+	mc.Keys, mc.KeyringFile = cc.GossipKeys, cc.KeyringFile
 	mode, _ := route.ParseMode(cc.Redirect)
 	st := &clusterState{self: cc.NodeName, mode: mode, join: len(cc.Join) > 0}
 	if err := s.newPeerPools(st, cc); err != nil {
@@ -165,13 +176,10 @@ func (s *Server) newPeerPools(st *clusterState, cc ClusterConfig) error {
 		fc := forward.DefaultConfig()
 		fc.ConnsPerPeer, fc.Timeout = cc.ForwardConns, cc.ForwardTimeout
 		fc.Reader.MaxBulkLen = s.cfg.MaxBulkLen
-		if pass := s.cfg.RequirePass; pass != "" {
-			fc.Handshake = append(fc.Handshake, []string{"AUTH", pass})
-		}
+		fc.Authenticate = s.authenticatePeer // peerauth.go: no password is ever sent
 		if proto == 3 {
 			fc.Handshake = append(fc.Handshake, []string{"HELLO", "3"})
 		}
-		fc.Handshake = append(fc.Handshake, []string{"RINGCACHE", "PEER"})
 		p, err := forward.New(fc)
 		if err != nil {
 			st.closePools()

@@ -31,8 +31,8 @@ func clusterCommands() []*command {
 			"Enables read-write queries for a connection to a Redis Cluster replica node.", clusterFlagCmd),
 		cl("asking", 1, []string{"fast"}, "3.0.0",
 			"Signals that a cluster client is following an -ASK redirect.", clusterFlagCmd),
-		cl("ringcache", -2, []string{"loading", "stale", "fast"}, "0.1.0",
-			"ringcache node commands (PEER marks a peer's forwarding connection).", ringcacheCmd),
+		cl("ringcache", -2, []string{"loading", "stale", "fast", "no-auth"}, "0.1.0",
+			"ringcache node commands (CHALLENGE and PEER authenticate a peer's forwarding connection).", ringcacheCmd),
 	}
 }
 
@@ -46,6 +46,7 @@ var clusterSubcommands = map[string]subcommand{
 	"countkeysinslot": {3, clusterCountKeys},
 	"getkeysinslot":   {4, clusterGetKeys},
 	"help":            {2, clusterHelp},
+	"keyring":         {-3, clusterKeyring}, // keyring.go
 }
 
 func clusterCmd(c *conn, args [][]byte) {
@@ -63,18 +64,6 @@ func clusterFlagCmd(c *conn, _ [][]byte) {
 		c.replyErrString(clusterDisabledErr)
 		return
 	}
-	c.w.WriteSimple("OK")
-}
-
-// ringcacheCmd is RINGCACHE PEER: the connection belongs to a peer that
-// forwards commands, so commands for slots this node does not own are
-// answered TRYAGAIN, never forwarded a second time.
-func ringcacheCmd(c *conn, args [][]byte) {
-	if len(args) != 2 || !strings.EqualFold(string(args[1]), "peer") {
-		c.replyErrString(fmt.Sprintf("ERR unknown subcommand '%.128s'. Try RINGCACHE PEER.", args[1]))
-		return
-	}
-	c.peer = true
 	c.w.WriteSimple("OK")
 }
 

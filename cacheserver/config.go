@@ -1,6 +1,7 @@
 package cacheserver
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -111,6 +112,7 @@ func (c Config) validate() (Config, error) {
 	if c.Cluster != nil {
 		cc := *c.Cluster
 		cc.Join = append([]string(nil), cc.Join...)
+		cc.GossipKeys, cc.ClusterSecret = cloneKeys(cc.GossipKeys), bytes.Clone(cc.ClusterSecret)
 		c.Cluster = &cc
 		if err := cc.validate(); err != nil {
 			errs = append(errs, err)

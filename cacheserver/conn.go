@@ -52,6 +52,7 @@ type conn struct {
 	errReplies    int64                  // error replies written (commandstats failed_calls)
 	lastSub       atomic.Pointer[string] // "client|list": the last subcommand run (CLIENT LIST cmd=)
 	peer          bool                   // a peer node's forwarding connection (RINGCACHE PEER)
+	peerNonce     []byte                 // the pending RINGCACHE CHALLENGE, good once (peerauth.go)
 	pend          []pending              // replies owed, in order, while forwards are in flight
 	capture       *resp.Writer           // replies of local commands queued behind pend
 	fwdBuf        []byte                 // reused buffer for forwarded replies

@@ -154,3 +154,7 @@ func (c *Cluster) Leave() error { return c.m.Leave() }
 
 // Shutdown stops gossip without a departure message. Safe to call twice.
 func (c *Cluster) Shutdown() error { return c.m.Shutdown() }
+
+// Membership returns the node's gossip membership (its keyring, for
+// gossip key rotation and peer authentication).
+func (c *Cluster) Membership() *membership.Membership { return c.m }

@@ -59,11 +59,19 @@ func (p *Pool) dial(addr string) (*conn, error) {
 func (p *Pool) handshake(nc net.Conn, rr *resp.ReplyReader) error {
 	_ = nc.SetDeadline(time.Now().Add(p.cfg.DialTimeout))
 	defer nc.SetDeadline(time.Time{})
-	for _, cmd := range p.cfg.Handshake {
-		if _, err := nc.Write(resp.AppendCommandStrings(nil, cmd...)); err != nil {
+	ex := func(args ...string) (resp.Value, error) {
+		if _, err := nc.Write(resp.AppendCommandStrings(nil, args...)); err != nil {
+			return resp.Value{}, err
+		}
+		return rr.Read()
+	}
+	if p.cfg.Authenticate != nil {
+		if err := p.cfg.Authenticate(ex); err != nil {
 			return err
 		}
-		v, err := rr.Read()
+	}
+	for _, cmd := range p.cfg.Handshake {
+		v, err := ex(cmd...)
 		if err != nil {
 			return err
 		}

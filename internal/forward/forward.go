@@ -45,11 +45,20 @@ type Config struct {
 	Timeout time.Duration
 	// QueueLen bounds the commands waiting per connection. Default 1024.
 	QueueLen int
-	// Handshake is sent on every new connection; an error reply fails it.
+	// Authenticate, when set, runs first on every new connection: it
+	// talks to the peer through ex (one command, one reply) and returns an
+	// error to refuse the connection (peer authentication).
+	Authenticate func(ex Exchange) error
+	// Handshake is sent on every new connection, after Authenticate; an
+	// error reply fails it.
 	Handshake [][]string
 	// Reader bounds the replies read from peers.
 	Reader resp.ReaderConfig
 }
+
+// Exchange sends one command on a connection being set up and returns its
+// reply (an error reply is a Value, not an error).
+type Exchange func(args ...string) (resp.Value, error)
 
 // DefaultConfig returns the defaults documented on Config.
 func DefaultConfig() Config {
