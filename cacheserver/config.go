@@ -50,6 +50,10 @@ type Config struct {
 	MaxMultibulkLen int64
 	// RequirePass, when not empty, requires AUTH (Redis requirepass).
 	RequirePass string
+	// ProtectedMode (Redis protected-mode): while RequirePass is empty,
+	// clients not on the loopback interface are refused with Redis's
+	// -DENIED error. Default true; CONFIG SET protected-mode changes it.
+	ProtectedMode bool
 	// Store configures the keyspace. Default store.DefaultConfig().
 	Store store.Config
 	// Cluster, when set, makes the node a member of a ringcache cluster
@@ -80,6 +84,7 @@ func DefaultConfig() Config {
 		OutputBufferLimit: DefaultOutputBufferLimit,
 		MaxBulkLen:        DefaultMaxBulkLen,
 		MaxMultibulkLen:   DefaultMaxMultibulkLen,
+		ProtectedMode:     true,
 		Store:             store.DefaultConfig(),
 	}
 }

@@ -74,6 +74,15 @@ var configParams = map[string]configParam{
 			s.live.requirePass.Store(&v)
 			return nil
 		}},
+	"protected-mode": { // protected.go
+		get: func(s *Server) string { return yesNo(s.live.protectedMode.Load()) },
+		set: func(s *Server, v string) error {
+			b, err := parseYesNo(v)
+			if err == nil {
+				s.live.protectedMode.Store(b)
+			}
+			return err
+		}},
 	"tracking-table-max-keys": {
 		get: func(s *Server) string { return strconv.FormatInt(s.track.maxKeys.Load(), 10) },
 		set: func(s *Server, v string) error { return setPositive(v, 0, setterFunc(s.track.setMaxKeys)) }},

@@ -53,6 +53,7 @@ type conn struct {
 	lastSub       atomic.Pointer[string] // "client|list": the last subcommand run (CLIENT LIST cmd=)
 	peer          bool                   // a peer node's forwarding connection (RINGCACHE PEER)
 	peerNonce     []byte                 // the pending RINGCACHE CHALLENGE, good once (peerauth.go)
+	protectedOnly bool                   // let in by protected mode for peer authentication only (protected.go)
 	pend          []pending              // replies owed, in order, while forwards are in flight
 	capture       *resp.Writer           // replies of local commands queued behind pend
 	fwdBuf        []byte                 // reused buffer for forwarded replies

@@ -58,7 +58,7 @@ func (c *conn) dispatch(args [][]byte) {
 	case !cmd.arityOK(len(args)):
 		c.reject(arityErr(cmd.name))
 	case !c.authed && !cmd.noAuth:
-		c.reject(noAuthErr)
+		c.rejectUnauthed() // protected.go
 	case c.push.subCount.Load() > 0 && !cmd.allowedSubscribed() && c.subscribedRESP2():
 		c.reject(subscribedErr(cmd, args))
 	case cmd.firstKey > 0 && c.routed(cmd, args):

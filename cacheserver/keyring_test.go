@@ -2,9 +2,9 @@ package cacheserver_test
 
 import (
 	"context"
-	"errors"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"

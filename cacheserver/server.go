@@ -53,10 +53,11 @@ type Server struct {
 
 // liveConfig holds the settings CONFIG SET may change at run time.
 type liveConfig struct {
-	maxClients  atomic.Int64
-	idleTimeout atomic.Int64 // nanoseconds
-	maxBulkLen  atomic.Int64
-	requirePass atomic.Pointer[string]
+	maxClients    atomic.Int64
+	idleTimeout   atomic.Int64 // nanoseconds
+	maxBulkLen    atomic.Int64
+	requirePass   atomic.Pointer[string]
+	protectedMode atomic.Bool
 }
 
 // serverStats are the server's counters for INFO.
@@ -97,6 +98,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	s.live.maxBulkLen.Store(c.MaxBulkLen)
 	pass := c.RequirePass
 	s.live.requirePass.Store(&pass)
+	s.live.protectedMode.Store(c.ProtectedMode)
 	s.bgWG.Add(2)
 	go s.sampleOps()
 	go s.release.loop(s.stop, s.bgWG.Done)
@@ -205,6 +207,11 @@ func (s *Server) isClosed() bool {
 // when maxclients is reached.
 func (s *Server) accept(nc net.Conn) {
 	s.stats.connsReceived.Add(1)
+	verdict := s.protectedCheck(nc.RemoteAddr()) // protected.go
+	if verdict == protectedDeny {
+		s.deny(nc)
+		return
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -217,6 +224,10 @@ func (s *Server) accept(nc net.Conn) {
 		return
 	}
 	c := newConn(s, nc)
+	if verdict == protectedPeerOnly {
+		c.protectedOnly = true
+		c.setAuthed(false)
+	}
 	s.conns[c] = struct{}{}
 	s.stats.connected.Store(int64(len(s.conns)))
 	s.wg.Add(1)
