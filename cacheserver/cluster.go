@@ -177,6 +177,9 @@ func (s *Server) newPeerPools(st *clusterState, cc ClusterConfig) error {
 		fc.ConnsPerPeer, fc.Timeout = cc.ForwardConns, cc.ForwardTimeout
 		fc.Reader.MaxBulkLen = s.cfg.MaxBulkLen
 		fc.Authenticate = s.authenticatePeer // peerauth.go: no password is ever sent
+		if s.cfg.TLS.Cluster {
+			fc.TLS = s.tls.peerConfig // tls.go
+		}
 		if proto == 3 {
 			fc.Handshake = append(fc.Handshake, []string{"HELLO", "3"})
 		}

@@ -54,6 +54,9 @@ type Config struct {
 	// clients not on the loopback interface are refused with Redis's
 	// -DENIED error. Default true; CONFIG SET protected-mode changes it.
 	ProtectedMode bool
+	// TLS configures the TLS listener and TLS between nodes (tls.go).
+	// Zero value: no TLS.
+	TLS TLSConfig
 	// Store configures the keyspace. Default store.DefaultConfig().
 	Store store.Config
 	// Cluster, when set, makes the node a member of a ringcache cluster
@@ -113,6 +116,12 @@ func (c Config) validate() (Config, error) {
 	}
 	if c.MaxBulkLen < 1 || c.MaxMultibulkLen < 1 {
 		errs = append(errs, errors.New("cacheserver: MaxBulkLen and MaxMultibulkLen must be >= 1"))
+	}
+	if c.TLS.enabled() && c.TLS.AuthClients == "" {
+		c.TLS.AuthClients = "yes"
+	}
+	if err := c.TLS.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Cluster != nil {
 		cc := *c.Cluster

@@ -107,6 +107,9 @@ func (c *conn) serve() {
 	defer c.srv.removeConn(c)
 	defer c.detachPush()
 	defer c.nc.Close()
+	if !c.handshake() { // tls.go
+		return
+	}
 	for !c.closeNow {
 		args, err := c.r.ReadCommand()
 		if err != nil {

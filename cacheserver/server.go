@@ -49,6 +49,7 @@ type Server struct {
 	clusterOnce sync.Once
 	clusterErr  error
 	cs          atomic.Pointer[clusterState] // set once Serve started the cluster; nil on a standalone node
+	tls         *tlsState                    // nil without TLS (tls.go)
 }
 
 // liveConfig holds the settings CONFIG SET may change at run time.
@@ -93,6 +94,10 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	s := &Server{cfg: c, log: logger, store: st, cmds: newCommandTable(), start: time.Now(), track: trk, watch: watch,
 		listeners: make(map[net.Listener]struct{}), conns: make(map[*conn]struct{}),
 		stop: make(chan struct{}), release: newMemReleaser()}
+	if s.tls, err = newTLSState(c.TLS, logger); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
 	s.live.maxClients.Store(int64(c.MaxClients))
 	s.live.idleTimeout.Store(int64(c.IdleTimeout))
 	s.live.maxBulkLen.Store(c.MaxBulkLen)
@@ -131,7 +136,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		ln.Close()
 		return ErrServerClosed
 	}
-	if s.cfg.Cluster != nil {
+	if s.startsCluster(ln) { // tls.go
 		s.clusterOnce.Do(func() { s.clusterErr = s.startCluster(ln) })
 		if s.clusterErr != nil {
 			s.untrackListener(ln)

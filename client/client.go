@@ -72,6 +72,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, err
 	}
 	cfg.Seeds = slices.Clone(cfg.Seeds)
+	if cfg.TLS != nil {
+		cfg.TLS = cfg.TLS.Clone()
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -146,7 +149,7 @@ func (c *Client) goAsync(f func(ctx context.Context)) {
 
 func (c *Client) redisOptions(addr string, pool int) *redis.Options {
 	return &redis.Options{
-		Addr: addr, Password: c.cfg.Password, Protocol: 2,
+		Addr: addr, Password: c.cfg.Password, Protocol: 2, TLSConfig: c.cfg.TLS,
 		DialTimeout: c.cfg.DialTimeout, ReadTimeout: c.cfg.ReadTimeout, WriteTimeout: c.cfg.WriteTimeout,
 		PoolSize: pool, MaxRetries: -1, ContextTimeoutEnabled: true,
 		// One dial attempt: go-redis's default (5 attempts, 100 ms apart)

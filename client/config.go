@@ -1,6 +1,7 @@
 package client
 
 import (
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"time"
@@ -14,6 +15,10 @@ type Config struct {
 	Seeds []string
 	// Password authenticates to the nodes (requirepass); empty for none.
 	Password string
+	// TLS, when set, connects to the nodes' TLS ports with this config
+	// (the seeds and the slot table must then name TLS addresses, as a
+	// cluster with TLS between nodes advertises). Nil: plain TCP.
+	TLS *tls.Config
 
 	// DialTimeout, ReadTimeout and WriteTimeout bound one network hop.
 	// A cache hop is sub-millisecond: the defaults are tens of

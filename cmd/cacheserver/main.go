@@ -48,6 +48,8 @@ type options struct {
 	gossipPort                                int
 	join, nodeName, advertise, zone, redirect string
 	gossipProfile                             string
+
+	sec secOptions // security.go
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -73,6 +75,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.zone, "zone", "", "failure domain published to peers")
 	fs.StringVar(&o.redirect, "redirect", "forward", "keys owned by another node: forward (proxy) or moved (-MOVED like Redis Cluster)")
 	fs.StringVar(&o.gossipProfile, "gossip-profile", "lan", "gossip timers: lan, or local (fast failure detection, one machine)")
+	o.sec.register(fs)
 	fs.String("config", "", "config file: one 'name value' per line")
 	err := ff.Parse(fs, args, ff.WithEnvVarPrefix("RINGCACHE"),
 		ff.WithConfigFileFlag("config"), ff.WithConfigFileParser(ff.PlainParser))
@@ -106,7 +109,6 @@ func (o *options) config() (cacheserver.Config, error) {
 	}
 	cfg.MaxClients = o.maxclients
 	cfg.IdleTimeout = time.Duration(o.timeout) * time.Second
-	cfg.RequirePass = o.requirepass
 	if o.clusterEnabled {
 		cc, err := o.clusterConfig()
 		if err != nil {
@@ -114,7 +116,7 @@ func (o *options) config() (cacheserver.Config, error) {
 		}
 		cfg.Cluster = &cc
 	}
-	return cfg, nil
+	return cfg, o.sec.apply(&cfg, o.requirepass, o.bind)
 }
 
 // clusterConfig turns the cluster flags into a ClusterConfig.
@@ -207,11 +209,19 @@ func serve(ctx context.Context, cfg cacheserver.Config, log *slog.Logger) error 
 		return err
 	}
 	logConfig(log, cfg, ln.Addr())
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	serving, err := serveTLS(ctx, srv, cfg, log, errc) // security.go
+	if err != nil {
+		_ = srv.Close()
+		return errors.Join(err, <-errc)
+	}
 	select {
 	case err := <-errc:
 		_ = srv.Close()
+		for range serving {
+			<-errc
+		}
 		return err
 	case <-ctx.Done():
 	}
@@ -219,8 +229,10 @@ func serve(ctx context.Context, cfg cacheserver.Config, log *slog.Logger) error 
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	err = srv.Shutdown(sctx)
-	if serr := <-errc; !errors.Is(serr, cacheserver.ErrServerClosed) {
-		err = errors.Join(err, serr)
+	for range 1 + serving {
+		if serr := <-errc; !errors.Is(serr, cacheserver.ErrServerClosed) {
+			err = errors.Join(err, serr)
+		}
 	}
 	log.Info("stopped")
 	return err
@@ -237,6 +249,7 @@ func logConfig(log *slog.Logger, cfg cacheserver.Config, addr net.Addr) {
 		"maxclients", cfg.MaxClients, "timeout", cfg.IdleTimeout, "proto_max_bulk_len", cfg.MaxBulkLen,
 		"frame_timeout", cfg.FrameTimeout, "write_timeout", cfg.WriteTimeout,
 		"output_buffer_limit", cfg.OutputBufferLimit, "requirepass", pass, "pid", os.Getpid())
+	logSecurity(log, cfg)
 	if cc := cfg.Cluster; cc != nil {
 		log.Info("cluster config", "node_name", cc.NodeName, "gossip", cc.GossipAddr, "join", cc.Join,
 			"advertise", cc.Advertise, "zone", cc.Zone, "redirect", cc.Redirect, "fast_gossip", cc.FastGossip,

@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"crypto/tls"
 	"bufio"
 	"context"
 	"errors"
@@ -36,7 +37,7 @@ type conn struct {
 }
 
 func (p *Pool) dial(addr string) (*conn, error) {
-	nc, err := net.DialTimeout("tcp", addr, p.cfg.DialTimeout)
+	nc, err := p.dialNet(addr)
 	if err != nil {
 		return nil, fmt.Errorf("forward: dial %s: %w", addr, err)
 	}
@@ -54,6 +55,16 @@ func (p *Pool) dial(addr string) (*conn, error) {
 	go func() { defer p.wg.Done(); c.writeLoop() }()
 	go func() { defer p.wg.Done(); c.readLoop(rr) }()
 	return c, nil
+}
+
+// dialNet connects to addr over TCP, or TLS when configured (the TLS
+// handshake is bounded by DialTimeout too).
+func (p *Pool) dialNet(addr string) (net.Conn, error) {
+	d := &net.Dialer{Timeout: p.cfg.DialTimeout}
+	if p.cfg.TLS == nil {
+		return d.Dial("tcp", addr)
+	}
+	return tls.DialWithDialer(d, "tcp", addr, p.cfg.TLS())
 }
 
 func (p *Pool) handshake(nc net.Conn, rr *resp.ReplyReader) error {

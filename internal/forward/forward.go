@@ -18,6 +18,7 @@
 package forward
 
 import (
+	"crypto/tls"
 	"context"
 	"errors"
 	"fmt"
@@ -49,6 +50,9 @@ type Config struct {
 	// talks to the peer through ex (one command, one reply) and returns an
 	// error to refuse the connection (peer authentication).
 	Authenticate func(ex Exchange) error
+	// TLS, when set, returns the config peers are dialled with (TLS on
+	// every connection); nil: plain TCP.
+	TLS func() *tls.Config
 	// Handshake is sent on every new connection, after Authenticate; an
 	// error reply fails it.
 	Handshake [][]string
