@@ -1,8 +1,10 @@
 package client
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
+	"net"
 	"log/slog"
 	"time"
 )
@@ -128,4 +130,14 @@ func (c Config) validate() error {
 	check(c.LoadTimeout > 0, "LoadTimeout must be positive")
 	check(c.Breaker.ConsecutiveFailures > 0 && c.Breaker.OpenTimeout > 0, "breaker settings must be positive")
 	return errors.Join(errs...)
+}
+
+// dialNode connects to a node over TCP, or TLS when TLS is set (the
+// handshake bounded by DialTimeout too).
+func (c Config) dialNode(ctx context.Context, addr string) (net.Conn, error) {
+	d := &net.Dialer{Timeout: c.DialTimeout}
+	if c.TLS == nil {
+		return d.DialContext(ctx, "tcp", addr)
+	}
+	return (&tls.Dialer{NetDialer: d, Config: c.TLS}).DialContext(ctx, "tcp", addr)
 }

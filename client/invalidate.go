@@ -90,7 +90,7 @@ func (iv *invalidator) run() {
 
 // session dials, subscribes, and reads pushes until the connection fails.
 func (iv *invalidator) session() error {
-	conn, err := net.DialTimeout("tcp", iv.n.addr, iv.c.cfg.DialTimeout)
+	conn, err := iv.c.cfg.dialNode(iv.ctx, iv.n.addr)
 	if err != nil {
 		return err
 	}

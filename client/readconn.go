@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/ringcache/ringcache/internal/resp"
@@ -11,8 +10,7 @@ import (
 
 // dial opens a connection to the pool's node and authenticates it.
 func (p *readPool) dial(ctx context.Context) (*readConn, error) {
-	d := net.Dialer{Timeout: p.cfg.DialTimeout}
-	conn, err := d.DialContext(ctx, "tcp", p.addr)
+	conn, err := p.cfg.dialNode(ctx, p.addr)
 	if err != nil {
 		return nil, err
 	}

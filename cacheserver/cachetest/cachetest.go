@@ -46,8 +46,12 @@ type Node struct {
 	Name string
 	Srv  *cacheserver.Server
 	Addr string // RESP address
-	done chan error
-	down bool
+	// TLSAddr is the TLS listener's address when the node's config has
+	// TLS certificates (also served, with ServeTLS), else "".
+	TLSAddr string
+	done    chan error
+	serves  int // Serve calls whose results done receives
+	down    bool
 }
 
 // Start starts opts.N nodes and waits until they agree on the ring. The
@@ -123,18 +127,28 @@ func startNode(name string, cfg cacheserver.Config, log *slog.Logger) (*Node, er
 		_ = srv.Close()
 		return nil, err
 	}
-	n := &Node{Name: name, Srv: srv, Addr: ln.Addr().String(), done: make(chan error, 1)}
+	n := &Node{Name: name, Srv: srv, Addr: ln.Addr().String(), done: make(chan error, 2), serves: 1}
 	go func() { n.done <- srv.Serve(ln) }()
+	if cfg.TLS.CertFile != "" {
+		tl, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			_ = srv.Close()
+			<-n.done
+			return nil, err
+		}
+		n.TLSAddr, n.serves = tl.Addr().String(), 2
+		go func() { n.done <- srv.ServeTLS(tl) }()
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for srv.GossipAddr() == "" {
 		select {
 		case err := <-n.done:
-			n.down = true
+			n.abort(1)
 			return nil, err
 		case <-time.After(time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			_ = srv.Close()
+			n.abort(0)
 			return nil, errors.New("cluster did not start")
 		}
 	}
@@ -199,8 +213,10 @@ func (n *Node) Kill(tb testing.TB) {
 }
 
 func (n *Node) wait(tb testing.TB) {
-	if err := <-n.done; !errors.Is(err, cacheserver.ErrServerClosed) {
-		tb.Errorf("cachetest: %s: Serve returned %v", n.Name, err)
+	for range n.serves {
+		if err := <-n.done; !errors.Is(err, cacheserver.ErrServerClosed) {
+			tb.Errorf("cachetest: %s: Serve returned %v", n.Name, err)
+		}
 	}
 	n.down = true
 }
@@ -219,8 +235,20 @@ func (c *Cluster) closeAll() {
 	for _, n := range c.Nodes {
 		if !n.down {
 			_ = n.Srv.Close()
-			<-n.done
+			for range n.serves {
+				<-n.done
+			}
 			n.down = true
 		}
 	}
+}
+
+// abort closes a node that failed to start and collects the results of
+// its Serve calls not yet received.
+func (n *Node) abort(received int) {
+	_ = n.Srv.Close()
+	for range n.serves - received {
+		<-n.done
+	}
+	n.down = true
 }
