@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"net"
 	"log/slog"
+	"net"
 	"time"
 )
 

@@ -18,8 +18,8 @@
 package forward
 
 import (
-	"crypto/tls"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"sync"
