@@ -142,6 +142,9 @@ func (t *tlsOptions) apply(cfg *cacheserver.Config, bind string) error {
 	if t.port < -1 || t.port > 65535 {
 		return errors.New("--tls-port must be in [-1, 65535]")
 	}
+	if t.port >= 0 && (t.cert == "" || t.key == "") {
+		return errors.New("--tls-port needs --tls-cert-file and --tls-key-file")
+	}
 	if t.port >= 0 {
 		cfg.TLS.Addr = net.JoinHostPort(bind, strconv.Itoa(t.port))
 	}

@@ -39,6 +39,9 @@ type Options struct {
 	Args []string
 	// Env is extra environment for every node (for example "GOMAXPROCS=1").
 	Env []string
+	// Password is what the cluster's own checks (INFO) authenticate with,
+	// when the nodes require one (set it in Args or Env too).
+	Password string
 	// Timeout bounds starting a node and WaitAgreed. Default 20s.
 	Timeout time.Duration
 	// UIDBase, when not zero, runs each node under its own user id (needs
@@ -69,6 +72,7 @@ type Node struct {
 	GossipAddr string
 	Log        string // log file path
 	UID        uint32 // the process's user id when Options.UIDBase is set, else 0
+	password   string
 	cmd        *exec.Cmd
 	exited     chan struct{}
 	err        error // the process's exit status, once exited
@@ -193,7 +197,8 @@ func (c *Cluster) startNode(ctx context.Context, name string, ports [2]int) (*No
 	}
 	n := &Node{Name: name, Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
 		GossipAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(gport)), Log: logPath, UID: uid, cmd: cmd,
-		exited: make(chan struct{})}
+		password: c.opts.Password,
+		exited:   make(chan struct{})}
 	go func() { n.err = cmd.Wait(); close(n.exited) }()
 	if err := n.waitPing(ctx, c.opts.Timeout); err != nil {
 		n.Kill()
@@ -322,7 +327,7 @@ func agreed(ctx context.Context, nodes []*Node) (bool, string) {
 
 // Info returns the fields of an INFO section of n.
 func (n *Node) Info(ctx context.Context, section string) (map[string]string, error) {
-	rdb := redis.NewClient(&redis.Options{Addr: n.Addr, MaxRetries: -1, DialTimeout: time.Second,
+	rdb := redis.NewClient(&redis.Options{Addr: n.Addr, Password: n.password, MaxRetries: -1, DialTimeout: time.Second,
 		ReadTimeout: time.Second, PoolSize: 1})
 	defer rdb.Close()
 	s, err := rdb.Info(ctx, section).Result()
