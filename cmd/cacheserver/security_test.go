@@ -3,18 +3,26 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
 	"io"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ringcache/ringcache/internal/launch"
+	"github.com/ringcache/ringcache/internal/poll"
+	"github.com/ringcache/ringcache/internal/redistest"
+	"github.com/ringcache/ringcache/internal/tlstest"
 )
 
 func randomText(t *testing.T, n int) string {
@@ -118,4 +126,45 @@ func TestSecurityFlagErrors(t *testing.T) {
 			t.Errorf("%v: error shows the key: %v", args, err)
 		}
 	}
+}
+
+// TestTLSFlags starts the real binary with --tls-port and client
+// certificates required: redis-cli --tls reaches it, and SIGHUP reloads
+// replaced certificate files.
+func TestTLSFlags(t *testing.T) {
+	ca := tlstest.NewCA(t, "cmd")
+	srv, cli := ca.Issue(t, "server"), ca.Issue(t, "client")
+	port := strconv.Itoa(redistest.FreePort(t))
+	cmd, _, _ := startBinary(t, "--tls-port", port, "--tls-cert-file", srv.CertFile, "--tls-key-file", srv.KeyFile,
+		"--tls-ca-cert-file", ca.File, "--cluster-enabled=false")
+	addr := net.JoinHostPort("127.0.0.1", port)
+	poll.Until(t, 10*time.Second, "the TLS port to listen", func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	out, err := exec.Command(redistest.Binary(t, "redis-cli"), "--tls", "--cacert", ca.File, "--cert", cli.CertFile,
+		"--key", cli.KeyFile, "-h", "127.0.0.1", "-p", port, "-a", "hunter2", "--no-auth-warning", "PING").CombinedOutput()
+	if err != nil || string(out) != "PONG\n" {
+		t.Fatalf("redis-cli --tls: %q %v", out, err)
+	}
+	serial := func() string {
+		c, err := tls.Dial("tcp", addr, ca.ClientConfig(t, cli))
+		if err != nil {
+			t.Fatalf("TLS dial: %v", err)
+		}
+		defer c.Close()
+		return c.ConnectionState().PeerCertificates[0].SerialNumber.String()
+	}
+	first, next := serial(), ca.Issue(t, "server-next")
+	for _, f := range [][2]string{{next.CertFile, srv.CertFile}, {next.KeyFile, srv.KeyFile}} {
+		b, _ := os.ReadFile(f[0])
+		_ = os.WriteFile(f[1], b, 0o600)
+	}
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, 10*time.Second, "the new certificate after SIGHUP", func() bool { return serial() != first })
 }
