@@ -13,8 +13,10 @@
 // deadline means the peer is stalled: its connection is broken at once, so
 // every command on it fails together (a pipeline of N commands waits one
 // Timeout, not N), and the next command dials a new one. Every connection
-// first sends the configured handshake (for example the command that marks
-// it as a peer connection, so the receiving node never forwards again).
+// (plain TCP, or TLS when configured) first runs the owner's Authenticate
+// exchange (the node proves it is a peer, which also marks the connection
+// so the receiving node never forwards again), then sends the configured
+// handshake commands.
 package forward
 
 import (

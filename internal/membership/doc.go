@@ -10,5 +10,9 @@
 // backoff until one seed answers; Leave broadcasts a graceful departure, so
 // peers record "left" rather than "failed"; a node restarted under the same
 // name at a new address is accepted once its old incarnation has been dead
-// for DeadNodeReclaimTime. serf and memberlist log through log/slog.
+// for DeadNodeReclaimTime. With Keys (or a KeyringFile) gossip is encrypted
+// with AES-GCM: a node without a matching key can neither join nor be
+// heard, and Keyring installs, uses, removes or lists keys on every member
+// (a serf query), so keys rotate without downtime. serf and memberlist log
+// through log/slog.
 package membership
