@@ -111,7 +111,7 @@ func TestPeerWithoutProofIsRefused(t *testing.T) {
 func TestPeerTrafficCarriesNoSecret(t *testing.T) {
 	for _, secret := range []string{clusterSecret, ""} {
 		t.Run("secret="+secret, func(t *testing.T) {
-			var rec recorder
+			var rec syncBuffer
 			c := cachetest.Start(t, cachetest.Options{N: 1, Configure: func(_ string, cfg *cacheserver.Config) {
 				cfg.RequirePass = userPass
 				cfg.Cluster.ClusterSecret = []byte(secret)
@@ -122,7 +122,7 @@ func TestPeerTrafficCarriesNoSecret(t *testing.T) {
 			if failed, err := countFailedWrites(t, rdb, 200); failed > 0 {
 				t.Fatalf("%d/200 writes failed; first: %v", failed, err)
 			}
-			got := rec.bytes()
+			got := []byte(rec.String())
 			if !bytes.Contains(got, []byte("CHALLENGE")) || !bytes.Contains(got, []byte("value-of-key:")) {
 				t.Fatalf("the proxy saw no peer traffic (%d bytes)", len(got))
 			}
@@ -138,7 +138,7 @@ func TestPeerTrafficCarriesNoSecret(t *testing.T) {
 // behindProxy starts a second node whose RESP port is reached through a
 // recording proxy: the node listens on 127.0.0.1:P and advertises
 // 127.0.0.2, where the proxy listens on the same port P.
-func behindProxy(t *testing.T, c *cachetest.Cluster, rec *recorder) {
+func behindProxy(t *testing.T, c *cachetest.Cluster, rec *syncBuffer) {
 	t.Helper()
 	for attempt := 0; ; attempt++ {
 		n := c.StartNode("proxied", func(cfg *cacheserver.Config) {
@@ -156,24 +156,6 @@ func behindProxy(t *testing.T, c *cachetest.Cluster, rec *recorder) {
 		}
 		c.Nodes = c.Nodes[:len(c.Nodes)-1]
 	}
-}
-
-// recorder keeps every byte a proxy relayed.
-type recorder struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (r *recorder) Write(p []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.buf.Write(p)
-}
-
-func (r *recorder) bytes() []byte {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return bytes.Clone(r.buf.Bytes())
 }
 
 // startProxy relays every connection of ln to target, copying both

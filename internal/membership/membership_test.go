@@ -69,10 +69,16 @@ func startOn(t *testing.T, name string, port int, tags map[string]string, join .
 		}
 		return nil
 	}
+	return startWith(t, cfg)
+}
+
+// startWith starts a node with cfg; it is shut down when the test ends.
+func startWith(t *testing.T, cfg Config) *node {
+	t.Helper()
 	n := &node{}
 	m, err := New(cfg, n.onChange)
 	if err != nil {
-		t.Fatalf("start %s: %v", name, err)
+		t.Fatalf("start %s: %v", cfg.NodeName, err)
 	}
 	n.Membership = m
 	t.Cleanup(func() { _ = m.Shutdown() })
