@@ -138,3 +138,37 @@ func TestGossipKeyRotationUnderLoad(t *testing.T) {
 		t.Errorf("old-key node served a key: %v", err)
 	}
 }
+
+// TestClusterKeyringErrors: CLUSTER KEYRING's refusals, each with a clear
+// error.
+func TestClusterKeyringErrors(t *testing.T) {
+	ctx := context.Background()
+	c := cachetest.Start(t, cachetest.Options{N: 1})
+	rdb := nodeClient(t, c.Nodes[0].Addr, 2)
+	for _, tc := range []struct {
+		args []any
+		want string
+	}{
+		{[]any{"cluster", "keyring", "list"}, "ERR keyring: gossip encryption is not enabled on this node"},
+		{[]any{"cluster", "keyring", "rotate"}, "ERR unknown subcommand 'rotate'. Try CLUSTER HELP."},
+		{[]any{"cluster", "keyring", "install"}, "ERR wrong number of arguments for 'cluster|keyring' command"},
+		{[]any{"cluster", "keyring", "list", "x"}, "ERR wrong number of arguments for 'cluster|keyring' command"},
+		{[]any{"cluster", "keyring"}, "ERR wrong number of arguments for 'cluster|keyring' command"},
+	} {
+		if err := rdb.Do(ctx, tc.args...).Err(); err == nil || err.Error() != tc.want {
+			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
+		}
+	}
+	enc := cachetest.Start(t, cachetest.Options{N: 1, Configure: func(_ string, cfg *cacheserver.Config) {
+		cfg.Cluster.GossipKeys = [][]byte{gossipKey(t)}
+	}})
+	erdb := nodeClient(t, enc.Nodes[0].Addr, 2)
+	if err := erdb.Do(ctx, "cluster", "keyring", "install", "bm90IGEga2V5").Err(); err == nil ||
+		err.Error() != "ERR keyring: gossip key: 9 bytes, want 16, 24 or 32" {
+		t.Errorf("INSTALL of a short key: %v", err)
+	}
+	standalone := nodeClient(t, serveOn(t, cacheserver.DefaultConfig(), "127.0.0.1")[0], 2)
+	if err := standalone.Do(ctx, "cluster", "keyring", "list").Err(); err == nil || err.Error() != "ERR This instance has cluster support disabled" {
+		t.Errorf("standalone: %v", err)
+	}
+}

@@ -81,6 +81,9 @@ func resolveKeys(cfg Config) ([][]byte, error) {
 	if cfg.KeyringFile != "" {
 		keys, err := LoadKeyring(cfg.KeyringFile)
 		if err != nil || len(keys) > 0 {
+			if len(cfg.Keys) > 0 && err == nil {
+				cfg.Logger.Info("gossip keyring file exists: it wins over the configured gossip key", "file", cfg.KeyringFile)
+			}
 			return keys, err
 		}
 		if len(cfg.Keys) > 0 {
