@@ -13,7 +13,7 @@ import (
 // against a real cluster-mode redis-server and a SQLite origin.
 func TestRunOffload(t *testing.T) {
 	cfg := DefaultOffload(t.TempDir())
-	cfg.Env.RedisBin = redistest.Binary(t, "redis-server")
+	cfg.Env.RedisBin, cfg.Env.Timeout = redistest.Binary(t, "redis-server"), testHopTimeout
 	cfg.Records, cfg.Gets, cfg.Concurrency = 2000, 20000, 4
 	runs, note, err := RunOffload(context.Background(), cfg)
 	if err != nil {

@@ -18,13 +18,17 @@ func startTestSDKEnv(t *testing.T, records int64, latency time.Duration) (*sdkEn
 	t.Helper()
 	w := testWorkload(t, records)
 	env, err := startSDKEnv(context.Background(), SDKEnvConfig{Dir: t.TempDir(),
-		RedisBin: redistest.Binary(t, "redis-server"), Origin: OriginConfig{Latency: latency}}, w)
+		RedisBin: redistest.Binary(t, "redis-server"), Origin: OriginConfig{Latency: latency}, Timeout: testHopTimeout}, w)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { env.close() })
 	return env, w
 }
+
+// testHopTimeout is the SDK's per-hop timeout in tests: the client's 50 ms
+// default turns a slow dial on a loaded machine into a miss or an error.
+const testHopTimeout = 2 * time.Second
 
 func testWorkload(t *testing.T, records int64) *Workload {
 	t.Helper()

@@ -11,10 +11,15 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/ringcache/ringcache/internal/redistest"
+
 	"github.com/ringcache/ringcache/internal/resp"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	redistest.QuietGoRedis()
+	goleak.VerifyTestMain(m)
+}
 
 // testConfig returns DefaultConfig for tests (same limits as production).
 func testConfig() Config { return DefaultConfig() }

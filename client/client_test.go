@@ -14,20 +14,31 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/ringcache/ringcache/internal/redistest"
+
 	"github.com/ringcache/ringcache/internal/poll"
 )
 
 func TestMain(m *testing.M) {
+	redistest.QuietGoRedis()
 	// go-redis retries a failed dial from a goroutine that sleeps up to a
 	// second before noticing its pool was closed; it is not ours to join.
 	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/redis/go-redis/v9/internal/pool.(*ConnPool).tryDial"))
 }
+
+// testHopTimeout is newClient's dial, read and write timeout.
+const testHopTimeout = 2 * time.Second
 
 func newClient(t testing.TB, tc *testCluster, mod func(*Config)) *Client {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Seeds = tc.seeds
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	// The 50 ms default hop timeouts are for production latencies; on a
+	// loaded 2-core machine a dial or read can take longer, and a timed-out
+	// hop is a miss that would fail a test not about timeouts. A test about
+	// timeouts sets its own in mod.
+	cfg.DialTimeout, cfg.ReadTimeout, cfg.WriteTimeout = testHopTimeout, testHopTimeout, testHopTimeout
 	if mod != nil {
 		mod(&cfg)
 	}

@@ -79,17 +79,37 @@ func TestDefaultPlacementQuality(t *testing.T) {
 					t.Errorf("n=%d: max/mean = %.3f > load %.2f", n, b, cfg.Load)
 				}
 			}
-			ns := []int{3, 5, 10, 50}
-			if testing.Short() {
-				ns = ns[:3]
-			}
-			for _, n := range ns {
-				add, remove := movement(t, cfg, f, n)
-				if add > 1.3 || remove > 1.3 {
-					t.Errorf("n=%d: movement add %.2f× / remove %.2f× ideal, want ≤ 1.3×", n, add, remove)
-				}
-			}
+			checkMovement(t, cfg, f, 3, 5, 10)
 		})
+	}
+}
+
+// TestPlacementMovementLong is TestDefaultPlacementQuality's movement bound
+// at 50 nodes: about 90 s of CPU per name family under the race detector,
+// so it runs in make test-long (RINGCACHE_LONG=1) only. ring imports no
+// test helper package (it is the bottom of the import graph), hence the
+// direct environment check.
+func TestPlacementMovementLong(t *testing.T) {
+	if os.Getenv("RINGCACHE_LONG") == "" {
+		t.Skip("50-node placement movement: set RINGCACHE_LONG=1 (make test-long)")
+	}
+	for f, fam := range nameFamilies {
+		t.Run(fam.name, func(t *testing.T) {
+			t.Parallel()
+			checkMovement(t, DefaultConfig(), f, 50)
+		})
+	}
+}
+
+// checkMovement asserts that adding or removing one node to n moves at most
+// 1.3× the ideal share of partitions.
+func checkMovement(t *testing.T, cfg Config, family int, ns ...int) {
+	t.Helper()
+	for _, n := range ns {
+		add, remove := movement(t, cfg, family, n)
+		if add > 1.3 || remove > 1.3 {
+			t.Errorf("n=%d: movement add %.2f× / remove %.2f× ideal, want ≤ 1.3×", n, add, remove)
+		}
 	}
 }
 

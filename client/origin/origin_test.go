@@ -8,11 +8,16 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/ringcache/ringcache/internal/redistest"
 )
 
 // database/sql's connection opener and go-redis's pools start goroutines;
 // every test must leave none behind once its origins are closed.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	redistest.QuietGoRedis()
+	goleak.VerifyTestMain(m)
+}
 
 func TestLoaderFunc(t *testing.T) {
 	var l Loader = LoaderFunc(func(_ context.Context, key string) ([]byte, error) {

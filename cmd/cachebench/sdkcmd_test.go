@@ -20,7 +20,8 @@ func TestSDKCommand(t *testing.T) {
 	dir := t.TempDir()
 	var out strings.Builder
 	args := []string{"sdk", "-records", "500", "-duration", "1s", "-warmup", "0s", "-concurrency", "2",
-		"-cacheserver-bin", launch.TestBinary(t), "-origin-latency", "100us", "-out", dir}
+		"-cacheserver-bin", launch.TestBinary(t), "-origin-latency", "100us", "-out", dir,
+		"-node-timeout", "2s"} // the 50 ms default is for production latencies, not a loaded test machine
 	if err := run(context.Background(), args, &out); err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func TestSDKCommandWithSeeds(t *testing.T) {
 	}
 	var out strings.Builder
 	args := []string{"offload", "-seeds", srv.Addr, "-flush", "-l1", "off", "-records", "300", "-gets", "2000",
-		"-concurrency", "2"}
+		"-concurrency", "2", "-node-timeout", "2s"}
 	if err := run(context.Background(), args, &out); err != nil {
 		t.Fatal(err)
 	}

@@ -19,11 +19,14 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/ringcache/ringcache/internal/redistest"
+
 	"github.com/ringcache/ringcache/internal/launch"
 	"github.com/ringcache/ringcache/internal/store"
 )
 
 func TestMain(m *testing.M) {
+	redistest.QuietGoRedis()
 	code := m.Run()
 	if err := goleak.Find(); code == 0 && err != nil {
 		fmt.Fprintln(os.Stderr, "goleak:", err)

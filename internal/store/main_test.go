@@ -6,9 +6,14 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/ringcache/ringcache/internal/redistest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	redistest.QuietGoRedis()
+	goleak.VerifyTestMain(m)
+}
 
 // fakeClock is a manually advanced monotonic clock.
 type fakeClock struct{ t atomic.Int64 }
