@@ -100,7 +100,13 @@ type HitRatioRun struct {
 	Keys            int64   `json:"keys"`
 	Evicted         int64   `json:"evicted_keys"`
 	DurationSec     float64 `json:"duration_sec"`
+	// Windows is the hit ratio of each successive hitRatioWindows-th of
+	// the trace, to plot how each cache warms up and settles.
+	Windows []float64 `json:"window_hit_ratios,omitempty"`
 }
+
+// hitRatioWindows is how many parts of the trace HitRatioRun.Windows has.
+const hitRatioWindows = 50
 
 // HitRatioReport is the comparison, runs in the order performed.
 type HitRatioReport struct {
@@ -201,6 +207,7 @@ func replay(ctx context.Context, c *redis.Client, cfg HitRatioConfig, trace []st
 	}
 	half := int64(len(trace)) / 2
 	var warmHits int64
+	win, tot := make([]int64, hitRatioWindows), make([]int64, hitRatioWindows)
 	for i := 0; i < len(trace); i += cfg.Pipeline {
 		batch := trace[i:min(i+cfg.Pipeline, len(trace))]
 		hits, missed, err := getBatch(ctx, c, batch)
@@ -208,8 +215,11 @@ func replay(ctx context.Context, c *redis.Client, cfg HitRatioConfig, trace []st
 			return err
 		}
 		for j, hit := range hits {
+			k := (i + j) * hitRatioWindows / len(trace)
+			tot[k]++
 			if hit {
 				run.Hits++
+				win[k]++
 				if int64(i+j) >= half {
 					warmHits++
 				}
@@ -222,6 +232,12 @@ func replay(ctx context.Context, c *redis.Client, cfg HitRatioConfig, trace []st
 	run.Requests = int64(len(trace))
 	run.HitRatio = float64(run.Hits) / float64(run.Requests)
 	run.WarmHitRatio = float64(warmHits) / float64(int64(len(trace))-half)
+	run.Windows = make([]float64, hitRatioWindows)
+	for k, h := range win {
+		if tot[k] > 0 {
+			run.Windows[k] = float64(h) / float64(tot[k])
+		}
+	}
 	return nil
 }
 

@@ -2,25 +2,14 @@ package bench
 
 import (
 	"context"
-	"os/exec"
-	"path/filepath"
+	"math"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/ringcache/ringcache/internal/launch"
 	"github.com/ringcache/ringcache/internal/redistest"
 )
-
-// buildCacheserver builds cmd/cacheserver into a temporary directory.
-func buildCacheserver(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "cacheserver")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/ringcache/ringcache/cmd/cacheserver").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build cacheserver: %v\n%s", err, out)
-	}
-	return bin
-}
 
 func TestHitRatioTraceIsDeterministicAndSkewed(t *testing.T) {
 	cfg := DefaultHitRatio(t.TempDir())
@@ -52,8 +41,9 @@ func TestHitRatioTraceIsDeterministicAndSkewed(t *testing.T) {
 // TestRunHitRatio replays a small trace against real redis-server and
 // cacheserver processes in both budget modes.
 func TestRunHitRatio(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultHitRatio(t.TempDir())
-	cfg.RedisBin, cfg.CacheserverBin = redistest.Binary(t, "redis-server"), buildCacheserver(t)
+	cfg.RedisBin, cfg.CacheserverBin = redistest.Binary(t, "redis-server"), launch.TestBinary(t)
 	cfg.Records, cfg.Requests, cfg.Fraction, cfg.Policies = 20000, 40000, 0.5, []string{"allkeys-lfu"}
 	rep, err := RunHitRatio(context.Background(), cfg)
 	if err != nil {
@@ -74,6 +64,14 @@ func TestRunHitRatio(t *testing.T) {
 		want := budget
 		if r.Budget == "above-empty" {
 			want += r.EmptyUsedMemory
+		}
+		// The windows split the trace evenly: their mean is the ratio.
+		var sum float64
+		for _, w := range r.Windows {
+			sum += w
+		}
+		if len(r.Windows) != hitRatioWindows || math.Abs(sum/hitRatioWindows-r.HitRatio) > 1e-6 || r.Windows[0] >= r.Windows[hitRatioWindows-1] {
+			t.Errorf("%s %s: windows %v, hit ratio %v (a cold start should hit least)", r.Server, r.Budget, r.Windows, r.HitRatio)
 		}
 		if r.MaxMemory != want || r.RSS <= 0 || r.UsedMemory <= 0 {
 			t.Errorf("%s %s: maxmemory %d want %d, rss %d used %d", r.Server, r.Budget, r.MaxMemory, want, r.RSS, r.UsedMemory)

@@ -15,6 +15,7 @@ import (
 // wider tolerance, and the mass of ranks 11..100 and the log-log slope are
 // checked as well.
 func TestZipfianMatchesTheta(t *testing.T) {
+	t.Parallel()
 	for _, theta := range []float64{0.5, 0.8, 0.99} {
 		const n, draws = 1000, 1_000_000
 		z, err := NewZipfian(n, theta)

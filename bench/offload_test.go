@@ -12,6 +12,7 @@ import (
 // TestRunOffload replays a small trace through the SDK with L1 on and off
 // against a real cluster-mode redis-server and a SQLite origin.
 func TestRunOffload(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultOffload(t.TempDir())
 	cfg.Env.RedisBin, cfg.Env.Timeout = redistest.Binary(t, "redis-server"), testHopTimeout
 	cfg.Records, cfg.Gets, cfg.Concurrency = 2000, 20000, 4

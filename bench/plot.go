@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -15,11 +16,14 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 )
 
-// Plot size: 8 × 5 inches at 96 dpi, i.e. 768 × 480 pixels.
+// Plot size: 10.67 × 5 inches at 96 dpi, i.e. 1024 × 480 pixels; the
+// legend takes a column on the right, outside the data.
 const (
-	PlotWidthPx  = 768
+	PlotWidthPx  = 1024
 	PlotHeightPx = 480
 	plotDPI      = 96
+	// legendMaxShare caps the legend column's share of the width.
+	legendMaxShare = 0.42
 )
 
 var palette = []color.Color{
@@ -31,25 +35,54 @@ var palette = []color.Color{
 func newPlot(title, x, y string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = title, x, y
-	p.Legend.Top = true
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.TextStyle.Font.Size = vg.Points(10)
 	p.Add(plotter.NewGrid())
 	return p
 }
 
+// dashStyles are the line dashes of series 0, 1, 2 … of the same colour
+// (round 1 solid, round 2 dashed, round 3 dotted …).
+var dashStyles = [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(1.5), vg.Points(2.5)},
+	{vg.Points(8), vg.Points(3), vg.Points(1.5), vg.Points(3)}}
+
 func addLine(p *plot.Plot, i int, name string, pts plotter.XYs, dashed bool) error {
+	d := 0
+	if dashed {
+		d = 1
+	}
+	return addStyledLine(p, i, d, name, pts)
+}
+
+// addStyledLine draws pts in colour ci and dash style di with a legend entry.
+func addStyledLine(p *plot.Plot, ci, di int, name string, pts plotter.XYs) error {
 	l, s, err := plotter.NewLinePoints(pts)
 	if err != nil {
 		return err
 	}
-	c := palette[i%len(palette)]
+	c := palette[ci%len(palette)]
 	l.Color, s.Color, s.Shape = c, c, draw.CircleGlyph{}
 	s.Radius = vg.Points(2)
-	if dashed {
-		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-	}
+	l.Dashes = dashStyles[di%len(dashStyles)]
 	p.Add(l, s)
 	p.Legend.Add(name, l, s)
 	return nil
+}
+
+// seriesStyles gives each result a colour by target label (first seen
+// first) and a dash style by its occurrence of that label (its round).
+func seriesStyles(results []*Result) (colour, dash []int) {
+	seen := map[string]int{}
+	colours := map[string]int{}
+	for _, r := range results {
+		l := r.Target.Label
+		if _, ok := colours[l]; !ok {
+			colours[l] = len(colours)
+		}
+		colour, dash = append(colour, colours[l]), append(dash, seen[l])
+		seen[l]++
+	}
+	return colour, dash
 }
 
 // savePNG renders p to path (PlotWidthPx × PlotHeightPx).
@@ -68,10 +101,25 @@ func savePNG(p *plot.Plot, path string) error {
 	return f.Close()
 }
 
+// writePNG draws p with its legend in a column right of the plot, so no
+// entry covers data.
 func writePNG(p *plot.Plot, w io.Writer) error {
 	c := vgimg.NewWith(vgimg.UseWH(vg.Length(PlotWidthPx)*vg.Inch/plotDPI, vg.Length(PlotHeightPx)*vg.Inch/plotDPI),
 		vgimg.UseDPI(plotDPI))
-	p.Draw(draw.New(c))
+	dc := draw.New(c)
+	leg := p.Legend
+	p.Legend = plot.NewLegend() // empty: the plot draws none over its data
+	defer func() { p.Legend = leg }()
+	r := leg.Rectangle(dc)
+	if r.Max.Y-r.Min.Y <= 0 {
+		p.Draw(dc)
+	} else {
+		pad := vg.Points(8)
+		lw := min(r.Max.X-r.Min.X+2*pad, vg.Length(legendMaxShare)*(dc.Max.X-dc.Min.X))
+		p.Draw(draw.Crop(dc, 0, -lw, 0, 0))
+		top := p.Title.TextStyle.Rectangle(p.Title.Text).Max.Y + p.Title.Padding + pad
+		leg.Draw(draw.Crop(dc, dc.Max.X-dc.Min.X-lw+pad, 0, 0, -top))
+	}
 	_, err := vgimg.PngCanvas{Canvas: c}.WriteTo(w)
 	return err
 }
@@ -79,13 +127,19 @@ func writePNG(p *plot.Plot, w io.Writer) error {
 // PlotLatencyVsThroughput draws, for each sweep, p50 and p99 (ms, log
 // scale) against achieved throughput, with the SLO as a horizontal line.
 func PlotLatencyVsThroughput(path string, sweeps []*SweepResult) error {
-	p := newPlot("Latency vs throughput (open-loop sweep)", "achieved throughput (ops/s)", "latency (ms, log scale)")
-	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+	p := newPlot("Latency vs throughput (open-loop sweep; ×: generator-bound step)", "achieved throughput (ops/s, log scale)", "latency (ms, log scale)")
+	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, logTicks{}
+	p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, logTicks{}
+	var bound plotter.XYs
 	for i, s := range sweeps {
 		var p50, p99 plotter.XYs
 		for _, st := range s.Steps {
-			p50 = append(p50, plotter.XY{X: st.Throughput, Y: msAtLeast(st.Latency.P50Us)})
-			p99 = append(p99, plotter.XY{X: st.Throughput, Y: msAtLeast(st.Latency.P99Us)})
+			x := math.Max(st.Throughput, 1)
+			p50 = append(p50, plotter.XY{X: x, Y: msAtLeast(st.Latency.P50Us)})
+			p99 = append(p99, plotter.XY{X: x, Y: msAtLeast(st.Latency.P99Us)})
+			if GeneratorVerdict(st, time.Duration(s.SLOP99Us)*time.Microsecond) != "" {
+				bound = append(bound, p99[len(p99)-1])
+			}
 		}
 		if len(p99) == 0 {
 			continue
@@ -103,7 +157,19 @@ func PlotLatencyVsThroughput(path string, sweeps []*SweepResult) error {
 		fn.Dashes, fn.Color = []vg.Length{vg.Points(1), vg.Points(3)}, color.Gray{Y: 0x60}
 		p.Add(fn)
 		p.Legend.Add(fmt.Sprintf("SLO p99 %.3g ms", slo), fn)
+		p.Y.Min, p.Y.Max = math.Min(p.Y.Min, slo), math.Max(p.Y.Max, slo)
 	}
+	if len(bound) > 0 {
+		sc, err := plotter.NewScatter(bound)
+		if err != nil {
+			return err
+		}
+		sc.Shape, sc.Radius, sc.Color = draw.CrossGlyph{}, vg.Points(5), color.Black
+		p.Add(sc)
+		p.Legend.Add("generator-bound step", sc)
+	}
+	niceLogRange(&p.X)
+	niceLogRange(&p.Y)
 	return savePNG(p, path)
 }
 
@@ -122,19 +188,25 @@ const (
 // result that had any. The y axis leaves room above the data for the
 // legend.
 func PlotOverTime(path, metric string, results []*Result) error {
+	return plotOverTime(path, metric, "", results)
+}
+
+// plotOverTime is PlotOverTime with a suffix to the title.
+func plotOverTime(path, metric, titleSuffix string, results []*Result) error {
 	title, ylabel, get, err := overTimeMetric(metric)
 	if err != nil {
 		return err
 	}
-	p := newPlot(title, "time since start of measurement (s)", ylabel)
-	top, entries := 0.0, 0
+	p := newPlot(title+titleSuffix, "time since start of measurement (s)", ylabel)
+	top, bottom := 0.0, math.Inf(1)
+	colour, dash := seriesStyles(results)
 	for i, r := range results {
 		pts := make(plotter.XYs, len(r.Intervals))
 		errPts, errs := make(plotter.XYs, len(r.Intervals)), int64(0)
 		for j, iv := range r.Intervals {
 			pts[j] = plotter.XY{X: iv.T, Y: get(iv)}
 			errPts[j], errs = plotter.XY{X: iv.T, Y: float64(iv.Errors) / intervalDuration.Seconds()}, errs+iv.Errors
-			top = math.Max(top, pts[j].Y)
+			top, bottom = math.Max(top, pts[j].Y), math.Min(bottom, pts[j].Y)
 			if metric == MetricThroughput {
 				top = math.Max(top, errPts[j].Y)
 			}
@@ -142,39 +214,22 @@ func PlotOverTime(path, metric string, results []*Result) error {
 		if len(pts) == 0 {
 			continue
 		}
-		if err := addLine(p, i, r.Name, pts, false); err != nil {
+		if err := addStyledLine(p, colour[i], dash[i], r.Name, pts); err != nil {
 			return err
 		}
-		entries++
 		if metric == MetricThroughput && errs > 0 {
-			if err := addLine(p, i, r.Name+" errors/s", errPts, true); err != nil {
+			if err := addStyledLine(p, colour[i], dash[i]+1, r.Name+" errors/s", errPts); err != nil {
 				return err
 			}
-			entries++
 		}
-		entries += 2 * len(r.Events)
 		addEvents(p, r.Events)
 	}
-	p.Y.Min = 0
-	if metric == MetricHitRatio {
-		top = 100
-		p.Y.Tick.Marker = capTicks{max: 100}
+	p.Y.Min, p.Y.Max = 0, math.Max(top*1.05, 1e-9)
+	if metric == MetricHitRatio && !math.IsInf(bottom, 1) {
+		// Zoomed to the data, so ratios that differ by a point are apart.
+		p.Y.Min, p.Y.Max = math.Max(0, math.Floor(bottom-1)), math.Min(100, math.Ceil(top+1))
 	}
-	p.Y.Max = top * (1 + 0.07*float64(entries))
 	return savePNG(p, path)
-}
-
-// capTicks are the default ticks up to max (the room above is the legend's).
-type capTicks struct{ max float64 }
-
-func (c capTicks) Ticks(min, max float64) []plot.Tick {
-	var out []plot.Tick
-	for _, t := range (plot.DefaultTicks{}).Ticks(min, max) {
-		if t.Value <= c.max+1e-9 {
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 func overTimeMetric(metric string) (title, ylabel string, get func(Interval) float64, err error) {
@@ -226,9 +281,15 @@ func (e eventLine) Plot(c draw.Canvas, p *plot.Plot) {
 // log scale) against percentile on a "number of nines" axis, as
 // HdrHistogram's plotter does.
 func PlotPercentiles(path string, results []*Result) error {
-	p := newPlot("Latency by percentile", "percentile", "latency (µs, log scale)")
-	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+	return plotPercentiles(path, "", results)
+}
+
+// plotPercentiles is PlotPercentiles with a suffix to the title.
+func plotPercentiles(path, titleSuffix string, results []*Result) error {
+	p := newPlot("Latency by percentile"+titleSuffix, "percentile", "latency (µs, log scale)")
+	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, logTicks{}
 	p.X.Tick.Marker = ninesTicks{}
+	colour, dash := seriesStyles(results)
 	for i, r := range results {
 		var pts plotter.XYs
 		for _, pp := range r.Percentiles {
@@ -239,11 +300,12 @@ func PlotPercentiles(path string, results []*Result) error {
 		if len(pts) == 0 {
 			continue
 		}
-		if err := addLine(p, i, r.Name, pts, false); err != nil {
+		if err := addStyledLine(p, colour[i], dash[i], r.Name, pts); err != nil {
 			return err
 		}
 	}
 	p.X.Max += 0.3 // room for the last tick label
+	niceLogRange(&p.Y)
 	return savePNG(p, path)
 }
 

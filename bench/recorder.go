@@ -34,6 +34,7 @@ type shard struct {
 	perOp     [numOpTypes]*hdrhistogram.Histogram
 	intervals []*interval
 	lag       *hdrhistogram.Histogram
+	wake      *hdrhistogram.Histogram
 	errors    map[string]int64
 	hits      int64
 	misses    int64
@@ -53,7 +54,7 @@ func NewRecorder(start time.Time) *Recorder {
 			s.perOp[t] = newHist()
 		}
 		s.errors = make(map[string]int64)
-		s.lag = newHist()
+		s.lag, s.wake = newHist(), newHist()
 	}
 	return r
 }
@@ -61,10 +62,20 @@ func NewRecorder(start time.Time) *Recorder {
 // RecordLag accounts how late an open-loop request was sent after its
 // intended start (harness scheduling delay plus waiting for a free worker).
 func (r *Recorder) RecordLag(worker int, lag time.Duration) {
+	r.recordIn(worker, lag, func(s *shard) *hdrhistogram.Histogram { return s.lag })
+}
+
+// RecordWake accounts how late an open-loop worker that was waiting for its
+// slot's time woke up (timer and scheduler delay of the generator alone).
+func (r *Recorder) RecordWake(worker int, lag time.Duration) {
+	r.recordIn(worker, lag, func(s *shard) *hdrhistogram.Histogram { return s.wake })
+}
+
+func (r *Recorder) recordIn(worker int, d time.Duration, hist func(*shard) *hdrhistogram.Histogram) {
 	s := &r.shards[worker%recorderShards]
-	us := min(max(lag.Microseconds(), histMinUs), histMaxUs)
+	us := min(max(d.Microseconds(), histMinUs), histMaxUs)
 	s.mu.Lock()
-	_ = s.lag.RecordValue(us)
+	_ = hist(s).RecordValue(us)
 	s.mu.Unlock()
 }
 
@@ -101,6 +112,7 @@ func (r *Recorder) Record(worker int, t OpType, lat time.Duration, end time.Time
 type Stats struct {
 	PerOp     [numOpTypes]*hdrhistogram.Histogram
 	Lag       *hdrhistogram.Histogram
+	Wake      *hdrhistogram.Histogram
 	Merged    *hdrhistogram.Histogram
 	Intervals []IntervalStats
 	Errors    map[string]int64
@@ -117,7 +129,7 @@ type IntervalStats struct {
 // Snapshot merges the shards into a new Stats; it may run while workers
 // record.
 func (r *Recorder) Snapshot() *Stats {
-	st := &Stats{Merged: newHist(), Lag: newHist(), Errors: make(map[string]int64)}
+	st := &Stats{Merged: newHist(), Lag: newHist(), Wake: newHist(), Errors: make(map[string]int64)}
 	for t := range st.PerOp {
 		st.PerOp[t] = newHist()
 	}
@@ -137,6 +149,7 @@ func (s *shard) mergeInto(st *Stats) {
 		st.PerOp[t].Merge(h)
 	}
 	st.Lag.Merge(s.lag)
+	st.Wake.Merge(s.wake)
 	for k, v := range s.errors {
 		st.Errors[k] += v
 	}

@@ -54,6 +54,9 @@ func writeNodes(w io.Writer, r *Result) {
 		fmt.Fprintf(w, "  %s send lag (intended → sent): p50 %dµs p99 %dµs max %dµs; unsent %d\n",
 			r.Name, l.P50Us, l.P99Us, l.MaxUs, r.Unsent)
 	}
+	if r.Generator != nil {
+		fmt.Fprintln(w, generatorLine(r.Name, r.Generator))
+	}
 	for _, t := range r.Tiers {
 		fmt.Fprintf(w, "  %s tier %s: served %.2f%% of reads; hit ratio %.2f%% (%d hits, %d misses, %d errors)\n",
 			r.Name, t.Tier, 100*t.ServedShare, 100*t.HitRatio, t.Hits, t.Misses, t.Errors)

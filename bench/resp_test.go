@@ -108,6 +108,7 @@ func TestRESPErrorsAndMisses(t *testing.T) {
 // TestCompareTwoRedis interleaves two redis-servers and checks the order of
 // the rounds and the ratios.
 func TestCompareTwoRedis(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	cfg, _ := YCSB("c")
 	cfg.Records = 500

@@ -32,6 +32,7 @@ type Result struct {
 	Latency       LatencySummary            `json:"latency"`
 	PerOp         map[string]LatencySummary `json:"per_op"`
 	SendLag       *LatencySummary           `json:"send_lag,omitempty"`
+	Generator     *GeneratorStats           `json:"generator,omitempty"`
 	Percentiles   []PercentilePoint         `json:"percentiles"`
 	Errors        map[string]int64          `json:"errors"`
 	ErrorCount    int64                     `json:"error_count"`

@@ -84,6 +84,7 @@ func Run(ctx context.Context, t Target, w *Workload, lc LoadConfig, opt RunOptio
 	if err != nil {
 		return nil, err
 	}
+	host := sampleHost()
 	r := newRun(t, w, lc)
 	start := r.snapshotAtMeasure(ctx)
 	stop := r.startProgress(opt.Progress, res.Name)
@@ -97,8 +98,10 @@ func Run(ctx context.Context, t Target, w *Workload, lc LoadConfig, opt RunOptio
 		end = r.stop
 	}
 	res.StartedAt = r.measure
-	res.fill(r.rec.Snapshot(), end.Sub(r.measure))
+	st := r.rec.Snapshot()
+	res.fill(st, end.Sub(r.measure))
 	res.Unsent = r.unsent()
+	res.Generator = generatorStats(host, sampleHost(), st.Wake)
 	res.Tiers = diffTiers(tiersOf(t), snap0.tiers)
 	if o, ok := t.(OriginReporter); ok && res.DurationSec > 0 {
 		res.OriginQueries = o.OriginQueries() - snap0.originQueries
@@ -192,12 +195,17 @@ func (r *run) openWorker(ctx context.Context, id int) {
 	for ctx.Err() == nil {
 		slot := r.next.Add(1) - 1
 		intended := r.t0.Add(time.Duration(float64(slot) * period))
+		waited := time.Until(intended) > 0
 		if !intended.Before(r.stop) || !waitUntil(ctx, timer, intended) || !time.Now().Before(r.stop) {
 			return
 		}
 		if !intended.Before(r.measure) {
 			r.sent.Add(1)
-			r.rec.RecordLag(id, time.Since(intended))
+			lag := time.Since(intended)
+			r.rec.RecordLag(id, lag)
+			if waited {
+				r.rec.RecordWake(id, lag)
+			}
 		}
 		g.Next(&op)
 		out, err := r.t.Do(ctx, &op)

@@ -102,6 +102,7 @@ func checkScenario(t *testing.T, sr *ScenarioResult, what string) {
 // TestScenarioKillNode SIGKILLs the last of 3 real cacheserver processes
 // while 4 workers read through the first one.
 func TestScenarioKillNode(t *testing.T) {
+	t.Parallel()
 	sr, err := RunScenario(context.Background(), shortScenario(t, "kill-node", 3), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -112,6 +113,7 @@ func TestScenarioKillNode(t *testing.T) {
 // TestScenarioScaleOut adds a third node to 2 real cacheserver processes
 // under load through the cluster client; the slots it takes arrive empty.
 func TestScenarioScaleOut(t *testing.T) {
+	t.Parallel()
 	cfg := shortScenario(t, "scale-out", 2)
 	cfg.Client, cfg.Redirect = "cluster", "moved"
 	sr, err := RunScenario(context.Background(), cfg, nil)

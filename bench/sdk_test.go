@@ -94,6 +94,7 @@ func TestSDKTiers(t *testing.T) {
 // TestSDKRun runs YCSB C through the sdk target with L1 on and off and
 // checks the per-tier and origin figures the Result carries.
 func TestSDKRun(t *testing.T) {
+	t.Parallel()
 	env, w := startTestSDKEnv(t, 500, 0)
 	lc := LoadConfig{Model: "closed", Concurrency: 4, Duration: time.Second}
 	for _, l1 := range []bool{true, false} {

@@ -54,7 +54,11 @@ type SuiteConfig struct {
 	// (nil: skipped). Their Dir and binaries are filled in by RunSuite.
 	SDK      *SDKRunConfig
 	HitRatio *HitRatioConfig
-	// Progress receives progress lines (nil: quiet); Logger gets notes.
+	// Steps receives one line per step: elapsed time, ETA, what runs (nil:
+	// quiet). Progress receives the live per-second line of each timed run
+	// (nil: none; a terminal only, as it rewrites its line). Logger gets
+	// notes.
+	Steps    io.Writer
 	Progress io.Writer
 	Logger   *slog.Logger
 }
@@ -96,25 +100,32 @@ func RunSuite(ctx context.Context, cfg SuiteConfig) (*SuiteReport, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	rep := &SuiteReport{}
-	targets := startSuiteTargets(ctx, cfg, rep)
+	specs := suiteTargetSpecs(ctx, cfg)
+	labels := make([]string, len(specs))
+	for i, s := range specs {
+		labels[i] = s.label
+	}
+	prog := newSuiteProgress(cfg, labels)
+	targets := startSuiteTargets(ctx, cfg, specs, rep, prog)
 	defer closeSuiteTargets(targets)
 	if len(targets) == 0 {
 		return rep, fmt.Errorf("bench: suite has no target: %s", strings.Join(rep.Notes, "; "))
 	}
 	for _, letter := range cfg.Workloads {
-		if err := suiteClosed(ctx, cfg, letter, targets, rep); err != nil {
+		if err := suiteClosed(ctx, cfg, letter, targets, rep, prog); err != nil {
 			return rep, err
 		}
 	}
-	if err := suiteSweeps(ctx, cfg, targets, rep); err != nil {
+	if err := suiteSweeps(ctx, cfg, targets, rep, prog); err != nil {
 		return rep, err
 	}
-	if err := suiteSDK(ctx, cfg, rep); err != nil {
+	if err := suiteSDK(ctx, cfg, rep, prog); err != nil {
 		return rep, err
 	}
-	if err := suiteHitRatio(ctx, cfg, rep); err != nil {
+	if err := suiteHitRatio(ctx, cfg, rep, prog); err != nil {
 		return rep, err
 	}
+	prog.done()
 	return rep, writeSuiteReport(cfg, rep)
 }
 
@@ -136,9 +147,10 @@ func suiteWorkload(ctx context.Context, cfg SuiteConfig, letter string, t *suite
 // suiteClosed runs letter closed loop on every target in interleaved
 // rounds (all targets in round 1, then round 2, …) and compares each
 // target with the first (redis-server when it runs).
-func suiteClosed(ctx context.Context, cfg SuiteConfig, letter string, ts []*suiteTarget, rep *SuiteReport) error {
+func suiteClosed(ctx context.Context, cfg SuiteConfig, letter string, ts []*suiteTarget, rep *SuiteReport, prog *suiteProgress) error {
 	ws := make([]*Workload, len(ts))
 	for i, t := range ts {
+		prog.step("load "+letter+" "+t.label, fmt.Sprintf("loading %d YCSB-%s records into %s", cfg.Records, strings.ToUpper(letter), t.label))
 		w, err := suiteWorkload(ctx, cfg, letter, t)
 		if err != nil {
 			return fmt.Errorf("bench: load %s: %w", t.label, err)
@@ -149,6 +161,8 @@ func suiteClosed(ctx context.Context, cfg SuiteConfig, letter string, ts []*suit
 	runs := make([][]*Result, len(ts))
 	for r := range cfg.Rounds {
 		for i, t := range ts {
+			prog.step(fmt.Sprintf("closed %s %s r%d", letter, t.label, r+1), fmt.Sprintf("closed loop YCSB-%s on %s, round %d/%d, %d workers, %v",
+				strings.ToUpper(letter), t.label, r+1, cfg.Rounds, cfg.Closed.Concurrency, max(cfg.Closed.Warmup, 0)+cfg.Closed.Duration))
 			res, err := Run(ctx, t.target, ws[i], cfg.Closed,
 				RunOptions{Name: fmt.Sprintf("%s-%s-r%d", name, t.label, r+1), Progress: cfg.Progress, Probe: t.probe})
 			if err != nil {
@@ -164,18 +178,23 @@ func suiteClosed(ctx context.Context, cfg SuiteConfig, letter string, ts []*suit
 	return nil
 }
 
-func suiteSweeps(ctx context.Context, cfg SuiteConfig, ts []*suiteTarget, rep *SuiteReport) error {
+func suiteSweeps(ctx context.Context, cfg SuiteConfig, ts []*suiteTarget, rep *SuiteReport, prog *suiteProgress) error {
 	letter := cfg.Workloads[0]
 	for _, t := range ts {
+		prog.step("load sweep "+t.label, fmt.Sprintf("loading %d YCSB-%s records into %s for the sweep", cfg.Records, strings.ToUpper(letter), t.label))
 		w, err := suiteWorkload(ctx, cfg, letter, t)
 		if err != nil {
 			return err
 		}
+		prog.step("sweep "+t.label, fmt.Sprintf("open-loop sweep YCSB-%s on %s: %.0f ops/s ×%g per %v step up to %.0f, until p99 > %v",
+			strings.ToUpper(letter), t.label, cfg.Sweep.StartRate, cfg.Sweep.Factor, cfg.Sweep.StepDuration, cfg.Sweep.MaxRate, cfg.Sweep.SLO))
 		sr, err := Sweep(ctx, t.target, w, cfg.Sweep, fmt.Sprintf("sweep-ycsb-%s-%s", letter, t.label), cfg.Progress, nil)
 		if err != nil {
 			return err
 		}
 		rep.Sweeps = append(rep.Sweeps, sr)
+		prog.step("points "+t.label, fmt.Sprintf("operating points on %s at %v × its breaking point — sweep result: %s",
+			t.label, cfg.Points, sr.BreakingLine()))
 		pts, err := suitePoints(ctx, cfg, t, w, sr)
 		rep.Points = append(rep.Points, pts...)
 		if err != nil {
@@ -207,39 +226,6 @@ func writeSuiteReport(cfg SuiteConfig, rep *SuiteReport) error {
 	return errors.Join(errs...)
 }
 
-func writeSuitePlots(out string, rep *SuiteReport) error {
-	last := lastRound(rep.Runs)
-	errs := []error{
-		PlotOverTime(filepath.Join(out, "throughput_over_time.png"), MetricThroughput, last),
-		PlotOverTime(filepath.Join(out, "p99_over_time.png"), MetricP99, last),
-		PlotOverTime(filepath.Join(out, "hit_ratio_over_time.png"), MetricHitRatio, last),
-		PlotPercentiles(filepath.Join(out, "percentiles.png"), last),
-	}
-	if len(rep.Sweeps) > 0 {
-		errs = append(errs, PlotLatencyVsThroughput(filepath.Join(out, "latency_vs_throughput.png"), rep.Sweeps))
-	}
-	return errors.Join(errs...)
-}
-
-// lastRound keeps, per run name without its round suffix, the last round.
-func lastRound(runs []*Result) []*Result {
-	idx := map[string]int{}
-	var out []*Result
-	for _, r := range runs {
-		base := r.Name
-		if i := strings.LastIndex(base, "-r"); i > 0 {
-			base = base[:i]
-		}
-		if j, ok := idx[base]; ok {
-			out[j] = r
-			continue
-		}
-		idx[base] = len(out)
-		out = append(out, r)
-	}
-	return out
-}
-
 func writeSuiteSummary(cfg SuiteConfig, rep *SuiteReport) error {
 	f, err := os.Create(filepath.Join(cfg.Out, "summary.txt"))
 	if err != nil {
@@ -265,8 +251,7 @@ func WriteSuiteSummary(w io.Writer, rep *SuiteReport) {
 	for _, s := range rep.Sweeps {
 		fmt.Fprintf(w, "\n== sweep %s (open loop, SLO p99 %dµs) ==\n", s.Name, s.SLOP99Us)
 		_ = WriteSummary(w, s.Steps)
-		fmt.Fprintf(w, "breaking point: %.0f ops/s offered (%.0f achieved); stopped: %s\n",
-			s.BreakingRate, s.BreakingThroughput, s.StopReason)
+		fmt.Fprintln(w, s.BreakingLine())
 	}
 	writeSuitePointsSummary(w, rep)
 	writeSuiteSDKSummary(w, rep)

@@ -11,7 +11,7 @@ import (
 // point (none when the sweep found no breaking point), with the sweep's step
 // duration, warm-up and concurrency.
 func suitePoints(ctx context.Context, cfg SuiteConfig, t *suiteTarget, w *Workload, sr *SweepResult) ([]*Result, error) {
-	if sr.BreakingRate <= 0 {
+	if sr.BreakingRate <= 0 || sr.GeneratorBound != "" {
 		return nil, nil
 	}
 	var out []*Result
@@ -39,6 +39,10 @@ func writeSuitePointsSummary(w io.Writer, rep *SuiteReport) {
 	fmt.Fprintln(tw, "target\tbreaking point ops/s\toffered ops/s\tachieved ops/s\tp50 µs\tp99 µs\terrors\tunsent\t")
 	for _, s := range rep.Sweeps {
 		label := labelOf(s.Steps)
+		if s.GeneratorBound != "" {
+			fmt.Fprintf(tw, "%s\tnot measured (generator-bound)\t\t\t\t\t\t\t\n", label)
+			continue
+		}
 		if s.BreakingRate <= 0 {
 			fmt.Fprintf(tw, "%s\tnone (%s)\t\t\t\t\t\t\t\n", label, s.StopReason)
 			continue

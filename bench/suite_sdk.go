@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -20,10 +21,11 @@ func DefaultSuiteSDK() *SDKRunConfig {
 }
 
 // suiteSDK runs the sdk step; a failure to set it up becomes a note.
-func suiteSDK(ctx context.Context, cfg SuiteConfig, rep *SuiteReport) error {
+func suiteSDK(ctx context.Context, cfg SuiteConfig, rep *SuiteReport, prog *suiteProgress) error {
 	if cfg.SDK == nil {
 		return nil
 	}
+	prog.step("sdk", fmt.Sprintf("Go SDK step: YCSB-C through the SDK, L1 %s, SQLite origin (starts its own cluster)", l1Modes(cfg.SDK.L1)))
 	sc := *cfg.SDK
 	sc.Workload.Records = cfg.Records
 	sc.Env.Dir, sc.Progress = filepath.Join(cfg.Out, "sdk"), cfg.Progress
@@ -42,18 +44,25 @@ func suiteSDK(ctx context.Context, cfg SuiteConfig, rep *SuiteReport) error {
 }
 
 // suiteHitRatio runs the hit-ratio step; a failure becomes a note.
-func suiteHitRatio(ctx context.Context, cfg SuiteConfig, rep *SuiteReport) error {
+func suiteHitRatio(ctx context.Context, cfg SuiteConfig, rep *SuiteReport, prog *suiteProgress) error {
 	if cfg.HitRatio == nil {
 		return nil
 	}
 	hc := *cfg.HitRatio
 	hc.Dir, hc.RedisBin, hc.CacheserverBin = filepath.Join(cfg.Out, "hitratio"), cfg.RedisBin, cfg.CacheserverBin
-	if cfg.Progress != nil {
-		fmt.Fprint(cfg.Progress, "\r\033[Khit-ratio replay …")
-	}
+	prog.step("hitratio", fmt.Sprintf("cache-aside hit-ratio replay: %d reads, redis-server vs cacheserver, %d runs",
+		hc.Requests, 2*len(hc.Budgets)*len(hc.Policies)))
 	hr, err := RunHitRatio(ctx, hc)
 	rep.HitRatio = hr
 	return suiteStepError(ctx, cfg, rep, "hit ratio", err)
+}
+
+func l1Modes(l1 []bool) string {
+	var s []string
+	for _, on := range l1 {
+		s = append(s, map[bool]string{true: "on", false: "off"}[on])
+	}
+	return strings.Join(s, " then ")
 }
 
 // suiteStepError keeps the suite going past a step that failed (noted),

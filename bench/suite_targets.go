@@ -26,7 +26,8 @@ type suiteTargetSpec struct {
 	start func() (string, map[string]int, func(), error)
 }
 
-func startSuiteTargets(ctx context.Context, cfg SuiteConfig, rep *SuiteReport) []*suiteTarget {
+// suiteTargetSpecs lists the suite's targets in order.
+func suiteTargetSpecs(ctx context.Context, cfg SuiteConfig) []suiteTargetSpec {
 	dir := filepath.Join(cfg.Out, "servers")
 	specs := []suiteTargetSpec{
 		{label: "redis", addr: cfg.RedisAddr, start: func() (string, map[string]int, func(), error) {
@@ -45,8 +46,17 @@ func startSuiteTargets(ctx context.Context, cfg SuiteConfig, rep *SuiteReport) [
 			specs[len(specs)-1].label = "ringcache-cluster"
 		}
 	}
+	return specs
+}
+
+func startSuiteTargets(ctx context.Context, cfg SuiteConfig, specs []suiteTargetSpec, rep *SuiteReport, prog *suiteProgress) []*suiteTarget {
 	var out []*suiteTarget
 	for _, s := range specs {
+		what := "starting " + s.label
+		if s.addr != "" {
+			what = "connecting to " + s.label + " at " + s.addr
+		}
+		prog.step("start "+s.label, what)
 		t, err := startSuiteTarget(ctx, cfg, s)
 		if err != nil {
 			rep.Notes = append(rep.Notes, fmt.Sprintf("%s not measured: %v", s.label, err))

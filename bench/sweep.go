@@ -54,6 +54,9 @@ func (c SweepConfig) Validate() error {
 
 // SweepResult is a sweep's steps and its breaking point: the highest
 // offered rate whose p99 met the SLO without errors (0 if none did).
+// GeneratorBound, when set, says why the first failing step measured the
+// load generator rather than the target (see GeneratorVerdict): the
+// breaking point is then only a lower bound and is not reported as one.
 type SweepResult struct {
 	SchemaVersion      int         `json:"schema_version"`
 	Name               string      `json:"name"`
@@ -62,6 +65,7 @@ type SweepResult struct {
 	BreakingRate       float64     `json:"breaking_rate_ops"`
 	BreakingThroughput float64     `json:"breaking_throughput_ops"`
 	StopReason         string      `json:"stop_reason"`
+	GeneratorBound     string      `json:"generator_bound,omitempty"`
 	Steps              []*Result   `json:"steps"`
 }
 
@@ -80,7 +84,7 @@ func Sweep(ctx context.Context, t Target, w *Workload, cfg SweepConfig, name str
 		}
 		sr.Steps = append(sr.Steps, r)
 		if v := stepVerdict(r, cfg); v != "" && !failed {
-			failed, sr.StopReason = true, v
+			failed, sr.StopReason, sr.GeneratorBound = true, v, GeneratorVerdict(r, cfg.SLO)
 		}
 		if !failed {
 			sr.BreakingRate, sr.BreakingThroughput = rate, r.Throughput
@@ -95,6 +99,26 @@ func Sweep(ctx context.Context, t Target, w *Workload, cfg SweepConfig, name str
 	return sr, nil
 }
 
+// unsentFails: the requests still unsent at the end of the step are more
+// than 1% of the step's (enough to move its p99) and more than one SLO's
+// worth of schedule (so the last of them was already later than the SLO).
+// Unsent slots are always the latest ones, so a backlog of U requests at
+// rate R is U/R seconds of schedule: a generator that wakes a few
+// milliseconds late leaves a few unsent without any failure.
+func unsentFails(r *Result, slo time.Duration) bool {
+	u := float64(r.Unsent)
+	return u > 0.01*r.OfferedRate*r.DurationSec && u > r.OfferedRate*slo.Seconds()
+}
+
+// BreakingLine is the one-line verdict of a sweep for summaries.
+func (sr *SweepResult) BreakingLine() string {
+	if sr.GeneratorBound != "" {
+		return fmt.Sprintf("breaking point: not measured: the load generator, not the target, was the bottleneck at the first failing step (%s): %s",
+			sr.StopReason, sr.GeneratorBound)
+	}
+	return fmt.Sprintf("breaking point: %.0f ops/s offered (%.0f achieved); stopped: %s", sr.BreakingRate, sr.BreakingThroughput, sr.StopReason)
+}
+
 func (c SweepConfig) next(rate float64) float64 {
 	if c.Step > 0 {
 		return rate + c.Step
@@ -107,7 +131,7 @@ func stepVerdict(r *Result, cfg SweepConfig) string {
 	switch {
 	case r.ErrorCount > 0:
 		return fmt.Sprintf("errors at %.0f ops/s: %s", r.OfferedRate, formatCounts(r.Errors))
-	case float64(r.Unsent) > 0.01*r.OfferedRate*r.DurationSec:
+	case unsentFails(r, cfg.SLO):
 		return fmt.Sprintf("could not keep up at %.0f ops/s: %d requests never sent (raise concurrency?)", r.OfferedRate, r.Unsent)
 	case r.Latency.P99Us > cfg.SLO.Microseconds():
 		return fmt.Sprintf("p99 %dµs > SLO %dµs at %.0f ops/s", r.Latency.P99Us, cfg.SLO.Microseconds(), r.OfferedRate)

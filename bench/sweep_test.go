@@ -25,6 +25,7 @@ func (q *queueTarget) Do(context.Context, *Op) (Outcome, error) {
 func (q *queueTarget) Close() error { return nil }
 
 func TestSweepFindsBreakingPoint(t *testing.T) {
+	t.Parallel()
 	// A 20 ms service time (capacity ≤ 50 ops/s) and a 500 ms SLO keep the
 	// verdicts far above the scheduling noise of a loaded 2-core machine.
 	cfg := SweepConfig{StartRate: 5, Factor: 2, MaxRate: 1e5, SLO: 500 * time.Millisecond,
@@ -58,6 +59,7 @@ func TestSweepFindsBreakingPoint(t *testing.T) {
 }
 
 func TestSweepStopsOnErrors(t *testing.T) {
+	t.Parallel()
 	target := TargetFunc(func(context.Context, *Op) (Outcome, error) { return 0, context.DeadlineExceeded })
 	cfg := SweepConfig{StartRate: 100, Factor: 2, MaxRate: 1000, SLO: time.Second,
 		StepDuration: time.Second, Warmup: -1, Concurrency: 4}
@@ -74,6 +76,7 @@ func TestSweepStopsOnErrors(t *testing.T) {
 }
 
 func TestSweepMinSteps(t *testing.T) {
+	t.Parallel()
 	target := TargetFunc(func(context.Context, *Op) (Outcome, error) { return 0, context.DeadlineExceeded })
 	cfg := SweepConfig{StartRate: 100, Factor: 2, MaxRate: 1000, SLO: time.Second,
 		StepDuration: time.Second, Warmup: -1, Concurrency: 4, MinSteps: 3}

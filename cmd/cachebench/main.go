@@ -175,7 +175,7 @@ func cmdSweep(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	_ = bench.WriteSummary(out, sr.Steps)
-	fmt.Fprintf(out, "breaking point: %.0f ops/s offered (%.0f achieved); stopped: %s\n", sr.BreakingRate, sr.BreakingThroughput, sr.StopReason)
+	fmt.Fprintln(out, sr.BreakingLine())
 	if c.outDir != "" {
 		base := filepath.Join(c.outDir, bench.SafeName(name))
 		err = errors.Join(err, bench.WriteJSON(base+".json", sr), bench.WriteCSVFile(base+".csv", sr.Steps),
@@ -263,7 +263,7 @@ func cmdSuite(ctx context.Context, args []string, out io.Writer) error {
 	if noHitRatio {
 		cfg.HitRatio = nil
 	}
-	cfg.Progress = progressWriter()
+	cfg.Progress, cfg.Steps = progressWriter(), os.Stderr
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	start := time.Now()
 	rep, err := bench.RunSuite(ctx, cfg)
