@@ -37,6 +37,8 @@ func newPlot(title, x, y string) *plot.Plot {
 	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = title, x, y
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Legend.TextStyle.Font.Size = vg.Points(10)
+	p.Title.Padding = vg.Points(8)
+	p.X.Tick.Marker, p.Y.Tick.Marker = plainTicks{}, plainTicks{}
 	p.Add(plotter.NewGrid())
 	return p
 }
@@ -218,7 +220,7 @@ func plotOverTime(path, metric, titleSuffix string, results []*Result) error {
 			return err
 		}
 		if metric == MetricThroughput && errs > 0 {
-			if err := addStyledLine(p, colour[i], dash[i]+1, r.Name+" errors/s", errPts); err != nil {
+			if err := addStyledLine(p, colour[i], len(dashStyles)-1, r.Name+" errors/s", errPts); err != nil {
 				return err
 			}
 		}
@@ -235,7 +237,7 @@ func plotOverTime(path, metric, titleSuffix string, results []*Result) error {
 func overTimeMetric(metric string) (title, ylabel string, get func(Interval) float64, err error) {
 	switch metric {
 	case MetricThroughput:
-		return "Throughput over time (per second)", "successful ops/s (dashed: errors/s)", func(iv Interval) float64 { return iv.Throughput }, nil
+		return "Throughput over time (per second)", "successful ops/s (and errors/s, if any)", func(iv Interval) float64 { return iv.Throughput }, nil
 	case MetricP99:
 		return "p99 latency over time (per second)", "p99 latency (ms)", func(iv Interval) float64 { return float64(iv.P99Us) / 1000 }, nil
 	case MetricHitRatio:

@@ -71,11 +71,27 @@ func labelEnds(ts []plot.Tick, span float64) {
 	}
 }
 
+// plainTicks are gonum's default linear ticks labelled by tickLabel (no
+// "50000.00").
+type plainTicks struct{}
+
+func (plainTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = tickLabel(ts[i].Value)
+		}
+	}
+	return ts
+}
+
 // tickLabel writes v with at most three significant digits, thousands as
 // k and millions as M.
 func tickLabel(v float64) string {
 	v, _ = strconv.ParseFloat(strconv.FormatFloat(v, 'g', 3, 64), 64)
 	switch {
+	case v <= -1e4:
+		return "-" + tickLabel(-v)
 	case v >= 1e6:
 		return strconv.FormatFloat(v/1e6, 'f', -1, 64) + "M"
 	case v >= 1e4:

@@ -113,7 +113,7 @@ func unsentFails(r *Result, slo time.Duration) bool {
 // BreakingLine is the one-line verdict of a sweep for summaries.
 func (sr *SweepResult) BreakingLine() string {
 	if sr.GeneratorBound != "" {
-		return fmt.Sprintf("breaking point: not measured: the load generator, not the target, was the bottleneck at the first failing step (%s): %s",
+		return fmt.Sprintf("breaking point: not measured: the load generator (or the machine it shares), not the target, was the bottleneck at the first failing step (%s): %s",
 			sr.StopReason, sr.GeneratorBound)
 	}
 	return fmt.Sprintf("breaking point: %.0f ops/s offered (%.0f achieved); stopped: %s", sr.BreakingRate, sr.BreakingThroughput, sr.StopReason)

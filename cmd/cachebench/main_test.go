@@ -23,6 +23,7 @@ func TestMain(m *testing.M) {
 // TestRunCommand runs `cachebench run` against a real redis-server and
 // checks the summary and the JSON file.
 func TestRunCommand(t *testing.T) {
+	t.Parallel()
 	srv := redistest.StartServer(t)
 	dir := t.TempDir()
 	var out strings.Builder
@@ -44,6 +45,7 @@ func TestRunCommand(t *testing.T) {
 }
 
 func TestCompareAndSweepCommands(t *testing.T) {
+	t.Parallel()
 	a, b := redistest.StartServer(t), redistest.StartServer(t)
 	dir := t.TempDir()
 	var out strings.Builder

@@ -17,6 +17,7 @@ import (
 // cluster of real cacheserver processes and a SQLite origin started by the
 // harness, L1 on then off.
 func TestSDKCommand(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var out strings.Builder
 	args := []string{"sdk", "-records", "500", "-duration", "1s", "-warmup", "0s", "-concurrency", "2",
@@ -43,6 +44,7 @@ func TestSDKCommand(t *testing.T) {
 
 // TestSDKCommandWithSeeds points the sdk command at a cluster started here.
 func TestSDKCommandWithSeeds(t *testing.T) {
+	t.Parallel()
 	srv := redistest.StartServer(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf")
 	if r, err := srv.Do("CLUSTER", "ADDSLOTSRANGE", "0", "16383"); err != nil || r != "+OK" {
 		t.Fatalf("ADDSLOTSRANGE: %q %v", r, err)
