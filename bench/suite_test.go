@@ -68,9 +68,12 @@ func TestSuiteThreeTargetsLong(t *testing.T) {
 	cfg := miniSuite(t)
 	cfg.Rounds, cfg.Sweep.MaxRate, cfg.Points, cfg.SDK.L1 = 2, 400, []float64{0.5, 0.9}, []bool{true, false}
 	hr := DefaultHitRatio("")
-	hr.Records, hr.Requests, hr.Policies = 2000, 20000, []string{"allkeys-lfu"}
+	hr.Records, hr.Requests, hr.Fraction, hr.Policies = 20000, 40000, 0.5, []string{"allkeys-lfu"} // as TestRunHitRatio
 	cfg.HitRatio = &hr
-	runSuite(t, cfg, 6, 4, 3, 6, 2)
+	rep := runSuite(t, cfg, 6, 2, 3, 6, 2)
+	if rep.HitRatio == nil || len(rep.HitRatio.Runs) != 4 {
+		t.Fatalf("hit ratio %+v; notes %v", rep.HitRatio, rep.Notes)
+	}
 	checkPNG(t, filepath.Join(cfg.Out, "hit_ratio_over_time.png"))
 }
 

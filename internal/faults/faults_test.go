@@ -15,9 +15,13 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/ringcache/ringcache/internal/launch"
+	"github.com/ringcache/ringcache/internal/redistest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	redistest.QuietGoRedis()
+	goleak.VerifyTestMain(m)
+}
 
 // requireTools skips (fails with CI=true) unless the suite can run.
 func requireTools(t *testing.T) {
