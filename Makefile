@@ -18,7 +18,7 @@ build: ## build the binaries into bin/
 test: ## run every test with the race detector (fuzz seed corpora included)
 	$(GO) test -race -count=1 -timeout 15m ./...
 
-test-long: ## soak and fault runs (minutes); not part of make test
+test-long: ## slow variants of tests (top-level names ending in Long, skipped unless RINGCACHE_LONG=1); not part of make test
 	RINGCACHE_LONG=1 $(GO) test -race -count=1 -timeout 60m -run 'Long$$' ./...
 
 test-faults: build ## fault suite (root, ~3 min): crash, pause, partitions, churn... under load, history checked; report in bench/results/
