@@ -273,6 +273,10 @@ func (r *run) printProgress(w io.Writer, name string, now time.Time) {
 	}
 	ops, p99 := r.rec.Last(now)
 	el := now.Sub(r.measure).Truncate(time.Second)
+	if el < intervalDuration { // no complete second measured yet
+		fmt.Fprintf(w, "\r\033[K%s  0s/%v  measuring", name, r.lc.Duration)
+		return
+	}
 	fmt.Fprintf(w, "\r\033[K%s  %v/%v  %d ops/s  p99 %dµs", name, el, r.lc.Duration, ops, p99)
 }
 
