@@ -126,7 +126,7 @@ func assertPlacement(t testing.TB, c *cachetest.Cluster, keys []string) {
 
 func TestClusterForwardAnyNodeAnswersAnyKey(t *testing.T) {
 	c := cachetest.Start(t, cachetest.Options{N: 3})
-	keys := testKeys(10000)
+	keys := testKeys(3000) // ~1000 per node: every node forwards and answers
 	writeKeys(t, nodeClient(t, c.Nodes[0].Addr, 2), keys)
 	for _, n := range c.Nodes[1:] {
 		for _, proto := range []int{2, 3} {
@@ -140,7 +140,7 @@ func TestClusterGoRedisClusterClient(t *testing.T) {
 	for _, mode := range []string{"forward", "moved"} {
 		t.Run(mode, func(t *testing.T) {
 			c := cachetest.Start(t, cachetest.Options{N: 3, Redirect: mode})
-			keys := testKeys(10000)
+			keys := testKeys(3000) // ~1000 per node
 			writeKeys(t, clusterClient(t, addrs(c)[:1], 2), keys)
 			for _, proto := range []int{2, 3} {
 				readKeys(t, clusterClient(t, addrs(c)[1:2], proto), keys, fmt.Sprintf("ClusterClient RESP%d", proto))
@@ -213,7 +213,7 @@ func TestClusterRedisBenchmark(t *testing.T) {
 	for _, mode := range []string{"moved", "forward"} {
 		t.Run(mode, func(t *testing.T) {
 			c := cachetest.Start(t, cachetest.Options{N: 3, Redirect: mode})
-			cmd := exec.Command(bench, "--cluster", "-p", port(c.Nodes[0].Addr), "-t", "set,get", "-n", "20000", "-q")
+			cmd := exec.Command(bench, "--cluster", "-p", port(c.Nodes[0].Addr), "-t", "set,get", "-n", "5000", "-q") // routing check, not a figure
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("redis-benchmark --cluster: %v\n%s", err, out)
