@@ -30,7 +30,7 @@ func TestSIGSTOPNodeFencesItself(t *testing.T) {
 	c := launch.StartT(t, opts)
 	ctx := context.Background()
 	n1, paused := c.Nodes()[0], c.Nodes()[2]
-	r1 := redis.NewClient(&redis.Options{Addr: n1.Addr, MaxRetries: 5})
+	r1 := redis.NewClient(&redis.Options{Addr: n1.Addr, MaxRetries: 20})
 	defer r1.Close()
 	keys := make([]string, 300)
 	for i := range keys {
@@ -83,7 +83,7 @@ func TestSIGSTOPNodeFencesItself(t *testing.T) {
 	}
 	t.Logf("resumed node serves again %v after SIGCONT", time.Since(cont))
 	for _, n := range c.Nodes() {
-		rdb := redis.NewClient(&redis.Options{Addr: n.Addr, MaxRetries: -1})
+		rdb := redis.NewClient(&redis.Options{Addr: n.Addr, MaxRetries: 20})
 		if s := countStale(t, rdb, keys); s != 0 {
 			t.Errorf("%d keys returned their pre-pause value through %s", s, n.Name)
 		}
