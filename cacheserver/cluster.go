@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -63,11 +64,20 @@ type ClusterConfig struct {
 	// (challenge and response, never sent). Empty: derived from the gossip
 	// keys, else from requirepass (peerauth.go).
 	ClusterSecret []byte
-	// LeaveDrain is how long Shutdown keeps serving after announcing the
-	// leave, so peers apply the new ring before the listener closes.
-	// Default 1s (serf coalesces member events for 500ms); FastGossip
-	// tests use 200ms.
+	// LeaveDrain bounds each of the two phases of a graceful leave: after
+	// announcing it, the node keeps serving until every peer routes without
+	// it (at most LeaveDrain), then answers -MOVED (or forwards) to the new
+	// owners for LeaveDrain more before its listener closes. Default 1s
+	// (serf coalesces member events for 500ms); FastGossip tests use 200ms.
 	LeaveDrain time.Duration
+	// Lease is how long a majority's answer to this node's gossip pings
+	// lets it serve keys; without a lease it answers CLUSTERDOWN. It must
+	// be shorter than the earliest failure detection of the gossip profile
+	// (LAN 4.5s, FastGossip 750ms). 0 (default): three quarters of it.
+	Lease time.Duration
+	// Partition, when set, lets a test cut this node's gossip in both
+	// directions while its RESP port stays reachable. Nil in production.
+	Partition *membership.Partition
 }
 
 // DefaultClusterConfig returns the documented defaults.
@@ -86,7 +96,27 @@ func (cc ClusterConfig) validate() error {
 	if cc.ForwardConns < 1 || cc.ForwardTimeout <= 0 || cc.LeaveDrain < 0 {
 		return errors.New("cacheserver: ForwardConns and ForwardTimeout must be positive, LeaveDrain >= 0")
 	}
+	if _, _, err := cc.FencingTimes(); err != nil {
+		return err
+	}
 	return cc.Ring.Validate()
+}
+
+// FencingTimes returns the lease the node will hold and the earliest time
+// its peers can declare it failed (its gossip profile's detection), or an
+// error when Lease is not shorter than that.
+func (cc ClusterConfig) FencingTimes() (lease, detection time.Duration, err error) {
+	mc := cc.membershipConfig()
+	lease, err = cluster.LeaseFor(mc, cc.Lease)
+	return lease, mc.Detection().Min(), err
+}
+
+// membershipConfig is the gossip profile's defaults.
+func (cc ClusterConfig) membershipConfig() membership.Config {
+	if cc.FastGossip {
+		return membership.DefaultLocalConfig()
+	}
+	return membership.DefaultConfig()
 }
 
 // clusterState is a clustered server's view: the gossip-driven cluster,
@@ -97,18 +127,77 @@ type clusterState struct {
 	mode  route.Mode
 	join  bool                     // Join was configured: CLUSTERDOWN until joined
 	peers [4]*forward.Pool         // by protocol: [2] RESP2, [3] RESP3
-	view  atomic.Pointer[ringView] // what routing uses, swapped after slot data is dropped
+	ids   atomic.Pointer[ringView] // node ids of the cluster's current ring, derived on demand
+	// settle is how long after a ring change a slot that changed owner is
+	// answered TRYAGAIN instead of -MOVED: peers apply a change up to a
+	// coalescing period apart, and two nodes whose rings disagree would
+	// send a client back and forth faster than it backs off.
+	settle time.Duration
+	recent atomic.Pointer[recentMoves]
+	ctx    context.Context // ends when the cluster stops
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // confirmRing goroutines
 }
 
-// ringView is a ring with the Redis node id of each member.
+// recentMoves are the slots whose owner changed in the latest ring change.
+type recentMoves struct {
+	at    time.Time
+	slots []bool
+}
+
+// settling reports whether slot changed owner less than settle ago in a
+// ring change not every member is known to have applied yet (never while
+// draining: the peers have applied the leave by then).
+func (st *clusterState) settling(slot int) bool {
+	rm := st.recent.Load()
+	return rm != nil && rm.slots[slot] && time.Since(rm.at) < st.settle && !st.cl.Draining()
+}
+
+// settled reports whether no ring change is settling.
+func (st *clusterState) settled() bool {
+	rm := st.recent.Load()
+	return rm == nil || time.Since(rm.at) >= st.settle
+}
+
+// confirmRing ends the settling of rm early once every member of next
+// routes with it.
+func (st *clusterState) confirmRing(rm *recentMoves, next *ring.Ring) {
+	defer st.wg.Done()
+	if st.awaitPeers(st.ctx, next, st.settle) {
+		st.recent.CompareAndSwap(rm, nil)
+	}
+}
+
+// ringView is a ring with the Redis node id of each member. Routing reads
+// the ring from the cluster, its only publisher; CLUSTER commands read the
+// ring with its ids through view.
 type ringView struct {
 	r   *ring.Ring
 	ids map[string]string
 }
 
-// ready reports whether the node may serve keys: it joined the cluster, or
-// it was not asked to join one.
-func (st *clusterState) ready() bool { return !st.join || st.cl.Joined() }
+// joined reports whether the node joined the cluster or was not asked to
+// join one.
+func (st *clusterState) joined() bool { return !st.join || st.cl.Joined() }
+
+// ready reports whether the node may serve keys: it joined and it holds
+// its lease.
+func (st *clusterState) ready() bool { return st.joined() && st.cl.Leased() }
+
+// view returns the cluster's current ring with its members' node ids.
+func (st *clusterState) view() *ringView {
+	r := st.cl.Ring()
+	if v := st.ids.Load(); v != nil && v.r == r {
+		return v
+	}
+	ids := make(map[string]string, r.Len())
+	for _, m := range r.Members() {
+		ids[m.Name] = nodeID(m.Name)
+	}
+	v := &ringView{r: r, ids: ids}
+	st.ids.Store(v)
+	return v
+}
 
 // startCluster joins the cluster once the RESP listener's address is known.
 func (s *Server) startCluster(ln net.Listener) error {
@@ -121,12 +210,9 @@ func (s *Server) startCluster(ln net.Listener) error {
 		h, _ := os.Hostname()
 		cc.NodeName = h + "-" + port
 	}
-	mc := membership.DefaultConfig()
-	if cc.FastGossip {
-		mc = membership.DefaultLocalConfig()
-	}
+	mc := cc.membershipConfig()
 	gh, gp, _ := net.SplitHostPort(cc.GossipAddr)
-	mc.NodeName, mc.BindAddr, mc.Join = cc.NodeName, gh, cc.Join
+	mc.NodeName, mc.BindAddr, mc.Join, mc.Partition = cc.NodeName, gh, cc.Join, cc.Partition
 	if mc.BindPort, err = strconv.Atoi(gp); err != nil {
 		return fmt.Errorf("cacheserver: gossip port: %w", err)
 	}
@@ -135,21 +221,24 @@ func (s *Server) startCluster(ln net.Listener) error {
 	}
 	mc.Keys, mc.KeyringFile = cc.GossipKeys, cc.KeyringFile
 	mode, _ := route.ParseMode(cc.Redirect)
-	st := &clusterState{self: cc.NodeName, mode: mode, join: len(cc.Join) > 0}
+	st := &clusterState{self: cc.NodeName, mode: mode, join: len(cc.Join) > 0, settle: 2 * mc.CoalescePeriod}
+	st.ctx, st.cancel = context.WithCancel(context.Background())
 	if err := s.newPeerPools(st, cc); err != nil {
 		return err
 	}
 	cl, err := cluster.New(cluster.Config{Membership: mc, Ring: cc.Ring, RESPAddr: net.JoinHostPort(host, port),
-		Zone: cc.Zone, Version: Version, Logger: s.log}, func(old, next *ring.Ring) { s.onRing(st, old, next) })
+		Zone: cc.Zone, Version: Version, Logger: s.log, Lease: cc.Lease, Agree: st.agree, Fence: s.fence},
+		func(old, next *ring.Ring) func() { return s.onRing(st, old, next) })
 	if err != nil {
+		st.cancel()
+		st.wg.Wait()
 		st.closePools()
 		return err
 	}
 	st.cl = cl
-	st.publish(cl.Ring())
 	s.cs.Store(st)
 	s.log.Info("cluster member started", "node", cc.NodeName, "gossip", cl.GossipAddr(),
-		"resp", net.JoinHostPort(host, port), "redirect", cc.Redirect, "join", cc.Join)
+		"resp", net.JoinHostPort(host, port), "redirect", cc.Redirect, "join", cc.Join, "lease", cl.LeaseTTL())
 	return nil
 }
 
@@ -201,15 +290,19 @@ func (st *clusterState) closePools() {
 	}
 }
 
-// onRing runs on the cluster's goroutine after every ring change. Slots
-// whose ownership changed to or from this node are emptied before the new
-// ring is published for routing: data of a slot this node lost is no longer
-// reachable, and data of a slot it gains predates the writes the previous
-// owner took meanwhile, so serving it could return stale values.
-func (s *Server) onRing(st *clusterState, old, next *ring.Ring) {
-	changed := make([]bool, ring.SlotCount)
+// onRing runs on the cluster's goroutine on every ring change, before the
+// cluster publishes the new ring for routing. Slots whose ownership changed
+// to or from this node are emptied first: data of a slot this node lost is
+// no longer reachable, and data of a slot it gains predates the writes the
+// previous owner took meanwhile, so serving it could return stale values.
+// The function it returns runs once the ring is published.
+func (s *Server) onRing(st *clusterState, old, next *ring.Ring) (published func()) {
+	changed, all := make([]bool, ring.SlotCount), make([]bool, ring.SlotCount)
 	moved := 0
 	for _, m := range ring.Diff(old, next) {
+		for slot := m.Start; slot <= m.End; slot++ {
+			all[slot] = true
+		}
 		if m.From == st.self || m.To == st.self {
 			for slot := m.Start; slot <= m.End; slot++ {
 				changed[slot] = true
@@ -218,32 +311,29 @@ func (s *Server) onRing(st *clusterState, old, next *ring.Ring) {
 		}
 	}
 	dropped := s.store.DropSlots(func(slot int) bool { return changed[slot] })
-	st.publish(next)
-	if moved > 0 {
-		// Tracking clients may cache keys of slots this node lost or gained
-		// (their data is gone, and their owner changed): tell them all, as a
-		// flush does, after the new ring is published so a client that
-		// re-reads the slot table on it sees the new one. Ring changes are
-		// rare; the SDK also re-reads its slot table on this message.
-		s.track.flushAll()
-	}
-	for _, m := range old.Members() {
-		if nm, ok := next.Member(m.Name); !ok || nm.Addr != m.Addr {
-			st.peers[2].Forget(m.Addr)
-			st.peers[3].Forget(m.Addr)
-		}
-	}
 	s.log.Info("ring applied", "members", next.Len(), "owned_slots", st.ownedSlots(next),
 		"moved_slots", moved, "dropped_keys", dropped)
-}
-
-// publish makes r the ring routing and CLUSTER commands use.
-func (st *clusterState) publish(r *ring.Ring) {
-	ids := make(map[string]string, r.Len())
-	for _, m := range r.Members() {
-		ids[m.Name] = nodeID(m.Name)
+	return func() {
+		rm := &recentMoves{at: time.Now(), slots: all}
+		st.recent.Store(rm)
+		st.wg.Add(1)
+		go st.confirmRing(rm, next)
+		if moved > 0 {
+			// Tracking clients may cache keys of slots this node lost or
+			// gained (their data is gone, and their owner changed): tell them
+			// all, as a flush does, after the new ring is published so a
+			// client that re-reads the slot table on it sees the new one.
+			// Ring changes are rare; the SDK also re-reads its slot table on
+			// this message.
+			s.track.flushAll()
+		}
+		for _, m := range old.Members() {
+			if nm, ok := next.Member(m.Name); !ok || nm.Addr != m.Addr {
+				st.peers[2].Forget(m.Addr)
+				st.peers[3].Forget(m.Addr)
+			}
+		}
 	}
-	st.view.Store(&ringView{r: r, ids: ids})
 }
 
 // ownedSlots is the number of slots this node owns in r.
@@ -259,29 +349,6 @@ func nodeID(name string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// leaveCluster tells peers this node is leaving (they record it as left,
-// not failed), before the listeners close.
-func (s *Server) leaveCluster(ctx context.Context) {
-	st := s.cs.Load()
-	if st == nil {
-		return
-	}
-	// Keep routing with the ring that includes this node until it closes:
-	// peers that have not applied the leave yet still send its slots here.
-	st.cl.SetPaused(true)
-	if err := st.cl.Leave(); err != nil {
-		s.log.Warn("leaving the cluster", "err", err)
-	}
-	// Keep serving while peers apply the new ring (they coalesce member
-	// events), so requests they still forward here succeed.
-	t := time.NewTimer(s.cfg.Cluster.LeaveDrain)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
-}
-
 // stopCluster stops gossip and closes the peer connections.
 func (s *Server) stopCluster() error {
 	st := s.cs.Load()
@@ -289,6 +356,8 @@ func (s *Server) stopCluster() error {
 		return nil
 	}
 	err := st.cl.Shutdown()
+	st.cancel()
+	st.wg.Wait()
 	st.closePools()
 	return err
 }
@@ -305,9 +374,26 @@ type Member struct {
 // or before Serve started the cluster.
 func (s *Server) Ring() *ring.Ring {
 	if cs := s.cs.Load(); cs != nil {
-		return cs.view.Load().r
+		return cs.cl.Ring()
 	}
 	return nil
+}
+
+// Settled reports whether every member is known to route with the ring
+// of the latest change (or two coalescing periods passed since it); until
+// then moved mode answers TRYAGAIN for the slots that changed owner.
+// Standalone: true.
+func (s *Server) Settled() bool {
+	cs := s.cs.Load()
+	return cs == nil || cs.settled()
+}
+
+// Serving reports whether the node serves commands with keys now: a
+// standalone node always; a clustered one once it joined and while it
+// holds its lease (otherwise it answers CLUSTERDOWN).
+func (s *Server) Serving() bool {
+	cs := s.cs.Load()
+	return cs == nil || cs.ready()
 }
 
 // NodeName returns the node's cluster name ("" when standalone).

@@ -88,7 +88,7 @@ func clusterHelp(c *conn, _ [][]byte) {
 
 func clusterInfo(c *conn, _ [][]byte) {
 	st := c.srv.cs.Load()
-	v := st.view.Load()
+	v := st.view()
 	state := "ok"
 	if !st.ready() {
 		state = "fail"
@@ -124,7 +124,7 @@ func myEpoch(r *ring.Ring, name string) int {
 // "<id> <ip:port@cport> <flags> - 0 0 <epoch> connected <ranges...>".
 func clusterNodes(c *conn, _ [][]byte) {
 	st := c.srv.cs.Load()
-	v := st.view.Load()
+	v := st.view()
 	var b strings.Builder
 	for i, sh := range v.r.Shards() {
 		flags := "master"
@@ -157,7 +157,7 @@ func splitAddr(addr string) (string, int64) {
 // clusterSlots renders CLUSTER SLOTS: [start, end, [host, port, id, {}]]
 // per range.
 func clusterSlots(c *conn, _ [][]byte) {
-	v := c.srv.cs.Load().view.Load()
+	v := c.srv.cs.Load().view()
 	ranges := v.r.SlotRanges()
 	c.w.WriteArray(len(ranges))
 	for _, rg := range ranges {
@@ -176,7 +176,7 @@ func clusterSlots(c *conn, _ [][]byte) {
 // clusterShards renders CLUSTER SHARDS: per member, its slot ranges as a
 // flat list of integers and itself as the only node.
 func clusterShards(c *conn, _ [][]byte) {
-	v := c.srv.cs.Load().view.Load()
+	v := c.srv.cs.Load().view()
 	shards := v.r.Shards()
 	c.w.WriteArray(len(shards))
 	for _, sh := range shards {

@@ -240,7 +240,7 @@ func (s *Server) infoRingcache(b *strings.Builder) {
 		field(b, "ringcache_owned_slots", ring.SlotCount)
 		return
 	}
-	v := st.view.Load()
+	v := st.view()
 	redirect := "forward"
 	if st.mode == route.Moved {
 		redirect = "moved"
@@ -249,7 +249,13 @@ func (s *Server) infoRingcache(b *strings.Builder) {
 	field(b, "ringcache_members", v.r.Len())
 	field(b, "ringcache_ring_epoch", strconv.FormatUint(v.r.Epoch(), 16))
 	field(b, "ringcache_owned_slots", st.ownedSlots(v.r))
-	field(b, "ringcache_joined", st.ready())
+	field(b, "ringcache_joined", st.joined())
+	field(b, "ringcache_lease", st.cl.Leased())
+	field(b, "ringcache_ring_settled", st.settled())
+	field(b, "ringcache_lease_ms", st.cl.LeaseTTL().Milliseconds())
+	lapses, fences := st.cl.LeaseLapses()
+	field(b, "ringcache_lease_lapses", lapses)
+	field(b, "ringcache_lease_fences", fences)
 	field(b, "ringcache_redirect", redirect)
 	field(b, "ringcache_ring_changes", st.cl.RingChanges())
 }

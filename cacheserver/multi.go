@@ -111,6 +111,9 @@ func execCmd(c *conn, _ [][]byte) {
 	dirty := c.dirty.Load()
 	c.srv.watch.unwatchAll(c)
 	switch {
+	case m.slot >= 0 && !c.srv.Serving(): // the lease lapsed since the keys were queued
+		c.replyErrString(clusterDownErr)
+		return
 	case m.failed:
 		c.replyErrString(execAbortErr)
 		return

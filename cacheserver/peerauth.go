@@ -109,8 +109,10 @@ func ringcacheCmd(c *conn, args [][]byte) {
 		peerProof(c, args[2], args[3])
 	case sub == "peer" && len(args) == 2:
 		peerUnproven(c)
+	case sub == "epoch" && len(args) <= 3:
+		ringcacheEpoch(c, args) // fence.go
 	default:
-		c.replyErrString(fmt.Sprintf("ERR unknown subcommand '%.128s'. Try RINGCACHE PEER.", args[1]))
+		c.replyErrString(fmt.Sprintf("ERR unknown subcommand '%.128s'. Try RINGCACHE PEER or RINGCACHE EPOCH [name].", args[1]))
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/ringcache/ringcache/internal/forward"
 	"github.com/ringcache/ringcache/internal/resp"
 	"github.com/ringcache/ringcache/internal/route"
+	"github.com/ringcache/ringcache/ring"
 )
 
 // Routing on a clustered node. A command with keys runs here when this
@@ -28,8 +29,13 @@ import (
 // collects them, which bounds its memory and keeps per-peer queues short.
 const maxPending = 128
 
-// clusterDownErr answers commands with keys before the node has joined.
+// clusterDownErr answers commands with keys before the node has joined,
+// and while it holds no lease (internal/cluster).
 const clusterDownErr = "CLUSTERDOWN The cluster is down"
+
+// settlingErr answers, in moved mode, a key whose slot changed owner in a
+// ring change so recent that the new owner may not have applied it yet.
+const settlingErr = "TRYAGAIN the slot is changing owner, retry shortly"
 
 // pending is one reply owed to the client, in request order: a forwarded
 // command, a split command, or captured bytes capture[lo:hi] of a command
@@ -62,14 +68,14 @@ func (c *conn) routed(cmd *command, args [][]byte) bool {
 		c.inOrder(func() { c.reject(clusterDownErr) })
 		return true
 	}
-	v := st.view.Load()
+	r := st.cl.Ring()
 	spec, splittable := route.Splittable[cmd.name]
 	mode := st.mode
 	if c.multi != nil || cmd.name == "watch" {
 		mode, splittable = route.Moved, false
 	}
 	c.keyBuf = appendKeys(c.keyBuf[:0], cmd, args)
-	d := route.Decide(v.r, st.self, c.keyBuf, mode, c.peer, splittable)
+	d := route.Decide(r, st.self, c.keyBuf, mode, c.peer, splittable)
 	nkeys := len(c.keyBuf)
 	clear(c.keyBuf)
 	switch d.Kind {
@@ -81,8 +87,12 @@ func (c *conn) routed(cmd *command, args [][]byte) bool {
 	case route.Remote:
 		c.forward(st, d.Addr, args)
 	case route.Split:
-		c.split(st, v, spec, cmd, args)
+		c.split(st, r, spec, cmd, args)
 	case route.Redirect:
+		if st.settling(d.Slot) {
+			c.inOrder(func() { c.reject(settlingErr) })
+			break
+		}
 		c.inOrder(func() { c.reject(route.MovedError(d.Slot, d.Addr)) })
 	case route.TryAgain:
 		c.inOrder(func() { c.reject(tryAgainErr(nkeys, d.Slot)) })
@@ -163,8 +173,8 @@ func tryAgainErr(nkeys, slot int) string {
 
 // split runs a multi-key command whose keys have several owners: one part
 // per owner, the local part here, the others forwarded in parallel.
-func (c *conn) split(st *clusterState, v *ringView, spec route.Spec, cmd *command, args [][]byte) {
-	parts, err := route.SplitArgs(v.r, args, spec)
+func (c *conn) split(st *clusterState, r *ring.Ring, spec route.Spec, cmd *command, args [][]byte) {
+	parts, err := route.SplitArgs(r, args, spec)
 	if err != nil {
 		c.inOrder(func() { c.replyErrString(arityErr(cmd.name)) })
 		return

@@ -49,7 +49,8 @@ type options struct {
 	join, nodeName, advertise, zone, redirect string
 	gossipProfile                             string
 
-	sec secOptions // security.go
+	sec   secOptions // security.go
+	lease time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -76,6 +77,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.redirect, "redirect", "forward", "keys owned by another node: forward (proxy) or moved (-MOVED like Redis Cluster)")
 	fs.StringVar(&o.gossipProfile, "gossip-profile", "lan", "gossip timers: lan, or local (fast failure detection, one machine)")
 	o.sec.register(fs)
+	fs.DurationVar(&o.lease, "cluster-lease", 0,
+		"serve keys only this long after a majority answered (0 = 3/4 of the gossip profile's earliest failure detection)")
 	fs.String("config", "", "config file: one 'name value' per line")
 	err := ff.Parse(fs, args, ff.WithEnvVarPrefix("RINGCACHE"),
 		ff.WithConfigFileFlag("config"), ff.WithConfigFileParser(ff.PlainParser))
@@ -141,6 +144,10 @@ func (o *options) clusterConfig() (cacheserver.ClusterConfig, error) {
 	}
 	if _, err := route.ParseMode(o.redirect); err != nil {
 		return cc, fmt.Errorf("--redirect: %w", err)
+	}
+	cc.Lease = o.lease
+	if _, _, err := cc.FencingTimes(); err != nil {
+		return cc, fmt.Errorf("--cluster-lease: %w", err)
 	}
 	return cc, nil
 }
@@ -254,5 +261,7 @@ func logConfig(log *slog.Logger, cfg cacheserver.Config, addr net.Addr) {
 		log.Info("cluster config", "node_name", cc.NodeName, "gossip", cc.GossipAddr, "join", cc.Join,
 			"advertise", cc.Advertise, "zone", cc.Zone, "redirect", cc.Redirect, "fast_gossip", cc.FastGossip,
 			"partitions", cc.Ring.Partitions, "virtual_nodes", cc.Ring.VirtualNodes, "load", cc.Ring.Load)
+		lease, detection, _ := cc.FencingTimes()
+		log.Info("cluster fencing", "lease", lease, "earliest_failure_detection", detection)
 	}
 }

@@ -66,7 +66,8 @@ func TestConfigFromFlagsEnvAndFile(t *testing.T) {
 
 func TestBadFlagsExit2(t *testing.T) {
 	for _, args := range [][]string{{"--maxmemory", "lots"}, {"--maxmemory-policy", "nope"},
-		{"--loglevel", "loud"}, {"--nosuchflag"}, {"--maxclients", "0"}, {"--port", "70000"}, {"--port", "-1"}} {
+		{"--loglevel", "loud"}, {"--nosuchflag"}, {"--maxclients", "0"}, {"--port", "70000"}, {"--port", "-1"},
+		{"--cluster-lease", "5s"}, {"--cluster-lease", "-1s"}, {"--gossip-profile", "local", "--cluster-lease", "1350ms"}} {
 		var stderr bytes.Buffer
 		if code := run(context.Background(), args, io.Discard, &stderr); code != 2 {
 			t.Errorf("%v: exit %d, want 2; stderr %s", args, code, stderr.String())

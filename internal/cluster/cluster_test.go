@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,27 +17,54 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 type recorder struct {
-	mu    sync.Mutex
-	moves int
-	calls int
+	mu     sync.Mutex
+	moves  int
+	calls  int
+	early  int // rings readable through Ring before onRing returned
+	after  int // published callbacks that saw the new ring
+	fences int
+	c      atomic.Pointer[Cluster]
 }
 
-func (r *recorder) onRing(old, new *ring.Ring) {
+func (r *recorder) onRing(old, new *ring.Ring) func() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls++
 	r.moves += ring.MovedSlots(ring.Diff(old, new))
+	if c := r.c.Load(); c != nil && c.Ring() != old {
+		r.early++
+	}
+	return func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if c := r.c.Load(); c == nil || c.Ring() == new {
+			r.after++
+		}
+	}
+}
+
+func (r *recorder) fence() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.fences++
 }
 
 func startNode(t *testing.T, name string, rc ring.Config, join ...string) (*Cluster, *recorder) {
 	t.Helper()
+	return startWith(t, name, rc, nil, join...)
+}
+
+func startWith(t *testing.T, name string, rc ring.Config, p *membership.Partition, join ...string) (*Cluster, *recorder) {
+	t.Helper()
 	mc := membership.DefaultLocalConfig()
-	mc.NodeName, mc.Join = name, join
+	mc.NodeName, mc.Join, mc.Partition = name, join, p
 	rec := &recorder{}
-	c, err := New(Config{Membership: mc, Ring: rc, RESPAddr: "127.0.0.1:" + name, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, rec.onRing)
+	c, err := New(Config{Membership: mc, Ring: rc, RESPAddr: "127.0.0.1:" + name,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Fence: rec.fence}, rec.onRing)
 	if err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
+	rec.c.Store(c)
 	t.Cleanup(func() { _ = c.Shutdown() })
 	return c, rec
 }

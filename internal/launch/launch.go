@@ -283,7 +283,8 @@ func (c *Cluster) Node(name string) *Node {
 }
 
 // WaitAgreed polls until every running node reports a ring of all running
-// nodes with the same epoch.
+// nodes with the same epoch, holds its lease and knows the others route
+// with that ring.
 func (c *Cluster) WaitAgreed(ctx context.Context) error {
 	return c.WaitAgreedOn(ctx, c.Running)
 }
@@ -319,6 +320,9 @@ func agreed(ctx context.Context, nodes []*Node) (bool, string) {
 		}
 		if epoch != "" && info["ringcache_ring_epoch"] != epoch {
 			return false, n.Name + " has another epoch"
+		}
+		if info["ringcache_lease"] == "false" || info["ringcache_ring_settled"] == "false" {
+			return false, n.Name + " holds no lease or its ring is settling"
 		}
 		epoch = info["ringcache_ring_epoch"]
 	}

@@ -51,6 +51,9 @@ type Config struct {
 	Local bool
 	// Logger receives serf's and memberlist's logs. Nil: slog.Default().
 	Logger *slog.Logger
+	// Partition, when set, lets a test cut this node's gossip (see
+	// Partition). Nil, the default, in production.
+	Partition *Partition
 }
 
 // DefaultConfig returns LAN-profile membership on 127.0.0.1:7946.

@@ -67,8 +67,17 @@ func New(cfg Config, onChange func([]Member)) (*Membership, error) {
 	if m.keyring, err = newKeyring(keys); err != nil {
 		return nil, err
 	}
-	s, err := serf.Create(m.serfConfig())
+	sc := m.serfConfig()
+	if cfg.Partition != nil {
+		if err := m.partitioned(sc.MemberlistConfig); err != nil {
+			return nil, fmt.Errorf("membership: start gossip: %w", err)
+		}
+	}
+	s, err := serf.Create(sc)
 	if err != nil {
+		if sc.MemberlistConfig.Transport != nil {
+			_ = sc.MemberlistConfig.Transport.Shutdown()
+		}
 		return nil, fmt.Errorf("membership: start gossip: %w", err)
 	}
 	m.serf = s
@@ -127,9 +136,22 @@ func localMemberlist() *memberlist.Config {
 	c.ProbeTimeout = 150 * time.Millisecond
 	c.GossipInterval = 20 * time.Millisecond
 	c.PushPullInterval = time.Second
-	c.SuspicionMult = 3
+	c.SuspicionMult = 6 // a lease shorter than detection needs slack under -race on 2 loaded cores
 	c.TCPTimeout = 500 * time.Millisecond
 	return c
+}
+
+// partitioned installs the test partition's transport in ml.
+func (m *Membership) partitioned(ml *memberlist.Config) error {
+	t, port, err := newCutTransport(m.cfg.Partition, ml.BindAddr, ml.BindPort, m.log.With("component", "memberlist"))
+	if err != nil {
+		return err
+	}
+	ml.Transport, ml.BindPort = t, port
+	if ml.AdvertisePort == 0 {
+		ml.AdvertisePort = port
+	}
+	return nil
 }
 
 func (m *Membership) loop() {
