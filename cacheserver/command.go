@@ -41,7 +41,8 @@ type command struct {
 	allStore bool // whole-store command (flushall, dbsize...): not run under a slot lock
 	noAuth   bool // allowed before AUTH
 
-	stats cmdStats // INFO commandstats (cmdstats.go); the table is per server
+	stats    cmdStats // INFO commandstats (cmdstats.go); the table is per server
+	ownLease bool     // checks and consumes the key's lease itself (LEASESET) instead of voiding it
 }
 
 // commandTable maps lower-case names to commands.
@@ -56,7 +57,7 @@ func newCommandTable() *commandTable {
 	t := &commandTable{byName: make(map[string]*command)}
 	groups := [][]*command{connCommands(), serverCommands(), multiCommands(),
 		stringCommands(), keyCommands(), bitCommands(), scanCommands(), clusterCommands(), pubsubCommands(),
-		objectCommands(), renameCommands()}
+		objectCommands(), renameCommands(), leaseCommands()}
 	for _, g := range groups {
 		for _, cmd := range g {
 			t.add(cmd)

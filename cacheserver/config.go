@@ -64,6 +64,9 @@ type Config struct {
 	// that owns every slot and answers CLUSTER like a Redis without
 	// cluster support.
 	Cluster *ClusterConfig
+	// Leases bounds the lease table (LEASEGET, lease.go). Zero fields mean
+	// their defaults.
+	Leases LeaseConfig
 }
 
 // Defaults.
@@ -89,6 +92,7 @@ func DefaultConfig() Config {
 		MaxMultibulkLen:   DefaultMaxMultibulkLen,
 		ProtectedMode:     true,
 		Store:             store.DefaultConfig(),
+		Leases:            DefaultLeaseConfig(),
 	}
 }
 
@@ -131,6 +135,10 @@ func (c Config) validate() (Config, error) {
 		if err := cc.validate(); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	var err error
+	if c.Leases, err = c.Leases.withDefaults(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Store.MaxValueSize == 0 {
 		c.Store.MaxValueSize = c.MaxBulkLen

@@ -79,6 +79,9 @@ func (c *conn) call(cmd *command, args [][]byte) {
 		c.srv.watch.touch(c.keyBuf)
 		clear(c.keyBuf)
 	}
+	if cmd.write && !cmd.ownLease && c.srv.leases.active.Load() > 0 {
+		c.voidLeases(cmd, args) // leasecmd.go: a write voids its keys' leases first
+	}
 	cmd.stats.calls.Add(1)
 	errs := c.errReplies
 	if c.srv.track.active.Load() > 0 {

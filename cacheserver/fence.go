@@ -24,6 +24,7 @@ import (
 // taken its slots over (and written them) meanwhile.
 func (s *Server) fence() {
 	n := s.store.DropSlots(func(int) bool { return true })
+	s.leases.voidAll() // tokens granted before the lapse predate the peers' writes
 	s.track.flushAll()
 	s.log.Warn("lease regained after a lapse: dropped every key before serving again", "dropped_keys", n)
 }

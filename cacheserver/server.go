@@ -45,6 +45,7 @@ type Server struct {
 	track      *tracker // CLIENT TRACKING (tracking.go)
 	pubsub     pubsubRegistry
 	release    *memReleaser // FLUSHALL returns freed memory to the OS (freemem.go)
+	leases     *leaseTable  // LEASEGET/LEASESET (lease.go)
 
 	clusterOnce sync.Once
 	clusterErr  error
@@ -92,6 +93,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: c, log: logger, store: st, cmds: newCommandTable(), start: time.Now(), track: trk, watch: watch,
+		leases:    newLeaseTable(c.Leases),
 		listeners: make(map[net.Listener]struct{}), conns: make(map[*conn]struct{}),
 		stop: make(chan struct{}), release: newMemReleaser()}
 	if s.tls, err = newTLSState(c.TLS, logger); err != nil {
