@@ -50,6 +50,12 @@ type Config struct {
 	StaleIfError time.Duration
 	// LoadTimeout bounds one origin load. Default 2s.
 	LoadTimeout time.Duration
+	// LeaseTTL is the lease period asked for with LEASEGET: how long
+	// other processes wait (polling) for this one's origin load before one
+	// of them may load instead. It should exceed LoadTimeout; the node caps
+	// it (10s by default). 0 disables leases: loads are written back with
+	// SET NX, once per key per process. Default 3s.
+	LeaseTTL time.Duration
 
 	// Breaker configures the circuit breakers (one per node, one for the
 	// origin).
@@ -108,6 +114,7 @@ func DefaultConfig() Config {
 		TTLJitter:       0.1,
 		NegativeTTL:     30 * time.Second,
 		LoadTimeout:     2 * time.Second,
+		LeaseTTL:        3 * time.Second,
 		Breaker:         BreakerConfig{ConsecutiveFailures: 5, OpenTimeout: time.Second},
 	}
 }
@@ -128,6 +135,7 @@ func (c Config) validate() error {
 	check(c.TTL >= 0 && c.NegativeTTL >= 0 && c.StaleIfError >= 0, "TTLs must not be negative")
 	check(c.TTLJitter >= 0 && c.TTLJitter < 1, "TTLJitter must be in [0, 1)")
 	check(c.LoadTimeout > 0, "LoadTimeout must be positive")
+	check(c.LeaseTTL == 0 || c.LeaseTTL >= time.Millisecond, "LeaseTTL must be 0 (off) or at least 1ms")
 	check(c.Breaker.ConsecutiveFailures > 0 && c.Breaker.OpenTimeout > 0, "breaker settings must be positive")
 	return errors.Join(errs...)
 }

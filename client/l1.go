@@ -148,9 +148,13 @@ const entryOverhead = 96
 // itself stays until its TTL (or eviction) as a stale-if-error fallback
 // when that is enabled, and is deleted otherwise.
 func (c *l1) invalidate(key string) {
-	c.seqs[keyIndex(key)].Add(1)
+	seq := c.seqs[keyIndex(key)].Add(1)
 	if c.keepStale == 0 {
-		c.cache.Del(key)
+		// An entry filled by our own LEASESET waits for exactly this
+		// push (its seq is the new counter): keep it.
+		if e, ok := c.cache.Get(key); ok && e.seq != seq {
+			c.cache.Del(key)
+		}
 	}
 }
 

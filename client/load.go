@@ -78,11 +78,29 @@ func (c *Client) fill(ctx context.Context, key string, slot int, n *node, useL1 
 	if useL1 {
 		tok = c.l1.begin(key, slot)
 	}
-	if res, ok := c.fromRemote(ctx, key, slot, n, useL1); ok {
+	if c.cfg.LeaseTTL > 0 && c.cfg.Loader != nil && n != nil && !n.noLeases.Load() {
+		return c.fillLeased(ctx, key, n, tok, useL1)
+	}
+	return c.fillPlain(ctx, key, n, tok, useL1)
+}
+
+// fillPlain is fill without leases: the owner again, then the origin,
+// written back with SET NX.
+func (c *Client) fillPlain(ctx context.Context, key string, n *node, tok token, useL1 bool) (Result, error) {
+	if res, ok := c.fromRemote(ctx, key, int(tok.slot), n, useL1); ok {
 		return res, nil
 	}
-	return c.load(ctx, key, n, tok, useL1)
+	return c.load(ctx, key, n, tok, useL1, backSetNX, 0)
 }
+
+// backMode is how load writes an origin value back to the cluster.
+type backMode uint8
+
+const (
+	backNone  backMode = iota // not at all (the node failed, or has no lease for us)
+	backSetNX                 // SET NX PX: a node without leases
+	backLease                 // LEASESET with the lease token
+)
 
 // readRemote asks the owner for the value and, withTTL, its remaining TTL
 // (GET and PTTL in one round trip, see readPool); the TTL is 0 without it.
@@ -113,8 +131,10 @@ func (c *Client) readRemote(ctx context.Context, n *node, key string, withTTL bo
 }
 
 // load reads key from the origin through its breaker, writes it back to
-// the owner (SET NX, so a newer value written meanwhile wins) and fills L1.
-func (c *Client) load(ctx context.Context, key string, n *node, tok token, useL1 bool) (Result, error) {
+// the owner as back says and fills L1. With a lease, L1 is filled only if
+// the node accepted the value, and the entry expects the one invalidation
+// our own LEASESET causes (see stored).
+func (c *Client) load(ctx context.Context, key string, n *node, tok token, useL1 bool, back backMode, lease int64) (Result, error) {
 	if c.cfg.Loader == nil {
 		return Result{Tier: TierRemote}, ErrNotFound
 	}
@@ -125,15 +145,15 @@ func (c *Client) load(ctx context.Context, key string, n *node, tok token, useL1
 		return c.cfg.Loader.Load(lctx, key)
 	})
 	val, _ := v.([]byte)
-	switch {
-	case err == nil:
+	if err == nil {
 		c.stats.tier[TierOrigin].hit.Add(1)
-		ttl := c.jitter(c.cfg.TTL)
-		c.writeBack(ctx, n, key, val, ttl)
-		if useL1 && (n == nil || n.inval.live()) {
-			c.l1.install(key, tok, val, false, ttl)
-		}
+		c.stored(ctx, key, n, tok, useL1, back, lease, val)
 		return Result{Value: val, Tier: TierOrigin}, nil
+	}
+	if back == backLease {
+		c.leaseRelease(ctx, n, key, lease)
+	}
+	switch {
 	case errors.Is(err, ErrNotFound):
 		c.stats.tier[TierOrigin].miss.Add(1)
 		if useL1 && c.cfg.NegativeTTL > 0 {
@@ -149,6 +169,26 @@ func (c *Client) load(ctx context.Context, key string, n *node, tok token, useL1
 		}
 	}
 	return Result{Tier: TierOrigin}, fmt.Errorf("%w: %w", ErrOriginUnavailable, err)
+}
+
+// stored writes an origin value back and fills L1.
+func (c *Client) stored(ctx context.Context, key string, n *node, tok token, useL1 bool, back backMode, lease int64, val []byte) {
+	ttl := c.jitter(c.cfg.TTL)
+	switch back {
+	case backLease:
+		if !c.leaseSet(ctx, n, key, lease, val, ttl) {
+			return // refused: the value may already be stale
+		}
+		// Our LEASESET makes the node push one invalidation of key to us;
+		// the entry is valid once exactly that one has been applied, and
+		// hidden by any other.
+		tok.seq++
+	case backSetNX:
+		c.writeBack(ctx, n, key, val, ttl)
+	}
+	if useL1 && (n == nil || n.inval.live()) {
+		c.l1.install(key, tok, val, false, ttl)
+	}
 }
 
 func (c *Client) writeBack(ctx context.Context, n *node, key string, val []byte, ttl time.Duration) {

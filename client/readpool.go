@@ -59,19 +59,30 @@ func newReadPool(addr string, cfg *Config) *readPool {
 // replaced and the read, which is idempotent, tried once more: go-redis
 // checked idle connections before use to the same effect.
 func (p *readPool) get(ctx context.Context, key string, withTTL bool) (val []byte, pttl int64, found bool, err error) {
+	err = p.do(ctx, func(cn *readConn) error {
+		var err error
+		val, pttl, found, err = cn.get(ctx, key, withTTL, p.cfg)
+		return err
+	})
+	return val, pttl, found, err
+}
+
+// do runs one request on a pooled connection, retried once on a fresh
+// connection when a reused one turns out closed (see get).
+func (p *readPool) do(ctx context.Context, req func(cn *readConn) error) error {
 	for retried := false; ; retried = true {
 		cn, reused, err := p.acquire(ctx)
 		if err != nil {
-			return nil, 0, false, err
+			return err
 		}
-		val, pttl, found, err = cn.get(ctx, key, withTTL, p.cfg)
-		if _, isReply := err.(replyError); err == nil || isReply {
+		err = req(cn)
+		if _, isReply := err.(replyError); err == nil || isReply || errors.Is(err, errNoLeases) {
 			p.release(cn)
-			return val, pttl, found, err
+			return err
 		}
 		p.discard(cn)
 		if retried || !reused || !isStaleConn(err) || ctx.Err() != nil {
-			return nil, 0, false, err
+			return err
 		}
 	}
 }

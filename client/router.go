@@ -24,6 +24,9 @@ type node struct {
 	reads *readPool // the remote-hit read (GET+PTTL)
 	br    *gobreaker.CircuitBreaker[any]
 	inval *invalidator
+	// noLeases is set once the node answered LEASEGET "unknown command"
+	// (redis-server): its keys load without leases.
+	noLeases atomic.Bool
 }
 
 // table is an immutable slot → node map.

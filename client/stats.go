@@ -51,6 +51,8 @@ type stats struct {
 	invalConnLost   atomic.Int64
 	refreshes       atomic.Int64
 	l1LeaseLapsed   atomic.Int64
+	leaseWaits      atomic.Int64
+	leaseRefused    atomic.Int64
 	latency         atomic.Pointer[prometheus.HistogramVec]
 }
 
@@ -70,6 +72,8 @@ type Stats struct {
 	InvalidationLosses int64 // invalidation connections lost
 	Refreshes          int64 // slot table refreshes requested
 	L1LeaseLapsed      int64 // L1 entries bypassed: their node's invalidation lease had lapsed
+	LeaseWaits         int64 // LEASEGETs answered WAIT (another process was loading the key)
+	LeaseRefused       int64 // origin values the node refused (LEASESET): written or deleted during the load
 	L1Dropped          int64 // ristretto sets dropped (buffer full)
 	L1Rejected         int64 // ristretto sets rejected by admission
 	Breakers           map[string]string
@@ -87,7 +91,8 @@ func (c *Client) Stats() Stats {
 		NegativeHits: s.negativeHits.Load(), Loads: s.loads.Load(), SharedLoads: s.sharedLoads.Load(),
 		StaleServed: s.staleServed.Load(), WriteBackErrors: s.writeBackErrors.Load(),
 		Invalidations: s.invalidations.Load(), InvalidationLosses: s.invalConnLost.Load(),
-		Refreshes: s.refreshes.Load(), L1LeaseLapsed: s.l1LeaseLapsed.Load(), Breakers: map[string]string{"origin": c.origin.State().String()}}
+		Refreshes: s.refreshes.Load(), L1LeaseLapsed: s.l1LeaseLapsed.Load(),
+		LeaseWaits: s.leaseWaits.Load(), LeaseRefused: s.leaseRefused.Load(), Breakers: map[string]string{"origin": c.origin.State().String()}}
 	if c.l1 != nil && c.l1.cache.Metrics != nil {
 		out.L1Dropped = int64(c.l1.cache.Metrics.SetsDropped())
 		out.L1Rejected = int64(c.l1.cache.Metrics.SetsRejected())
