@@ -122,7 +122,7 @@ func BenchmarkRemoteHit(b *testing.B) {
 	// The read a Get with L1 does on an L1 miss: GET+PTTL, then the fill.
 	fill := func(key string) error {
 		slot := ring.KeySlot(key)
-		if _, ok := c.fromRemote(ctx, key, slot, c.router.nodeFor(slot), true); !ok {
+		if _, ok, _ := c.fromRemote(ctx, key, slot, c.router.nodeFor(slot), true); !ok {
 			return fmt.Errorf("%s: remote miss", key)
 		}
 		return nil

@@ -64,9 +64,10 @@ type Client struct {
 	once   sync.Once
 }
 
-// New connects to the cluster: it reads the slot table from a seed (failing
-// if none answers), opens the invalidation connections and starts the
-// periodic refresh.
+// New connects to the cluster: it reads the slot table from a seed, opens
+// the invalidation connections and starts the periodic refresh. If no seed
+// answers, New still succeeds: Gets go to the origin while a goroutine
+// keeps trying the seeds (see Health). It fails only on an invalid Config.
 func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -90,8 +91,10 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		c.l1 = l
 	}
 	if err := c.router.refresh(ctx); err != nil {
-		c.Close()
-		return nil, err
+		// Degraded mode (degraded.go): serve from the origin meanwhile.
+		c.log.Warn("no seed answered: connecting in the background", "err", err)
+		c.wg.Add(1)
+		go c.connectLoop()
 	}
 	c.wg.Add(1)
 	go c.every(c.cfg.RefreshInterval, c.router.refreshAsync)

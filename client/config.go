@@ -91,6 +91,13 @@ type L1Config struct {
 	// node sent before it has been applied. Otherwise the read goes to the
 	// node. Default 100ms.
 	MaxStaleness time.Duration
+	// OutageWindow lets L1 keep answering while a key's node is
+	// unreachable: when reading the node fails and its invalidation
+	// connection has been down for less than OutageWindow, an entry valid
+	// when it dropped (and within its TTL) is served with Result.Stale set.
+	// Such reads are outside the MaxStaleness bound. 0 (the default)
+	// disables it: those reads go to the origin.
+	OutageWindow time.Duration
 }
 
 // BreakerConfig configures gobreaker circuit breakers.
@@ -132,6 +139,7 @@ func (c Config) validate() error {
 	check(c.RefreshInterval > 0, "RefreshInterval must be positive")
 	check(c.L1.Disabled || (c.L1.MaxBytes > 0 && c.L1.NumCounters > 0 && c.L1.MaxTTL > 0 && c.L1.MaxStaleness >= 4*time.Millisecond),
 		"L1 needs MaxBytes, NumCounters, MaxTTL > 0 and MaxStaleness >= 4ms")
+	check(c.L1.OutageWindow >= 0, "L1.OutageWindow must not be negative")
 	check(c.TTL >= 0 && c.NegativeTTL >= 0 && c.StaleIfError >= 0, "TTLs must not be negative")
 	check(c.TTLJitter >= 0 && c.TTLJitter < 1, "TTLJitter must be in [0, 1)")
 	check(c.LoadTimeout > 0, "LoadTimeout must be positive")

@@ -25,12 +25,15 @@ type invalidator struct {
 	connected atomic.Bool
 	// lease is the client clock reading at which the last answered PING
 	// was sent: every invalidation the node sent before that is applied.
-	lease  atomic.Int64
-	sent   chan int64 // send times of unanswered PINGs, in order
-	ctx    context.Context
-	cancel context.CancelFunc
-	mu     sync.Mutex
-	conn   net.Conn
+	lease atomic.Int64
+	// downSince is when (client clock) the connection was lost, 0 while it
+	// is up (L1.OutageWindow).
+	downSince atomic.Int64
+	sent      chan int64 // send times of unanswered PINGs, in order
+	ctx       context.Context
+	cancel    context.CancelFunc
+	mu        sync.Mutex
+	conn      net.Conn
 }
 
 func newInvalidator(c *Client, n *node) *invalidator {
@@ -66,8 +69,11 @@ func (iv *invalidator) run() {
 	for iv.ctx.Err() == nil {
 		err := iv.session()
 		if iv.connected.Swap(false) {
+			// Entries of the node's slots stop being served at once (the
+			// lease needs the connection); they stay valid for the outage
+			// window, and the re-subscription hides them.
+			iv.downSince.Store(max(iv.c.clock.now(), 1))
 			iv.c.stats.invalConnLost.Add(1)
-			iv.c.l1.dropSlots(iv.c.router.slotsOf(iv.n))
 			backoff = 10 * time.Millisecond
 		}
 		if iv.ctx.Err() != nil {
@@ -112,6 +118,7 @@ func (iv *invalidator) session() error {
 	// install invisible entries.
 	iv.c.l1.dropSlots(iv.c.router.slotsOf(iv.n))
 	iv.connected.Store(true)
+	iv.downSince.Store(0)
 	for len(iv.sent) > 0 { // pings of a previous connection go unanswered
 		<-iv.sent
 	}

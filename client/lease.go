@@ -117,9 +117,8 @@ func (c *Client) fillLeased(ctx context.Context, key string, n *node, tok token,
 		case errors.Is(err, errNoLeases):
 			return c.fillPlain(ctx, key, n, tok, useL1)
 		case err != nil:
-			c.stats.tier[TierRemote].errors.Add(1)
-			c.noteRedirect(err)
-			return c.load(ctx, key, n, tok, useL1, backNone, 0)
+			c.nodeFailed(err)
+			return c.load(ctx, key, n, tok, useL1, backNone, 0, fmt.Errorf("%w: %s: %w", ErrNodeUnavailable, n.addr, err))
 		case rep.kind == leaseValue:
 			c.stats.tier[TierRemote].hit.Add(1)
 			if useL1 && n.inval.live() {
@@ -128,10 +127,10 @@ func (c *Client) fillLeased(ctx context.Context, key string, n *node, tok token,
 			return Result{Value: rep.value, Tier: TierRemote}, nil
 		case rep.kind == leaseOurs:
 			c.stats.tier[TierRemote].miss.Add(1)
-			return c.load(ctx, key, n, tok, useL1, backLease, rep.token)
+			return c.load(ctx, key, n, tok, useL1, backLease, rep.token, nil)
 		case rep.kind == leaseNone:
 			c.stats.tier[TierRemote].miss.Add(1)
-			return c.load(ctx, key, n, tok, useL1, backNone, 0)
+			return c.load(ctx, key, n, tok, useL1, backNone, 0, nil)
 		}
 		c.stats.leaseWaits.Add(1)
 		if useL1 {

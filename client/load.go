@@ -25,9 +25,16 @@ func (c *Client) getSlow(ctx context.Context, key string, o callOptions) (Result
 	useL1 := c.l1 != nil && !o.skipL1
 	slot := ring.KeySlot(key)
 	n := c.router.nodeFor(slot)
-	if res, ok := c.fromRemote(ctx, key, slot, n, useL1); ok {
+	res, ok, err := c.fromRemote(ctx, key, slot, n, useL1)
+	if ok {
 		c.observe(ctx, key, TierRemote, nil, start)
 		return res, nil
+	}
+	if err != nil && useL1 {
+		if res, ok := c.duringOutage(key, n); ok {
+			c.observe(ctx, key, TierL1, nil, start)
+			return res, nil
+		}
 	}
 	ch := c.flight.DoChan(key, func() (any, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.LoadTimeout+c.cfg.ReadTimeout)
@@ -47,15 +54,16 @@ func (c *Client) getSlow(ctx context.Context, key string, o callOptions) (Result
 	}
 }
 
-// fromRemote reads key from its owner and fills L1 with it.
-func (c *Client) fromRemote(ctx context.Context, key string, slot int, n *node, useL1 bool) (Result, bool) {
+// fromRemote reads key from its owner and fills L1 with it. err is the
+// node's failure (a timeout included), nil for a miss.
+func (c *Client) fromRemote(ctx context.Context, key string, slot int, n *node, useL1 bool) (Result, bool, error) {
 	var tok token
 	if useL1 {
 		tok = c.l1.begin(key, slot)
 	}
-	val, ttl, found := c.readRemote(ctx, n, key, useL1)
+	val, ttl, found, err := c.readRemote(ctx, n, key, useL1)
 	if !found {
-		return Result{}, false
+		return Result{}, false, err
 	}
 	if h := c.testHookAfterRemoteRead; h != nil {
 		h(key)
@@ -63,7 +71,7 @@ func (c *Client) fromRemote(ctx context.Context, key string, slot int, n *node, 
 	if useL1 && n.inval.live() {
 		c.l1.install(key, tok, val, false, ttl)
 	}
-	return Result{Value: val, Tier: TierRemote}, true
+	return Result{Value: val, Tier: TierRemote}, true, nil
 }
 
 // fill runs inside the key's flight: L1 and the owner again (another
@@ -87,10 +95,14 @@ func (c *Client) fill(ctx context.Context, key string, slot int, n *node, useL1 
 // fillPlain is fill without leases: the owner again, then the origin,
 // written back with SET NX.
 func (c *Client) fillPlain(ctx context.Context, key string, n *node, tok token, useL1 bool) (Result, error) {
-	if res, ok := c.fromRemote(ctx, key, int(tok.slot), n, useL1); ok {
+	res, ok, err := c.fromRemote(ctx, key, int(tok.slot), n, useL1)
+	if ok {
 		return res, nil
 	}
-	return c.load(ctx, key, n, tok, useL1, backSetNX, 0)
+	if err != nil {
+		return c.load(ctx, key, n, tok, useL1, backNone, 0, err)
+	}
+	return c.load(ctx, key, n, tok, useL1, backSetNX, 0, nil)
 }
 
 // backMode is how load writes an origin value back to the cluster.
@@ -104,10 +116,11 @@ const (
 
 // readRemote asks the owner for the value and, withTTL, its remaining TTL
 // (GET and PTTL in one round trip, see readPool); the TTL is 0 without it.
-// A node error counts as a miss: the origin answers instead.
-func (c *Client) readRemote(ctx context.Context, n *node, key string, withTTL bool) ([]byte, time.Duration, bool) {
+// A node error (a timeout included) is returned, never taken for a miss;
+// no node for the slot (no slot table yet) is ErrNodeUnavailable.
+func (c *Client) readRemote(ctx context.Context, n *node, key string, withTTL bool) ([]byte, time.Duration, bool, error) {
 	if n == nil {
-		return nil, 0, false
+		return nil, 0, false, ErrNodeUnavailable
 	}
 	var val []byte
 	var pttl int64
@@ -120,22 +133,28 @@ func (c *Client) readRemote(ctx context.Context, n *node, key string, withTTL bo
 	switch {
 	case err == nil && found:
 		c.stats.tier[TierRemote].hit.Add(1)
-		return val, time.Duration(max(pttl, 0)) * time.Millisecond, true
+		return val, time.Duration(max(pttl, 0)) * time.Millisecond, true, nil
 	case err == nil:
 		c.stats.tier[TierRemote].miss.Add(1)
-	default:
-		c.stats.tier[TierRemote].errors.Add(1)
-		c.noteRedirect(err)
+		return nil, 0, false, nil
 	}
-	return nil, 0, false
+	c.nodeFailed(err)
+	return nil, 0, false, fmt.Errorf("%w: %s: %w", ErrNodeUnavailable, n.addr, err)
 }
 
 // load reads key from the origin through its breaker, writes it back to
 // the owner as back says and fills L1. With a lease, L1 is filled only if
 // the node accepted the value, and the entry expects the one invalidation
 // our own LEASESET causes (see stored).
-func (c *Client) load(ctx context.Context, key string, n *node, tok token, useL1 bool, back backMode, lease int64) (Result, error) {
+//
+// nodeErr is the node's failure when the cluster could not say whether it
+// has the key: without a Loader that is the error returned, never
+// ErrNotFound.
+func (c *Client) load(ctx context.Context, key string, n *node, tok token, useL1 bool, back backMode, lease int64, nodeErr error) (Result, error) {
 	if c.cfg.Loader == nil {
+		if nodeErr != nil {
+			return Result{Tier: TierRemote}, nodeErr
+		}
 		return Result{Tier: TierRemote}, ErrNotFound
 	}
 	c.stats.loads.Add(1)

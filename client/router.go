@@ -43,8 +43,11 @@ type router struct {
 	tbl    atomic.Pointer[table]
 	flight singleflight.Group
 	again  atomic.Bool // a refresh was requested while one was running
-	mu     sync.Mutex  // serialises table swaps
-	closed bool
+	// lastErrRefresh is when a node error last asked for a refresh
+	// (client clock), see Client.nodeFailed.
+	lastErrRefresh atomic.Int64
+	mu             sync.Mutex // serialises table swaps
+	closed         bool
 }
 
 func (r *router) current() *table { return r.tbl.Load() }

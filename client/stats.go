@@ -53,6 +53,7 @@ type stats struct {
 	l1LeaseLapsed   atomic.Int64
 	leaseWaits      atomic.Int64
 	leaseRefused    atomic.Int64
+	outageServed    atomic.Int64
 	latency         atomic.Pointer[prometheus.HistogramVec]
 }
 
@@ -74,6 +75,7 @@ type Stats struct {
 	L1LeaseLapsed      int64 // L1 entries bypassed: their node's invalidation lease had lapsed
 	LeaseWaits         int64 // LEASEGETs answered WAIT (another process was loading the key)
 	LeaseRefused       int64 // origin values the node refused (LEASESET): written or deleted during the load
+	OutageServed       int64 // Gets answered Stale from L1 while their node was unreachable (L1.OutageWindow)
 	L1Dropped          int64 // ristretto sets dropped (buffer full)
 	L1Rejected         int64 // ristretto sets rejected by admission
 	Breakers           map[string]string
@@ -92,7 +94,8 @@ func (c *Client) Stats() Stats {
 		StaleServed: s.staleServed.Load(), WriteBackErrors: s.writeBackErrors.Load(),
 		Invalidations: s.invalidations.Load(), InvalidationLosses: s.invalConnLost.Load(),
 		Refreshes: s.refreshes.Load(), L1LeaseLapsed: s.l1LeaseLapsed.Load(),
-		LeaseWaits: s.leaseWaits.Load(), LeaseRefused: s.leaseRefused.Load(), Breakers: map[string]string{"origin": c.origin.State().String()}}
+		LeaseWaits: s.leaseWaits.Load(), LeaseRefused: s.leaseRefused.Load(),
+		OutageServed: s.outageServed.Load(), Breakers: map[string]string{"origin": c.origin.State().String()}}
 	if c.l1 != nil && c.l1.cache.Metrics != nil {
 		out.L1Dropped = int64(c.l1.cache.Metrics.SetsDropped())
 		out.L1Rejected = int64(c.l1.cache.Metrics.SetsRejected())
