@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"slices"
 	"sync"
 	"time"
@@ -81,7 +82,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, log: cfg.Logger, clock: monoClock{start: time.Now()}}
 	c.router.c = c
-	c.origin = c.newBreaker("origin")
+	c.origin = c.newBreaker("origin", nil)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	if !cfg.L1.Disabled {
 		l, err := newL1(cfg.L1, cfg.StaleIfError, c.clock)
@@ -163,20 +164,47 @@ func (c *Client) redisOptions(addr string, pool int) *redis.Options {
 	}
 }
 
-func (c *Client) newBreaker(name string) *gobreaker.CircuitBreaker[any] {
+// newBreaker returns a breaker that opens after ConsecutiveFailures. For a
+// node, slow is set: a timeout then counts as a failure only if the node
+// answered nothing for OpenTimeout (it looks dead), not while other reads
+// succeed (it is slow: a few reads timing out under load must not cut the
+// node off).
+func (c *Client) newBreaker(name string, n *node) *gobreaker.CircuitBreaker[any] {
 	return gobreaker.NewCircuitBreaker[any](gobreaker.Settings{
 		Name:    name,
 		Timeout: c.cfg.Breaker.OpenTimeout,
 		ReadyToTrip: func(counts gobreaker.Counts) bool {
 			return counts.ConsecutiveFailures >= c.cfg.Breaker.ConsecutiveFailures
 		},
+		// The breaker counts the node's (or origin's) failures, not ours:
+		// waiting for one of our pooled connections, or a caller's context
+		// ending, says nothing about the node (see callerErr).
 		IsSuccessful: func(err error) bool {
-			return err == nil || errors.Is(err, redis.Nil) || errors.Is(err, ErrNotFound) || errors.Is(err, context.Canceled)
+			if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, ErrNotFound) ||
+				errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errPoolTimeout) {
+				if n != nil {
+					n.lastOK.Store(c.clock.now())
+				}
+				return true
+			}
+			var ne net.Error
+			return n != nil && errors.As(err, &ne) && ne.Timeout() &&
+				c.clock.now()-n.lastOK.Load() < int64(c.cfg.Breaker.OpenTimeout)
 		},
 		OnStateChange: func(name string, from, to gobreaker.State) {
 			c.log.Warn("circuit breaker state change", "breaker", name, "from", from.String(), "to", to.String())
 		},
 	})
+}
+
+// callerErr marks err as the caller's when the caller's context ended
+// (a read deadline taken from the context fires as an i/o timeout), so the
+// node's breaker does not count it.
+func callerErr(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		return fmt.Errorf("%w: %w", ctx.Err(), err)
+	}
+	return err
 }
 
 // Get returns the value of key from the nearest tier that has it, loading

@@ -339,7 +339,12 @@ func TestConfigValidation(t *testing.T) {
 	}
 	cfg = DefaultConfig()
 	cfg.Seeds = []string{"127.0.0.1:1"}
-	if _, err := New(context.Background(), cfg); err == nil {
-		t.Fatal("New succeeded with no reachable seed")
+	c, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("New with no reachable seed: %v, want degraded mode", err)
 	}
+	if h := c.Health(); h.Connected {
+		t.Fatalf("Health %+v with no reachable seed", h)
+	}
+	c.Close()
 }

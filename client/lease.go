@@ -50,7 +50,7 @@ func (cn *readConn) leaseGet(ctx context.Context, key string, lease time.Duratio
 	if err := cn.send(ctx, cfg); err != nil {
 		return leaseReply{}, err
 	}
-	if err := cn.conn.SetReadDeadline(deadline(ctx, cfg.ReadTimeout)); err != nil {
+	if err := cn.armRead(ctx, cfg.ReadTimeout); err != nil {
 		return leaseReply{}, err
 	}
 	v, err := cn.rd.Read()
@@ -99,7 +99,7 @@ func (c *Client) leaseGet(ctx context.Context, n *node, key string) (leaseReply,
 			n.noLeases.Store(true)
 			return nil, nil // an old node, not a failing one
 		}
-		return nil, err
+		return nil, callerErr(ctx, err)
 	})
 	if err == nil && n.noLeases.Load() {
 		err = errNoLeases

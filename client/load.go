@@ -128,7 +128,7 @@ func (c *Client) readRemote(ctx context.Context, n *node, key string, withTTL bo
 	_, err := n.br.Execute(func() (any, error) {
 		var err error
 		val, pttl, found, err = n.reads.get(ctx, key, withTTL)
-		return nil, err
+		return nil, callerErr(ctx, err)
 	})
 	switch {
 	case err == nil && found:

@@ -14,7 +14,9 @@ func (p *readPool) dial(ctx context.Context) (*readConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	cn := &readConn{conn: conn, rd: resp.NewReplyReader(conn, resp.DefaultReaderConfig())}
+	cn := &readConn{conn: conn}
+	cn.pr.conn = conn
+	cn.rd = resp.NewReplyReader(&cn.pr, resp.DefaultReaderConfig())
 	if p.cfg.Password != "" {
 		if err := cn.auth(ctx, p.cfg); err != nil {
 			_ = conn.Close()
@@ -30,7 +32,7 @@ func (cn *readConn) auth(ctx context.Context, cfg *Config) error {
 	if err := cn.send(ctx, cfg); err != nil {
 		return err
 	}
-	if err := cn.conn.SetReadDeadline(deadline(ctx, cfg.DialTimeout+cfg.ReadTimeout)); err != nil {
+	if err := cn.armRead(ctx, cfg.DialTimeout+cfg.ReadTimeout); err != nil {
 		return err
 	}
 	v, err := cn.rd.Read()
@@ -55,7 +57,7 @@ func (cn *readConn) get(ctx context.Context, key string, withTTL bool, cfg *Conf
 	if err := cn.send(ctx, cfg); err != nil {
 		return nil, 0, false, err
 	}
-	if err := cn.conn.SetReadDeadline(deadline(ctx, cfg.ReadTimeout)); err != nil {
+	if err := cn.armRead(ctx, cfg.ReadTimeout); err != nil {
 		return nil, 0, false, err
 	}
 	get, err := cn.rd.Read()
@@ -88,6 +90,44 @@ func (cn *readConn) send(ctx context.Context, cfg *Config) error {
 	}
 	_, err := cn.conn.Write(cn.req)
 	return err
+}
+
+// readChunk is how many reply bytes earn another read timeout.
+const readChunk = 64 << 10
+
+// progressReader lets read timeouts scale with the reply's size: the read
+// deadline, first now+ReadTimeout, is pushed to now+ReadTimeout each time
+// another readChunk bytes have arrived (never past the context's
+// deadline). A reply of one chunk or less costs nothing extra; a node that
+// sends nothing for ReadTimeout still fails as before.
+type progressReader struct {
+	conn    net.Conn
+	got     int
+	next    int
+	timeout time.Duration
+	limit   time.Time // the context's deadline; zero: none
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.conn.Read(b)
+	p.got += n
+	if n > 0 && p.got >= p.next {
+		p.next = p.got + readChunk
+		d := time.Now().Add(p.timeout)
+		if !p.limit.IsZero() && p.limit.Before(d) {
+			d = p.limit
+		}
+		_ = p.conn.SetReadDeadline(d)
+	}
+	return n, err
+}
+
+// armRead sets the read deadline of the next reply: timeout for its first
+// readChunk bytes, and as much again for each further chunk.
+func (cn *readConn) armRead(ctx context.Context, timeout time.Duration) error {
+	cn.pr.got, cn.pr.next, cn.pr.timeout = 0, readChunk, timeout
+	cn.pr.limit, _ = ctx.Deadline()
+	return cn.conn.SetReadDeadline(deadline(ctx, timeout))
 }
 
 // deadline is now+timeout, or the context's deadline if sooner.

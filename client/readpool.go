@@ -34,6 +34,7 @@ type readPool struct {
 // readConn is one pooled connection with its reply reader and request buffer.
 type readConn struct {
 	conn net.Conn
+	pr   progressReader // conn, with read deadlines that scale with the reply (readconn.go)
 	rd   *resp.ReplyReader
 	req  []byte
 }

@@ -27,6 +27,9 @@ type node struct {
 	// noLeases is set once the node answered LEASEGET "unknown command"
 	// (redis-server): its keys load without leases.
 	noLeases atomic.Bool
+	// lastOK is when (client clock) a call to the node last succeeded: a
+	// timeout opens the breaker only if that is over OpenTimeout ago.
+	lastOK atomic.Int64
 }
 
 // table is an immutable slot → node map.
@@ -187,7 +190,8 @@ func (r *router) reuseOrNew(old *table, addr string) *node {
 		return old.nodes[addr]
 	}
 	n := &node{addr: addr, rdb: redis.NewClient(r.c.redisOptions(addr, r.c.cfg.PoolSize)),
-		reads: newReadPool(addr, &r.c.cfg), br: r.c.newBreaker("node " + addr)}
+		reads: newReadPool(addr, &r.c.cfg)}
+	n.br = r.c.newBreaker("node "+addr, n)
 	if r.c.l1 != nil {
 		n.inval = newInvalidator(r.c, n)
 	}
