@@ -169,11 +169,17 @@ func (c *Client) load(ctx context.Context, key string, n *node, tok token, useL1
 		c.stored(ctx, key, n, tok, useL1, back, lease, val)
 		return Result{Value: val, Tier: TierOrigin}, nil
 	}
+	return c.loadFailed(ctx, key, n, tok, useL1, back, lease, err)
+}
+
+// loadFailed ends a load that found nothing (err is ErrNotFound: cached as
+// a negative entry) or failed (a stale value may be served): the lease, if
+// any, is given back so the waiters need not wait for it to expire.
+func (c *Client) loadFailed(ctx context.Context, key string, n *node, tok token, useL1 bool, back backMode, lease int64, err error) (Result, error) {
 	if back == backLease {
 		c.leaseRelease(ctx, n, key, lease)
 	}
-	switch {
-	case errors.Is(err, ErrNotFound):
+	if errors.Is(err, ErrNotFound) {
 		c.stats.tier[TierOrigin].miss.Add(1)
 		if useL1 && c.cfg.NegativeTTL > 0 {
 			c.l1.install(key, tok, nil, true, c.cfg.NegativeTTL)

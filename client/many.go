@@ -3,6 +3,9 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sort"
+	"strings"
 	"sync"
 
 	"github.com/redis/go-redis/v9"
@@ -11,22 +14,59 @@ import (
 	"github.com/ringcache/ringcache/ring"
 )
 
+// KeyErrors is GetMany's error: the failure of each key that failed (not
+// found is not a failure: such keys are simply absent from the result).
+type KeyErrors map[string]error
+
+func (e KeyErrors) Error() string {
+	keys := make([]string, 0, len(e))
+	for k := range e {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	fmt.Fprintf(&b, "ringcache: %d keys failed", len(e))
+	for i, k := range keys {
+		if i == 3 {
+			b.WriteString("; ...")
+			break
+		}
+		fmt.Fprintf(&b, "; %s: %v", k, e[k])
+	}
+	return b.String()
+}
+
+// manyCall collects GetMany's results and per-key errors.
+type manyCall struct {
+	mu   sync.Mutex
+	out  map[string]Result
+	errs KeyErrors
+}
+
+func (m *manyCall) put(k string, r Result) { m.mu.Lock(); m.out[k] = r; m.mu.Unlock() }
+
+func (m *manyCall) fail(k string, err error) {
+	m.mu.Lock()
+	m.errs[k] = err
+	m.mu.Unlock()
+}
+
 // GetMany returns the values of keys that any tier has, keyed by key;
 // absent keys are missing from the map. L1 answers first; the rest go to
-// their owners in one pipelined batch per node, in parallel; what the
-// cluster lacks is loaded from the origin (one load per key, at most 16 at
-// once). The error joins the failures other than "not found".
+// their owners in one pipelined batch per node (GET, and PTTL to fill L1),
+// in parallel; what the cluster lacks is loaded from the origin: with a
+// BatchLoader in one LoadMany call for all of them (through leases, like
+// Get), otherwise one load per key (at most 16 at once). Values loaded are
+// written back and fill L1. The error is nil or a KeyErrors.
 func (c *Client) GetMany(ctx context.Context, keys []string) (map[string]Result, error) {
-	out := make(map[string]Result, len(keys))
-	var mu sync.Mutex
-	put := func(k string, r Result) { mu.Lock(); out[k] = r; mu.Unlock() }
+	m := &manyCall{out: make(map[string]Result, len(keys)), errs: KeyErrors{}}
 	byNode := map[*node][]string{}
 	for _, k := range keys {
 		if c.l1 != nil {
 			if e, ok := c.l1Get(k); ok {
 				if !e.negative {
 					c.stats.l1Hits.add(e.hidx)
-					out[k] = Result{Value: e.value, Tier: TierL1}
+					m.out[k] = Result{Value: e.value, Tier: TierL1}
 				}
 				continue
 			}
@@ -36,10 +76,11 @@ func (c *Client) GetMany(ctx context.Context, keys []string) (map[string]Result,
 		byNode[n] = append(byNode[n], k)
 	}
 	var missing []string
+	var mu sync.Mutex
 	var g errgroup.Group
 	for n, ks := range byNode {
 		g.Go(func() error {
-			miss := c.remoteBatch(ctx, n, ks, put)
+			miss := c.remoteBatch(ctx, n, ks, m)
 			mu.Lock()
 			missing = append(missing, miss...)
 			mu.Unlock()
@@ -47,68 +88,201 @@ func (c *Client) GetMany(ctx context.Context, keys []string) (map[string]Result,
 		})
 	}
 	_ = g.Wait()
-	return out, c.loadMany(ctx, missing, put)
+	c.loadMissing(ctx, missing, m)
+	if len(m.errs) > 0 {
+		return m.out, m.errs
+	}
+	return m.out, nil
 }
 
-// remoteBatch pipelines GETs for keys owned by n, reports hits through put
-// and returns the keys to load from the origin.
-func (c *Client) remoteBatch(ctx context.Context, n *node, keys []string, put func(string, Result)) []string {
+// remoteBatch pipelines GET (and PTTL, with L1) for keys owned by n,
+// reports hits through m and returns the keys the node does not have, or
+// all of them if the node failed.
+func (c *Client) remoteBatch(ctx context.Context, n *node, keys []string, m *manyCall) []string {
 	if n == nil {
 		return keys
 	}
-	cmds := make([]*redis.StringCmd, len(keys))
+	useL1 := c.l1 != nil
+	toks := make([]token, len(keys))
+	gets := make([]*redis.StringCmd, len(keys))
+	ttls := make([]*redis.DurationCmd, len(keys))
 	_, err := n.br.Execute(func() (any, error) {
 		_, err := n.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, k := range keys {
-				cmds[i] = p.Get(ctx, k)
+				if useL1 {
+					toks[i] = c.l1.begin(k, ring.KeySlot(k))
+					ttls[i] = p.PTTL(ctx, k)
+				}
+				gets[i] = p.Get(ctx, k)
 			}
 			return nil
 		})
 		if errors.Is(err, redis.Nil) {
 			err = nil
 		}
-		return nil, err
+		return nil, callerErr(ctx, err)
 	})
 	if err != nil {
-		c.stats.tier[TierRemote].errors.Add(1)
-		c.noteRedirect(err)
+		c.nodeFailed(err)
 		return keys
 	}
 	var miss []string
-	for i, cmd := range cmds {
-		if v, err := cmd.Bytes(); err == nil {
-			c.stats.tier[TierRemote].hit.Add(1)
-			put(keys[i], Result{Value: v, Tier: TierRemote})
+	for i, cmd := range gets {
+		v, err := cmd.Bytes()
+		if err != nil {
+			c.stats.tier[TierRemote].miss.Add(1)
+			miss = append(miss, keys[i])
 			continue
 		}
-		c.stats.tier[TierRemote].miss.Add(1)
-		miss = append(miss, keys[i])
+		c.stats.tier[TierRemote].hit.Add(1)
+		if useL1 && n.inval.live() {
+			c.l1.install(keys[i], toks[i], v, false, max(ttls[i].Val(), 0))
+		}
+		m.put(keys[i], Result{Value: v, Tier: TierRemote})
 	}
 	return miss
 }
 
-func (c *Client) loadMany(ctx context.Context, keys []string, put func(string, Result)) error {
-	if c.cfg.Loader == nil || len(keys) == 0 {
-		return nil
+// batchKey is a key GetMany loads from a BatchLoader.
+type batchKey struct {
+	key   string
+	n     *node
+	tok   token
+	back  backMode
+	lease int64
+}
+
+// loadMissing loads the keys the cluster lacks: one LoadMany for those this
+// process may load (its lease, or no lease needed), Get's path for the
+// keys another process is loading.
+func (c *Client) loadMissing(ctx context.Context, keys []string, m *manyCall) {
+	if len(keys) == 0 {
+		return
 	}
+	bl, ok := c.cfg.Loader.(BatchLoader)
+	if !ok || c.cfg.Loader == nil {
+		parallel(keys, func(k string) { c.getOne(ctx, k, m) })
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.LoadTimeout+c.cfg.LeaseTTL+c.cfg.ReadTimeout)
+	defer cancel()
+	var mu sync.Mutex
+	var batch []batchKey
+	var waiting []string
+	parallel(keys, func(k string) {
+		b, wait := c.claim(ctx, k, m)
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case wait:
+			waiting = append(waiting, k)
+		case b != nil:
+			batch = append(batch, *b)
+		}
+	})
+	c.loadBatch(ctx, bl, batch, m)
+	parallel(waiting, func(k string) { c.getOne(ctx, k, m) })
+}
+
+// parallel runs f for every item, at most 16 at once.
+func parallel[T any](items []T, f func(T)) {
 	var g errgroup.Group
 	g.SetLimit(16)
-	var mu sync.Mutex
-	var errs []error
-	for _, k := range keys {
-		g.Go(func() error {
-			r, err := c.getSlow(ctx, k, callOptions{})
-			switch {
-			case err == nil:
-				put(k, r)
-			case !errors.Is(err, ErrNotFound):
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
-			return nil
-		})
+	for _, it := range items {
+		g.Go(func() error { f(it); return nil })
 	}
 	_ = g.Wait()
-	return errors.Join(errs...)
+}
+
+// getOne is Get's path past L1 for one key of GetMany.
+func (c *Client) getOne(ctx context.Context, k string, m *manyCall) {
+	r, err := c.getSlow(ctx, k, callOptions{})
+	switch {
+	case err == nil:
+		m.put(k, r)
+	case !errors.Is(err, ErrNotFound):
+		m.fail(k, err)
+	}
+}
+
+// claim decides how GetMany loads key: with the lease LEASEGET gives this
+// process (or without one, when leases are off or unavailable), or not at
+// all because the value appeared (it is put in m) or another process holds
+// the lease (wait).
+func (c *Client) claim(ctx context.Context, key string, m *manyCall) (b *batchKey, wait bool) {
+	slot := ring.KeySlot(key)
+	n := c.router.nodeFor(slot)
+	b = &batchKey{key: key, n: n, back: backSetNX}
+	if c.l1 != nil {
+		b.tok = c.l1.begin(key, slot)
+	}
+	if c.cfg.LeaseTTL == 0 || n == nil || n.noLeases.Load() {
+		if n == nil {
+			b.back = backNone
+		}
+		return b, false
+	}
+	rep, err := c.leaseGet(ctx, n, key)
+	switch {
+	case errors.Is(err, errNoLeases):
+	case err != nil:
+		c.nodeFailed(err)
+		b.back = backNone
+	case rep.kind == leaseValue:
+		c.stats.tier[TierRemote].hit.Add(1)
+		m.put(key, Result{Value: rep.value, Tier: TierRemote})
+		return nil, false
+	case rep.kind == leaseOurs:
+		b.back, b.lease = backLease, rep.token
+	case rep.kind == leaseNone:
+		b.back = backNone
+	default:
+		return nil, true
+	}
+	return b, false
+}
+
+// loadBatch loads batch with one LoadMany call, writes each value back as
+// its key's backMode says and fills L1; keys the origin lacks give their
+// lease back and are cached as negative entries.
+func (c *Client) loadBatch(ctx context.Context, bl BatchLoader, batch []batchKey, m *manyCall) {
+	if len(batch) == 0 {
+		return
+	}
+	keys := make([]string, len(batch))
+	for i, b := range batch {
+		keys[i] = b.key
+	}
+	c.stats.loads.Add(int64(len(keys)))
+	v, err := c.origin.Execute(func() (any, error) {
+		lctx, cancel := context.WithTimeout(ctx, c.cfg.LoadTimeout)
+		defer cancel()
+		return bl.LoadMany(lctx, keys)
+	})
+	vals, _ := v.(map[string][]byte)
+	parallel(batch, func(b batchKey) {
+		val, found := vals[b.key]
+		switch {
+		case err != nil:
+			c.batchFailed(ctx, b, err, m)
+		case found:
+			c.stats.tier[TierOrigin].hit.Add(1)
+			c.stored(ctx, b.key, b.n, b.tok, c.l1 != nil, b.back, b.lease, val)
+			m.put(b.key, Result{Value: val, Tier: TierOrigin})
+		default:
+			c.batchFailed(ctx, b, ErrNotFound, m)
+		}
+	})
+}
+
+// batchFailed handles a key LoadMany did not return (err is ErrNotFound)
+// or failed for, as load does for one key.
+func (c *Client) batchFailed(ctx context.Context, b batchKey, err error, m *manyCall) {
+	r, err := c.loadFailed(ctx, b.key, b.n, b.tok, c.l1 != nil, b.back, b.lease, err)
+	switch {
+	case err == nil:
+		m.put(b.key, r)
+	case !errors.Is(err, ErrNotFound):
+		m.fail(b.key, err)
+	}
 }

@@ -2,8 +2,13 @@ package client
 
 import (
 	"context"
-
+	"errors"
+	"slices"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/ringcache/ringcache/internal/poll"
 )
 
 type user struct {
@@ -50,5 +55,93 @@ func TestGetManyAndTyped(t *testing.T) {
 	u, res, err := users.Get(ctx, "user:1")
 	if err != nil || u != (user{"ada", 36}) {
 		t.Fatalf("typed Get = %+v %+v %v", u, res, err)
+	}
+}
+
+// batchOrigin is a Loader and BatchLoader over a map, counting calls.
+type batchOrigin struct {
+	mu       sync.Mutex
+	data     map[string]string
+	fail     error
+	batches  [][]string
+	oneByOne int
+}
+
+func (o *batchOrigin) Load(ctx context.Context, key string) ([]byte, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.oneByOne++
+	if v, ok := o.data[key]; ok {
+		return []byte(v), nil
+	}
+	return nil, ErrNotFound
+}
+
+func (o *batchOrigin) LoadMany(ctx context.Context, keys []string) (map[string][]byte, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.batches = append(o.batches, slices.Sorted(slices.Values(keys)))
+	if o.fail != nil {
+		return nil, o.fail
+	}
+	out := map[string][]byte{}
+	for _, k := range keys {
+		if v, ok := o.data[k]; ok {
+			out[k] = []byte(v)
+		}
+	}
+	return out, nil
+}
+
+// TestGetManyBatchLoad: the keys neither L1 nor the cluster has are loaded
+// with one LoadMany call, written back (through leases) and put in L1;
+// absent keys are missing from the result; a failing LoadMany gives
+// per-key errors.
+func TestGetManyBatchLoad(t *testing.T) {
+	tc := startCluster(t)
+	ctx := context.Background()
+	o := &batchOrigin{data: map[string]string{"c1": "o1", "c2": "o2", "c3": "o3"}}
+	c := newClient(t, tc, func(cfg *Config) { cfg.Loader = o })
+	tc.raw.Set(ctx, "l1", "v-l1", 0)
+	tc.raw.Set(ctx, "r1", "v-r1", 0)
+	getL1(t, c, "l1")
+	keys := []string{"l1", "r1", "c1", "c2", "c3", "absent"}
+	got, err := c.GetMany(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"l1": "v-l1", "r1": "v-r1", "c1": "o1", "c2": "o2", "c3": "o3"}
+	if len(got) != len(want) {
+		t.Fatalf("GetMany = %v", got)
+	}
+	for k, v := range want {
+		if string(got[k].Value) != v {
+			t.Errorf("GetMany[%s] = %q, want %q", k, got[k].Value, v)
+		}
+	}
+	if len(o.batches) != 1 || !slices.Equal(o.batches[0], []string{"absent", "c1", "c2", "c3"}) || o.oneByOne != 0 {
+		t.Fatalf("origin calls: batches %v, single loads %d; want one LoadMany of the 4 missing keys", o.batches, o.oneByOne)
+	}
+	if v, err := tc.raw.Get(ctx, "c2").Result(); err != nil || v != "o2" {
+		t.Fatalf("c2 in the cluster: %q %v, want the written-back value", v, err)
+	}
+	poll.Until(t, 2*time.Second, "every key in L1", func() bool {
+		got, err := c.GetMany(ctx, keys)
+		for _, r := range got {
+			if r.Tier != TierL1 {
+				return false
+			}
+		}
+		return err == nil && len(got) == len(want)
+	})
+	if len(o.batches) != 1 {
+		t.Fatalf("origin asked again: %v", o.batches)
+	}
+
+	o.fail = errors.New("db down")
+	got, err = c.GetMany(ctx, []string{"l1", "f1", "f2"})
+	var ke KeyErrors
+	if !errors.As(err, &ke) || len(ke) != 2 || !errors.Is(ke["f1"], ErrOriginUnavailable) || string(got["l1"].Value) != "v-l1" {
+		t.Fatalf("GetMany with LoadMany failing: %v %v, want l1 and per-key errors for f1, f2", got, err)
 	}
 }

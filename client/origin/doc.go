@@ -15,7 +15,6 @@
 package origin
 
 import (
-	"context"
 	"errors"
 
 	"github.com/ringcache/ringcache/client"
@@ -25,12 +24,11 @@ import (
 // client.Config.Loader.
 type Loader = client.Loader
 
-// BatchLoader is the optional batch form of Loader, used by the SDK when a
-// loader implements it. Keys the origin does not have are simply missing from
-// the returned map. It must be safe for concurrent use and honour ctx.
-type BatchLoader interface {
-	LoadMany(ctx context.Context, keys []string) (map[string][]byte, error)
-}
+// BatchLoader is the optional batch form of Loader, used by the SDK's
+// GetMany when a loader implements it. Keys the origin does not have are
+// simply missing from the returned map. It must be safe for concurrent use
+// and honour ctx.
+type BatchLoader = client.BatchLoader
 
 // LoaderFunc adapts an ordinary function to the Loader interface.
 type LoaderFunc = client.LoaderFunc
