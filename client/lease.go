@@ -109,32 +109,35 @@ func (c *Client) leaseGet(ctx context.Context, n *node, key string) (leaseReply,
 
 // fillLeased is fill's lease path: value, our lease, or wait for the
 // holder. A node error loads from the origin without writing back.
-func (c *Client) fillLeased(ctx context.Context, key string, n *node, tok token, useL1 bool) (Result, error) {
+func (c *Client) fillLeased(ctx context.Context, r *loadReq) (Result, error) {
 	backoff := time.Millisecond
 	for {
-		rep, err := c.leaseGet(ctx, n, key)
+		rep, err := c.leaseGet(ctx, r.n, r.key)
 		switch {
 		case errors.Is(err, errNoLeases):
-			return c.fillPlain(ctx, key, n, tok, useL1)
+			return c.fillPlain(ctx, r)
 		case err != nil:
 			c.nodeFailed(err)
-			return c.load(ctx, key, n, tok, useL1, backNone, 0, fmt.Errorf("%w: %s: %w", ErrNodeUnavailable, n.addr, err))
+			r.back, r.nodeErr = backNone, fmt.Errorf("%w: %s: %w", ErrNodeUnavailable, r.n.addr, err)
+			return c.load(ctx, r)
 		case rep.kind == leaseValue:
 			c.stats.tier[TierRemote].hit.Add(1)
-			if useL1 && n.inval.live() {
-				c.l1.install(key, tok, rep.value, false, time.Duration(max(rep.pttl, 0))*time.Millisecond)
+			if r.useL1 && r.n.inval.live() {
+				c.l1.install(r.key, r.tok, rep.value, false, time.Duration(max(rep.pttl, 0))*time.Millisecond)
 			}
 			return Result{Value: rep.value, Tier: TierRemote}, nil
 		case rep.kind == leaseOurs:
 			c.stats.tier[TierRemote].miss.Add(1)
-			return c.load(ctx, key, n, tok, useL1, backLease, rep.token, nil)
+			r.back, r.lease = backLease, rep.token
+			return c.load(ctx, r)
 		case rep.kind == leaseNone:
 			c.stats.tier[TierRemote].miss.Add(1)
-			return c.load(ctx, key, n, tok, useL1, backNone, 0, nil)
+			r.back = backNone
+			return c.load(ctx, r)
 		}
 		c.stats.leaseWaits.Add(1)
-		if useL1 {
-			if e, ok := c.l1.stale(key, c.cfg.StaleIfError); ok {
+		if r.useL1 {
+			if e, ok := c.l1.stale(r.key, c.cfg.StaleIfError); ok {
 				c.stats.staleServed.Add(1)
 				return Result{Value: e.value, Tier: TierL1, Stale: true}, nil
 			}

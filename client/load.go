@@ -39,7 +39,7 @@ func (c *Client) getSlow(ctx context.Context, key string, o callOptions) (Result
 	ch := c.flight.DoChan(key, func() (any, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.LoadTimeout+c.cfg.ReadTimeout)
 		defer cancel()
-		return c.fill(fctx, key, slot, n, useL1)
+		return c.fill(fctx, &loadReq{key: key, n: n, useL1: useL1, fn: o.load, tok: token{slot: uint16(slot)}})
 	})
 	select {
 	case <-ctx.Done():
@@ -74,35 +74,54 @@ func (c *Client) fromRemote(ctx context.Context, key string, slot int, n *node, 
 	return Result{Value: val, Tier: TierRemote}, true, nil
 }
 
+// loadFunc loads a key's value and may choose its TTL (0: Config.TTL).
+type loadFunc func(ctx context.Context, key string) ([]byte, time.Duration, error)
+
+// loadReq is one key's way through fill and load: its owner, the L1 token
+// taken before the cluster was read, the loader (nil: Config.Loader), and
+// how the value is written back.
+type loadReq struct {
+	key     string
+	n       *node
+	tok     token
+	useL1   bool
+	fn      loadFunc
+	back    backMode
+	lease   int64 // the lease token, with backLease
+	nodeErr error // the owner failed: why the cluster could not answer
+}
+
+// canLoad reports whether r has a loader.
+func (c *Client) canLoad(r *loadReq) bool { return r.fn != nil || c.cfg.Loader != nil }
+
 // fill runs inside the key's flight: L1 and the owner again (another
-// flight may just have filled them), then the origin.
-func (c *Client) fill(ctx context.Context, key string, slot int, n *node, useL1 bool) (Result, error) {
-	if useL1 {
-		if e, ok := c.l1Get(key); ok && !e.negative {
+// flight may just have filled them), then the origin. r.tok holds only the
+// slot until fill takes the L1 token.
+func (c *Client) fill(ctx context.Context, r *loadReq) (Result, error) {
+	if r.useL1 {
+		if e, ok := c.l1Get(r.key); ok && !e.negative {
 			return Result{Value: e.value, Tier: TierL1}, nil
 		}
+		r.tok = c.l1.begin(r.key, int(r.tok.slot))
 	}
-	var tok token
-	if useL1 {
-		tok = c.l1.begin(key, slot)
+	if c.cfg.LeaseTTL > 0 && c.canLoad(r) && r.n != nil && !r.n.noLeases.Load() {
+		return c.fillLeased(ctx, r)
 	}
-	if c.cfg.LeaseTTL > 0 && c.cfg.Loader != nil && n != nil && !n.noLeases.Load() {
-		return c.fillLeased(ctx, key, n, tok, useL1)
-	}
-	return c.fillPlain(ctx, key, n, tok, useL1)
+	return c.fillPlain(ctx, r)
 }
 
 // fillPlain is fill without leases: the owner again, then the origin,
 // written back with SET NX.
-func (c *Client) fillPlain(ctx context.Context, key string, n *node, tok token, useL1 bool) (Result, error) {
-	res, ok, err := c.fromRemote(ctx, key, int(tok.slot), n, useL1)
+func (c *Client) fillPlain(ctx context.Context, r *loadReq) (Result, error) {
+	res, ok, err := c.fromRemote(ctx, r.key, int(r.tok.slot), r.n, r.useL1)
 	if ok {
 		return res, nil
 	}
+	r.back, r.nodeErr = backSetNX, err
 	if err != nil {
-		return c.load(ctx, key, n, tok, useL1, backNone, 0, err)
+		r.back = backNone
 	}
-	return c.load(ctx, key, n, tok, useL1, backSetNX, 0, nil)
+	return c.load(ctx, r)
 }
 
 // backMode is how load writes an origin value back to the cluster.
@@ -142,53 +161,57 @@ func (c *Client) readRemote(ctx context.Context, n *node, key string, withTTL bo
 	return nil, 0, false, fmt.Errorf("%w: %s: %w", ErrNodeUnavailable, n.addr, err)
 }
 
-// load reads key from the origin through its breaker, writes it back to
-// the owner as back says and fills L1. With a lease, L1 is filled only if
-// the node accepted the value, and the entry expects the one invalidation
-// our own LEASESET causes (see stored).
-//
-// nodeErr is the node's failure when the cluster could not say whether it
-// has the key: without a Loader that is the error returned, never
-// ErrNotFound.
-func (c *Client) load(ctx context.Context, key string, n *node, tok token, useL1 bool, back backMode, lease int64, nodeErr error) (Result, error) {
-	if c.cfg.Loader == nil {
-		if nodeErr != nil {
-			return Result{Tier: TierRemote}, nodeErr
+// load reads r.key from the origin through its breaker, writes it back to
+// the owner as r.back says and fills L1. With a lease, L1 is filled only
+// if the node accepted the value, and the entry expects the one
+// invalidation our own LEASESET causes (see stored). Without a loader,
+// the owner's failure (r.nodeErr) is returned, never ErrNotFound.
+func (c *Client) load(ctx context.Context, r *loadReq) (Result, error) {
+	if !c.canLoad(r) {
+		if r.nodeErr != nil {
+			return Result{Tier: TierRemote}, r.nodeErr
 		}
 		return Result{Tier: TierRemote}, ErrNotFound
 	}
 	c.stats.loads.Add(1)
+	var ttl time.Duration
 	v, err := c.origin.Execute(func() (any, error) {
 		lctx, cancel := context.WithTimeout(ctx, c.cfg.LoadTimeout)
 		defer cancel()
-		return c.cfg.Loader.Load(lctx, key)
+		if r.fn != nil {
+			var v []byte
+			var err error
+			v, ttl, err = r.fn(lctx, r.key)
+			return v, err
+		}
+		return c.cfg.Loader.Load(lctx, r.key)
 	})
 	val, _ := v.([]byte)
 	if err == nil {
 		c.stats.tier[TierOrigin].hit.Add(1)
-		c.stored(ctx, key, n, tok, useL1, back, lease, val)
+		c.stored(ctx, r, val, ttl)
 		return Result{Value: val, Tier: TierOrigin}, nil
 	}
-	return c.loadFailed(ctx, key, n, tok, useL1, back, lease, err)
+	return c.loadFailed(ctx, r, err)
 }
 
 // loadFailed ends a load that found nothing (err is ErrNotFound: cached as
 // a negative entry) or failed (a stale value may be served): the lease, if
 // any, is given back so the waiters need not wait for it to expire.
-func (c *Client) loadFailed(ctx context.Context, key string, n *node, tok token, useL1 bool, back backMode, lease int64, err error) (Result, error) {
-	if back == backLease {
-		c.leaseRelease(ctx, n, key, lease)
+func (c *Client) loadFailed(ctx context.Context, r *loadReq, err error) (Result, error) {
+	if r.back == backLease {
+		c.leaseRelease(ctx, r.n, r.key, r.lease)
 	}
 	if errors.Is(err, ErrNotFound) {
 		c.stats.tier[TierOrigin].miss.Add(1)
-		if useL1 && c.cfg.NegativeTTL > 0 {
-			c.l1.install(key, tok, nil, true, c.cfg.NegativeTTL)
+		if r.useL1 && c.cfg.NegativeTTL > 0 {
+			c.l1.install(r.key, r.tok, nil, true, c.cfg.NegativeTTL)
 		}
 		return Result{Tier: TierOrigin}, ErrNotFound
 	}
 	c.stats.tier[TierOrigin].errors.Add(1)
-	if useL1 {
-		if e, ok := c.l1.stale(key, c.cfg.StaleIfError); ok {
+	if r.useL1 {
+		if e, ok := c.l1.stale(r.key, c.cfg.StaleIfError); ok {
 			c.stats.staleServed.Add(1)
 			return Result{Value: e.value, Tier: TierL1, Stale: true}, nil
 		}
@@ -196,12 +219,16 @@ func (c *Client) loadFailed(ctx context.Context, key string, n *node, tok token,
 	return Result{Tier: TierOrigin}, fmt.Errorf("%w: %w", ErrOriginUnavailable, err)
 }
 
-// stored writes an origin value back and fills L1.
-func (c *Client) stored(ctx context.Context, key string, n *node, tok token, useL1 bool, back backMode, lease int64, val []byte) {
-	ttl := c.jitter(c.cfg.TTL)
-	switch back {
+// stored writes an origin value back with ttl (0: Config.TTL, jittered)
+// and fills L1.
+func (c *Client) stored(ctx context.Context, r *loadReq, val []byte, ttl time.Duration) {
+	if ttl <= 0 {
+		ttl = c.jitter(c.cfg.TTL)
+	}
+	tok := r.tok
+	switch r.back {
 	case backLease:
-		if !c.leaseSet(ctx, n, key, lease, val, ttl) {
+		if !c.leaseSet(ctx, r.n, r.key, r.lease, val, ttl) {
 			return // refused: the value may already be stale
 		}
 		// Our LEASESET makes the node push one invalidation of key to us;
@@ -209,10 +236,10 @@ func (c *Client) stored(ctx context.Context, key string, n *node, tok token, use
 		// hidden by any other.
 		tok.seq++
 	case backSetNX:
-		c.writeBack(ctx, n, key, val, ttl)
+		c.writeBack(ctx, r.n, r.key, val, ttl)
 	}
-	if useL1 && (n == nil || n.inval.live()) {
-		c.l1.install(key, tok, val, false, ttl)
+	if r.useL1 && (r.n == nil || r.n.inval.live()) {
+		c.l1.install(r.key, tok, val, false, ttl)
 	}
 }
 

@@ -143,15 +143,6 @@ func (c *Client) remoteBatch(ctx context.Context, n *node, keys []string, m *man
 	return miss
 }
 
-// batchKey is a key GetMany loads from a BatchLoader.
-type batchKey struct {
-	key   string
-	n     *node
-	tok   token
-	back  backMode
-	lease int64
-}
-
 // loadMissing loads the keys the cluster lacks: one LoadMany for those this
 // process may load (its lease, or no lease needed), Get's path for the
 // keys another process is loading.
@@ -167,7 +158,7 @@ func (c *Client) loadMissing(ctx context.Context, keys []string, m *manyCall) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.LoadTimeout+c.cfg.LeaseTTL+c.cfg.ReadTimeout)
 	defer cancel()
 	var mu sync.Mutex
-	var batch []batchKey
+	var batch []*loadReq
 	var waiting []string
 	parallel(keys, func(k string) {
 		b, wait := c.claim(ctx, k, m)
@@ -177,7 +168,7 @@ func (c *Client) loadMissing(ctx context.Context, keys []string, m *manyCall) {
 		case wait:
 			waiting = append(waiting, k)
 		case b != nil:
-			batch = append(batch, *b)
+			batch = append(batch, b)
 		}
 	})
 	c.loadBatch(ctx, bl, batch, m)
@@ -209,11 +200,11 @@ func (c *Client) getOne(ctx context.Context, k string, m *manyCall) {
 // process (or without one, when leases are off or unavailable), or not at
 // all because the value appeared (it is put in m) or another process holds
 // the lease (wait).
-func (c *Client) claim(ctx context.Context, key string, m *manyCall) (b *batchKey, wait bool) {
+func (c *Client) claim(ctx context.Context, key string, m *manyCall) (b *loadReq, wait bool) {
 	slot := ring.KeySlot(key)
 	n := c.router.nodeFor(slot)
-	b = &batchKey{key: key, n: n, back: backSetNX}
-	if c.l1 != nil {
+	b = &loadReq{key: key, n: n, back: backSetNX, useL1: c.l1 != nil}
+	if b.useL1 {
 		b.tok = c.l1.begin(key, slot)
 	}
 	if c.cfg.LeaseTTL == 0 || n == nil || n.noLeases.Load() {
@@ -245,7 +236,7 @@ func (c *Client) claim(ctx context.Context, key string, m *manyCall) (b *batchKe
 // loadBatch loads batch with one LoadMany call, writes each value back as
 // its key's backMode says and fills L1; keys the origin lacks give their
 // lease back and are cached as negative entries.
-func (c *Client) loadBatch(ctx context.Context, bl BatchLoader, batch []batchKey, m *manyCall) {
+func (c *Client) loadBatch(ctx context.Context, bl BatchLoader, batch []*loadReq, m *manyCall) {
 	if len(batch) == 0 {
 		return
 	}
@@ -260,14 +251,14 @@ func (c *Client) loadBatch(ctx context.Context, bl BatchLoader, batch []batchKey
 		return bl.LoadMany(lctx, keys)
 	})
 	vals, _ := v.(map[string][]byte)
-	parallel(batch, func(b batchKey) {
+	parallel(batch, func(b *loadReq) {
 		val, found := vals[b.key]
 		switch {
 		case err != nil:
 			c.batchFailed(ctx, b, err, m)
 		case found:
 			c.stats.tier[TierOrigin].hit.Add(1)
-			c.stored(ctx, b.key, b.n, b.tok, c.l1 != nil, b.back, b.lease, val)
+			c.stored(ctx, b, val, 0)
 			m.put(b.key, Result{Value: val, Tier: TierOrigin})
 		default:
 			c.batchFailed(ctx, b, ErrNotFound, m)
@@ -277,8 +268,8 @@ func (c *Client) loadBatch(ctx context.Context, bl BatchLoader, batch []batchKey
 
 // batchFailed handles a key LoadMany did not return (err is ErrNotFound)
 // or failed for, as load does for one key.
-func (c *Client) batchFailed(ctx context.Context, b batchKey, err error, m *manyCall) {
-	r, err := c.loadFailed(ctx, b.key, b.n, b.tok, c.l1 != nil, b.back, b.lease, err)
+func (c *Client) batchFailed(ctx context.Context, b *loadReq, err error, m *manyCall) {
+	r, err := c.loadFailed(ctx, b, err)
 	switch {
 	case err == nil:
 		m.put(b.key, r)

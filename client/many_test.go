@@ -145,3 +145,41 @@ func TestGetManyBatchLoad(t *testing.T) {
 		t.Fatalf("GetMany with LoadMany failing: %v %v, want l1 and per-key errors for f1, f2", got, err)
 	}
 }
+
+// TestGetOrLoad: a per-call typed loader, on a client without a Loader,
+// loads a miss (through a lease), chooses the TTL written to the cluster,
+// and is not called again once the value is cached.
+func TestGetOrLoad(t *testing.T) {
+	tc := startCluster(t)
+	ctx := context.Background()
+	c := newClient(t, tc, nil)
+	users := NewTyped[user](c, nil)
+	calls := 0
+	load := func(ctx context.Context) (user, time.Duration, error) {
+		calls++
+		return user{"grace", 45}, 5 * time.Second, nil
+	}
+	u, res, err := users.GetOrLoad(ctx, "user:2", load)
+	if err != nil || u != (user{"grace", 45}) || res.Tier != TierOrigin {
+		t.Fatalf("GetOrLoad = %+v %v %v", u, res.Tier, err)
+	}
+	if ttl, err := tc.raw.PTTL(ctx, "user:2").Result(); err != nil || ttl <= 0 || ttl > 5*time.Second {
+		t.Fatalf("cluster TTL %v %v, want the loader's 5s", ttl, err)
+	}
+	poll.Until(t, 2*time.Second, "user:2 from L1", func() bool {
+		_, res, err := users.GetOrLoad(ctx, "user:2", load)
+		return err == nil && res.Tier == TierL1
+	})
+	if calls != 1 {
+		t.Fatalf("loader called %d times, want 1", calls)
+	}
+	if _, err := c.Get(ctx, "user:3"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get without a loader: %v, want ErrNotFound", err)
+	}
+	_, _, err = users.GetOrLoad(ctx, "user:3", func(context.Context) (user, time.Duration, error) {
+		return user{}, 0, errors.New("db down")
+	})
+	if !errors.Is(err, ErrOriginUnavailable) {
+		t.Fatalf("GetOrLoad with a failing loader: %v", err)
+	}
+}

@@ -8,6 +8,7 @@ type Option func(*callOptions)
 type callOptions struct {
 	ttl    time.Duration
 	skipL1 bool
+	load   loadFunc // GetOrLoad's loader, in place of Config.Loader
 }
 
 // WithTTL sets the TTL of a Set (0: no expiry).

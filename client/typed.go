@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"time"
 )
 
 // Codec turns values of type T into bytes and back.
@@ -39,6 +40,30 @@ func NewTyped[T any](c *Client, codec Codec[T]) *Typed[T] {
 func (t *Typed[T]) Get(ctx context.Context, key string, opts ...Option) (T, Result, error) {
 	var v T
 	res, err := t.c.Get(ctx, key, opts...)
+	if err != nil {
+		return v, res, err
+	}
+	return v, res, t.codec.Unmarshal(res.Value, &v)
+}
+
+// GetOrLoad is Get with a loader of its own for this call, used in place
+// of Config.Loader on a miss (through the same flight and lease: callers
+// of one key at the same time share one load, whichever loader it is).
+// load may choose the TTL the value is written back with; 0 means
+// Config.TTL.
+func (t *Typed[T]) GetOrLoad(ctx context.Context, key string, load func(ctx context.Context) (T, time.Duration, error),
+	opts ...Option) (T, Result, error) {
+	o := applyOptions(callOptions{}, opts)
+	o.load = func(ctx context.Context, _ string) ([]byte, time.Duration, error) {
+		v, ttl, err := load(ctx)
+		if err != nil {
+			return nil, 0, err
+		}
+		b, err := t.codec.Marshal(v)
+		return b, ttl, err
+	}
+	var v T
+	res, err := t.c.get(ctx, key, o)
 	if err != nil {
 		return v, res, err
 	}
