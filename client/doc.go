@@ -20,6 +20,10 @@
 // ring change hides the slots that moved; a write by this client hides the
 // key at once (read-your-writes). L1 entries also expire after L1.MaxTTL, a
 // backstop for invalidations lost without the connection failing. Nodes and
-// the origin sit behind circuit breakers: a dead node is a miss that goes to
-// the origin without waiting for timeouts.
+// the origin sit behind circuit breakers: a dead node fails fast and the
+// read goes to the origin; a node failure is never taken for a miss. Origin
+// loads go through the node's leases (LEASEGET/LEASESET, lease.go): one
+// load per key cluster-wide, and a value loaded before a concurrent
+// update and Invalidate is refused instead of written back. New does not
+// need a reachable cluster (degraded.go).
 package client
