@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringcache/ringcache/internal/resp"
 	"github.com/ringcache/ringcache/ring"
 )
 
@@ -100,7 +101,7 @@ func TestLeaseRaceWithDel(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			b.send(fmtCommand("DEL", key))
+			b.send(string(resp.AppendCommandStrings(nil, "DEL", key)))
 		}()
 		a.do("LEASESET", key, tok, "stale")
 		wg.Wait()
@@ -109,15 +110,6 @@ func TestLeaseRaceWithDel(t *testing.T) {
 			t.Fatalf("iteration %d: the stale value survived a concurrent DEL", i)
 		}
 	}
-}
-
-func fmtCommand(args ...string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	return b.String()
 }
 
 func TestLeaseExpiresAndIsReleased(t *testing.T) {

@@ -244,12 +244,7 @@ func TestSingleflightOneLoadForConcurrentColdGets(t *testing.T) {
 	poll.Until(t, 5*time.Second, "all callers started", func() bool { return entered.Load() == n })
 	close(release)
 	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	failOnAny(t, errs)
 	if got := loads.Load(); got != 1 {
 		t.Fatalf("%d origin loads for %d concurrent Gets, want 1 (remote read errors: %d)", got, n, c.Stats().Remote.Errors)
 	}

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/ringcache/ringcache/internal/resp"
 )
 
@@ -157,19 +155,7 @@ func (c *Client) leaseSet(ctx context.Context, n *node, key string, tok int64, v
 	if ttl > 0 {
 		args = append(args, "PX", max(ttl.Milliseconds(), 1))
 	}
-	var ok bool
-	_, err := n.br.Execute(func() (any, error) {
-		err := n.rdb.Do(ctx, args...).Err()
-		ok = err == nil
-		if errors.Is(err, redis.Nil) {
-			err = nil
-		}
-		return nil, err
-	})
-	if err != nil {
-		c.stats.writeBackErrors.Add(1)
-		c.noteRedirect(err)
-	}
+	ok := c.sendBack(n, func() error { return n.rdb.Do(ctx, args...).Err() })
 	if !ok {
 		c.stats.leaseRefused.Add(1)
 	}

@@ -145,12 +145,7 @@ func TestLeaseOneOriginLoadClusterWide(t *testing.T) {
 		}
 		close(release)
 		wg.Wait()
-		close(errs)
-		for err := range errs {
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
+		failOnAny(t, errs)
 		st := totalStats(cs)
 		t.Logf("lease=%v: %d origin loads for %d Gets over %d instances (lease waits %d, shared in-process %d)",
 			leaseTTL, loads.Load(), goroutines, instances, st.LeaseWaits, st.SharedLoads)
@@ -158,6 +153,17 @@ func TestLeaseOneOriginLoadClusterWide(t *testing.T) {
 			t.Fatalf("%d origin loads, want %d", loads.Load(), want)
 		}
 	})
+}
+
+// failOnAny closes errs and fails on the first error in it.
+func failOnAny(t *testing.T, errs chan error) {
+	t.Helper()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func totalStats(cs []*Client) Stats {

@@ -244,11 +244,18 @@ func (c *Client) stored(ctx context.Context, r *loadReq, val []byte, ttl time.Du
 }
 
 func (c *Client) writeBack(ctx context.Context, n *node, key string, val []byte, ttl time.Duration) {
-	if n == nil {
-		return
+	if n != nil {
+		c.sendBack(n, func() error { return n.rdb.SetNX(ctx, key, val, ttl).Err() })
 	}
+}
+
+// sendBack runs a write-back on n through its breaker and reports whether
+// the node took it (a null reply means it refused: SET NX, LEASESET).
+func (c *Client) sendBack(n *node, do func() error) bool {
+	var took bool
 	_, err := n.br.Execute(func() (any, error) {
-		err := n.rdb.SetNX(ctx, key, val, ttl).Err()
+		err := do()
+		took = err == nil
 		if errors.Is(err, redis.Nil) {
 			err = nil
 		}
@@ -258,6 +265,7 @@ func (c *Client) writeBack(ctx context.Context, n *node, key string, val []byte,
 		c.stats.writeBackErrors.Add(1)
 		c.noteRedirect(err)
 	}
+	return took
 }
 
 // jitter varies d by ±TTLJitter.

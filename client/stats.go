@@ -74,7 +74,7 @@ type Stats struct {
 	Refreshes          int64 // slot table refreshes requested
 	L1LeaseLapsed      int64 // L1 entries bypassed: their node's invalidation lease had lapsed
 	LeaseWaits         int64 // LEASEGETs answered WAIT (another process was loading the key)
-	LeaseRefused       int64 // origin values the node refused (LEASESET): written or deleted during the load
+	LeaseRefused       int64 // origin values not written back: the node refused the LEASESET (key written or deleted during the load) or failed
 	OutageServed       int64 // Gets answered Stale from L1 while their node was unreachable (L1.OutageWindow)
 	L1Dropped          int64 // ristretto sets dropped (buffer full)
 	L1Rejected         int64 // ristretto sets rejected by admission
