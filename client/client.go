@@ -77,6 +77,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.TLS != nil {
 		cfg.TLS = cfg.TLS.Clone()
 	}
+	cfg.L1.Prefixes = slices.Clone(cfg.L1.Prefixes)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 )
 
@@ -98,6 +99,13 @@ type L1Config struct {
 	// Such reads are outside the MaxStaleness bound. 0 (the default)
 	// disables it: those reads go to the origin.
 	OutageWindow time.Duration
+	// Prefixes scopes L1: when set, only keys starting with one of them
+	// are cached in L1, and the invalidation connections subscribe to
+	// those prefixes only (CLIENT TRACKING ON BCAST PREFIX ...), so writes
+	// of other keys cost this client nothing; other keys are read from the
+	// cluster every time. Prefixes must not overlap (Redis's rule). Default
+	// none: every key.
+	Prefixes []string
 }
 
 // BreakerConfig configures gobreaker circuit breakers.
@@ -140,6 +148,7 @@ func (c Config) validate() error {
 	check(c.L1.Disabled || (c.L1.MaxBytes > 0 && c.L1.NumCounters > 0 && c.L1.MaxTTL > 0 && c.L1.MaxStaleness >= 4*time.Millisecond),
 		"L1 needs MaxBytes, NumCounters, MaxTTL > 0 and MaxStaleness >= 4ms")
 	check(c.L1.OutageWindow >= 0, "L1.OutageWindow must not be negative")
+	check(!prefixesOverlap(c.L1.Prefixes), "L1.Prefixes must not overlap (one a prefix of another)")
 	check(c.TTL >= 0 && c.NegativeTTL >= 0 && c.StaleIfError >= 0, "TTLs must not be negative")
 	check(c.TTLJitter >= 0 && c.TTLJitter < 1, "TTLJitter must be in [0, 1)")
 	check(c.LoadTimeout > 0, "LoadTimeout must be positive")
@@ -156,4 +165,16 @@ func (c Config) dialNode(ctx context.Context, addr string) (net.Conn, error) {
 		return d.DialContext(ctx, "tcp", addr)
 	}
 	return (&tls.Dialer{NetDialer: d, Config: c.TLS}).DialContext(ctx, "tcp", addr)
+}
+
+// prefixesOverlap reports whether one prefix starts with another.
+func prefixesOverlap(ps []string) bool {
+	for i, p := range ps {
+		for j, q := range ps {
+			if i != j && strings.HasPrefix(p, q) {
+				return true
+			}
+		}
+	}
+	return false
 }

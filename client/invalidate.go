@@ -139,7 +139,11 @@ func (iv *invalidator) subscribe(conn net.Conn, br *resp.ReplyReader) error {
 	if iv.c.cfg.Password != "" {
 		hello = append(hello, "AUTH", "default", iv.c.cfg.Password)
 	}
-	for _, cmd := range [][]string{hello, {"CLIENT", "TRACKING", "ON", "BCAST"}} {
+	track := []string{"CLIENT", "TRACKING", "ON", "BCAST"}
+	for _, p := range iv.c.cfg.L1.Prefixes {
+		track = append(track, "PREFIX", p)
+	}
+	for _, cmd := range [][]string{hello, track} {
 		if _, err := conn.Write(resp.AppendCommandStrings(nil, cmd...)); err != nil {
 			return err
 		}

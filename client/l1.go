@@ -1,6 +1,7 @@
 package client
 
 import (
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -47,6 +48,7 @@ type l1 struct {
 	maxTTL    time.Duration
 	keepStale time.Duration // StaleIfError: how long entries outlive freshness
 	clock     monoClock
+	prefixes  []string // L1Config.Prefixes: only these keys are cached
 }
 
 func newL1(cfg L1Config, keepStale time.Duration, clock monoClock) (*l1, error) {
@@ -59,7 +61,8 @@ func newL1(cfg L1Config, keepStale time.Duration, clock monoClock) (*l1, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &l1{cache: c, seqs: make([]atomic.Uint32, 1<<keySeqBits), maxTTL: cfg.MaxTTL, keepStale: keepStale, clock: clock}, nil
+	return &l1{cache: c, seqs: make([]atomic.Uint32, 1<<keySeqBits), maxTTL: cfg.MaxTTL, keepStale: keepStale,
+		clock: clock, prefixes: cfg.Prefixes}, nil
 }
 
 // monoClock reads the monotonic clock as nanoseconds since the client
@@ -109,12 +112,29 @@ func (c *l1) stale(key string, staleFor time.Duration) (*entry, bool) {
 // freshness (capped by the L1 max TTL); the sweep keeps the entry
 // StaleIfError longer for stale-if-error.
 func (c *l1) install(key string, t token, value []byte, negative bool, ttl time.Duration) {
+	if !c.cacheable(key) {
+		return
+	}
 	if ttl <= 0 || ttl > c.maxTTL {
 		ttl = c.maxTTL
 	}
 	e := &entry{key: key, value: value, negative: negative, freshUntil: c.clock.now() + int64(ttl),
 		seq: t.seq, epoch: t.epoch, hidx: t.hidx, slot: t.slot}
 	c.cache.Set(key, e, int64(len(key)+len(value)+entryOverhead))
+}
+
+// cacheable reports whether key may enter L1: with L1Config.Prefixes,
+// only keys whose invalidations this client subscribes to.
+func (c *l1) cacheable(key string) bool {
+	if len(c.prefixes) == 0 {
+		return true
+	}
+	for _, p := range c.prefixes {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // sweep deletes the entries past their freshness and stale-if-error window,

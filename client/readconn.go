@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/ringcache/ringcache/internal/resp"

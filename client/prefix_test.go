@@ -1,0 +1,65 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ringcache/ringcache/internal/poll"
+)
+
+// TestL1PrefixesScopeInvalidations: with L1.Prefixes an SDK receives the
+// invalidations of its prefixes only (1,000 writes of other keys cost it
+// no push, where an unscoped SDK receives them all), still sees writes of
+// its own keys, and never serves other keys from L1.
+func TestL1PrefixesScopeInvalidations(t *testing.T) {
+	tc := startCluster(t)
+	ctx := context.Background()
+	scoped := newClient(t, tc, func(c *Config) { c.L1.Prefixes = []string{"user:"} })
+	all := newClient(t, tc, nil)
+	tc.raw.Set(ctx, "user:1", "v1", 0)
+	tc.raw.Set(ctx, "other:1", "o1", 0)
+	getL1(t, scoped, "user:1")
+	for range 3 {
+		if r, err := scoped.Get(ctx, "other:1"); err != nil || r.Tier == TierL1 {
+			t.Fatalf("other:1 through the scoped SDK: %v %v, want never L1", r.Tier, err)
+		}
+	}
+	baseScoped, baseAll := scoped.Stats().Invalidations, all.Stats().Invalidations
+	const writes = 1000
+	if _, err := tc.raw.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i := range writes {
+			p.Set(ctx, fmt.Sprintf("other:%d", i), "x", 0)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// One write of a scoped key per node, after the others: once its push
+	// has arrived, so have the node's earlier pushes.
+	var sentinels int64
+	for _, addr := range tc.seeds {
+		for _, k := range ownedBy(scoped, addr, "user:sentinel:", 1) {
+			tc.raw.Set(ctx, k, "s", 0)
+			sentinels++
+		}
+	}
+	poll.Until(t, 5*time.Second, "the sentinels' pushes", func() bool {
+		return scoped.Stats().Invalidations-baseScoped >= sentinels &&
+			all.Stats().Invalidations-baseAll >= writes+sentinels
+	})
+	gotScoped, gotAll := scoped.Stats().Invalidations-baseScoped, all.Stats().Invalidations-baseAll
+	t.Logf("pushes received for %d writes of other keys + %d of scoped keys: scoped SDK %d, unscoped SDK %d",
+		writes, sentinels, gotScoped, gotAll)
+	if gotScoped != sentinels {
+		t.Fatalf("scoped SDK received %d pushes, want %d (its prefix only)", gotScoped, sentinels)
+	}
+	tc.raw.Set(ctx, "user:1", "v2", 0)
+	poll.Until(t, 2*time.Second, "user:1 = v2 through the scoped SDK", func() bool {
+		r, err := scoped.Get(ctx, "user:1")
+		return err == nil && string(r.Value) == "v2"
+	})
+}
