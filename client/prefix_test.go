@@ -3,6 +3,11 @@ package client
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -62,4 +67,57 @@ func TestL1PrefixesScopeInvalidations(t *testing.T) {
 		r, err := scoped.Get(ctx, "user:1")
 		return err == nil && string(r.Value) == "v2"
 	})
+}
+
+// TestMeasureIdleInvalidationCPU measures what an idle SDK instance spends
+// on invalidations it does not need: redis-benchmark SETs random keys on
+// every node while the test process holds only an SDK that reads nothing;
+// the process's CPU time is read with getrusage. Unscoped (every write is
+// pushed) against L1.Prefixes that match none of the keys.
+// RINGCACHE_MEASURE=1 go test -run TestMeasureIdleInvalidationCPU -v ./client/
+func TestMeasureIdleInvalidationCPU(t *testing.T) {
+	if os.Getenv("RINGCACHE_MEASURE") == "" {
+		t.Skip("set RINGCACHE_MEASURE=1")
+	}
+	bench, err := exec.LookPath("redis-benchmark")
+	if err != nil {
+		t.Skip("redis-benchmark not installed")
+	}
+	tc := startCluster(t)
+	for _, prefixes := range [][]string{nil, {"user:"}} {
+		c := newClient(t, tc, func(cfg *Config) { cfg.L1.Prefixes = prefixes })
+		pushes0, cpu0, start := c.Stats().Invalidations, processCPU(t), time.Now()
+		var wg sync.WaitGroup
+		for _, addr := range tc.seeds {
+			host, port, _ := strings.Cut(addr, ":")
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				out, err := exec.Command(bench, "-h", host, "-p", port, "-t", "set", "-n", "100000",
+					"-r", "1000000", "-c", "8", "-P", "16", "-q").CombinedOutput()
+				if err != nil {
+					t.Errorf("redis-benchmark: %v %s", err, out)
+				}
+			}()
+		}
+		wg.Wait()
+		elapsed, cpu, pushes := time.Since(start), processCPU(t)-cpu0, c.Stats().Invalidations-pushes0
+		perPush := time.Duration(0)
+		if pushes > 0 {
+			perPush = cpu / time.Duration(pushes)
+		}
+		t.Logf("prefixes %v: 300000 SETs in %v (%.0f/s); idle SDK received %d pushes, used %v CPU (%.1f%% of a core; %v per push, %.1f%% of a core per 10k pushes/s)",
+			prefixes, elapsed.Round(time.Millisecond), 300000/elapsed.Seconds(), pushes, cpu.Round(time.Millisecond),
+			100*cpu.Seconds()/elapsed.Seconds(), perPush, 100*perPush.Seconds()*10000)
+		c.Close()
+	}
+}
+
+// processCPU is the test process's user+system CPU time so far.
+func processCPU(t *testing.T) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
