@@ -215,11 +215,6 @@ func (c *Client) Get(ctx context.Context, key string, opts ...Option) (Result, e
 	if len(opts) > 0 {
 		o = applyOptions(o, opts)
 	}
-	return c.get(ctx, key, o)
-}
-
-// get is Get with its options applied.
-func (c *Client) get(ctx context.Context, key string, o callOptions) (Result, error) {
 	if c.l1 != nil && !o.skipL1 {
 		if e, ok := c.l1Get(key); ok {
 			if e.negative {

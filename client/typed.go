@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -53,17 +54,18 @@ func (t *Typed[T]) Get(ctx context.Context, key string, opts ...Option) (T, Resu
 // Config.TTL.
 func (t *Typed[T]) GetOrLoad(ctx context.Context, key string, load func(ctx context.Context) (T, time.Duration, error),
 	opts ...Option) (T, Result, error) {
-	o := applyOptions(callOptions{}, opts)
-	o.load = func(ctx context.Context, _ string) ([]byte, time.Duration, error) {
-		v, ttl, err := load(ctx)
-		if err != nil {
-			return nil, 0, err
+	withLoad := func(o *callOptions) {
+		o.load = func(ctx context.Context, _ string) ([]byte, time.Duration, error) {
+			v, ttl, err := load(ctx)
+			if err != nil {
+				return nil, 0, err
+			}
+			b, err := t.codec.Marshal(v)
+			return b, ttl, err
 		}
-		b, err := t.codec.Marshal(v)
-		return b, ttl, err
 	}
 	var v T
-	res, err := t.c.get(ctx, key, o)
+	res, err := t.c.Get(ctx, key, append(slices.Clip(opts), withLoad)...)
 	if err != nil {
 		return v, res, err
 	}
