@@ -37,7 +37,9 @@ func (c *Client) getSlow(ctx context.Context, key string, o callOptions) (Result
 		}
 	}
 	ch := c.flight.DoChan(key, func() (any, error) {
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.LoadTimeout+c.cfg.ReadTimeout)
+		// Room to wait out another process's lease (it died while loading)
+		// and then load: LeaseTTL + LoadTimeout (LeaseTTL is 0 without leases).
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.LeaseTTL+c.cfg.LoadTimeout+c.cfg.ReadTimeout)
 		defer cancel()
 		return c.fill(fctx, &loadReq{key: key, n: n, useL1: useL1, fn: o.load, tok: token{slot: uint16(slot)}})
 	})
