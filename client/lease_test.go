@@ -176,3 +176,37 @@ func totalStats(cs []*Client) Stats {
 	}
 	return sum
 }
+
+// TestLeaseHolderStallsOthersLoadAfterExpiry: when the process holding a
+// key's lease never writes it back (stuck, or dead), the others wait at
+// most the lease period, then one of them loads.
+func TestLeaseHolderStallsOthersLoadAfterExpiry(t *testing.T) {
+	tc := startCluster(t)
+	ctx := context.Background()
+	stuck, entered := make(chan struct{}), make(chan struct{})
+	t.Cleanup(func() { close(stuck) })
+	a := newClient(t, tc, func(c *Config) {
+		c.LeaseTTL, c.LoadTimeout = 300*time.Millisecond, 10*time.Second
+		c.Loader = LoaderFunc(func(ctx context.Context, key string) ([]byte, error) {
+			close(entered)
+			<-stuck
+			return nil, errors.New("never")
+		})
+	})
+	var bLoads atomic.Int64
+	b := newClient(t, tc, func(c *Config) {
+		c.LeaseTTL, c.Loader = 300*time.Millisecond, countingLoader(&bLoads)
+	})
+	go func() { _, _ = a.Get(ctx, "stalled") }()
+	<-entered
+	start := time.Now()
+	r, err := b.Get(ctx, "stalled")
+	waited := time.Since(start)
+	if err != nil || r.Tier != TierOrigin || bLoads.Load() != 1 {
+		t.Fatalf("Get while another process holds the lease: %v %v, loads %d", r.Tier, err, bLoads.Load())
+	}
+	if waited < 200*time.Millisecond || b.Stats().LeaseWaits == 0 {
+		t.Fatalf("loaded after %v with %d waits: did not wait for the lease", waited, b.Stats().LeaseWaits)
+	}
+	t.Logf("waited %v for a 300ms lease held by a stuck process", waited)
+}
