@@ -86,6 +86,7 @@ type leaseEntry struct {
 	token int64
 	until int64 // monotonic ns since start
 	slot  uint16
+	early bool // granted on a key that existed (LEASEGET ... EARLY): LEASESET may overwrite
 }
 
 // leaseOutcome is a LEASEGET miss's answer.
@@ -113,8 +114,9 @@ func (t *leaseTable) now() int64 { return int64(time.Since(t.start)) }
 func (t *leaseTable) shard(slot int) *leaseShard { return &t.shards[slot%leaseShardCount] }
 
 // grant gives the caller a lease on key for ttl (capped by MaxTTL) unless
-// another live lease exists or the table is full.
-func (t *leaseTable) grant(key []byte, slot int, ttl time.Duration) (leaseOutcome, int64, time.Duration) {
+// another live lease exists or the table is full; early marks a lease to
+// refresh a key that exists.
+func (t *leaseTable) grant(key []byte, slot int, ttl time.Duration, early bool) (leaseOutcome, int64, time.Duration) {
 	now := t.now()
 	sh := t.shard(slot)
 	sh.mu.Lock()
@@ -127,7 +129,7 @@ func (t *leaseTable) grant(key []byte, slot int, ttl time.Duration) (leaseOutcom
 		return leaseFull, 0, 0
 	}
 	tok := t.next.Add(1)
-	sh.m[string(key)] = leaseEntry{token: tok, until: now + int64(min(ttl, t.maxTTL)), slot: uint16(slot)}
+	sh.m[string(key)] = leaseEntry{token: tok, until: now + int64(min(ttl, t.maxTTL)), slot: uint16(slot), early: early}
 	if !found {
 		t.active.Add(1)
 	}
@@ -148,18 +150,19 @@ func (t *leaseTable) purge(sh *leaseShard, now int64) int {
 }
 
 // take removes key's lease if token is its live token, and reports whether
-// it was. redeem (LEASESET) and release (LEASEDEL) both use it.
-func (t *leaseTable) take(key []byte, slot int, token int64) bool {
+// it was, and whether it was an early (refresh) lease. LEASESET and
+// LEASEDEL both use it.
+func (t *leaseTable) take(key []byte, slot int, token int64) (live, early bool) {
 	sh := t.shard(slot)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	e, found := sh.m[string(key)]
 	if !found || e.token != token {
-		return false
+		return false, false
 	}
 	delete(sh.m, string(key))
 	t.active.Add(-1)
-	return t.now() < e.until
+	return t.now() < e.until, e.early
 }
 
 // void removes the leases of keys: they are about to be written.

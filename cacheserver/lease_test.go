@@ -171,14 +171,14 @@ func TestLeaseDropSlots(t *testing.T) {
 	for i := range 100 {
 		k := fmt.Sprintf("drop:%d", i)
 		slot := ring.KeySlot(k)
-		lt.grant([]byte(k), slot, time.Second)
+		lt.grant([]byte(k), slot, time.Second, false)
 		changed[slot] = i%2 == 0
 	}
 	lt.dropSlots(changed)
 	for i := range 100 {
 		k := fmt.Sprintf("drop:%d", i)
 		slot := ring.KeySlot(k)
-		o, _, _ := lt.grant([]byte(k), slot, time.Second)
+		o, _, _ := lt.grant([]byte(k), slot, time.Second, false)
 		if (o == leaseGranted) != changed[slot] {
 			t.Fatalf("%s (slot moved %v): grant after dropSlots = %d", k, changed[slot], o)
 		}
@@ -202,5 +202,40 @@ func TestLeaseErrors(t *testing.T) {
 		if got := r.do(strings.Fields(c[0])...); got != c[1] {
 			t.Errorf("%s = %q, want %q", c[0], got, c[1])
 		}
+	}
+}
+
+// TestLeaseEarlyRefresh: LEASEGET ... EARLY on an existing key leases it
+// for a refresh: one token at a time, LEASESET overwrites with it, and a
+// write in between voids it.
+func TestLeaseEarlyRefresh(t *testing.T) {
+	r := dialRaw(t, startServer(t, testConfig()))
+	r.do("SET", "k", "v1")
+	got := r.do("LEASEGET", "k", "5000", "EARLY")
+	parts := strings.Split(got, "\r\n")
+	if len(parts) < 7 || parts[0] != "*4" || parts[3] != "v1" || parts[4] != ":-1" || parts[5] == ":0" {
+		t.Fatalf("LEASEGET EARLY = %q, want VALUE v1 -1 token", got)
+	}
+	tok := parts[5][1:]
+	if got := r.do("LEASEGET", "k", "5000", "EARLY"); !strings.HasSuffix(got, ":-1\r\n:0\r\n") {
+		t.Fatalf("second LEASEGET EARLY = %q, want token 0", got)
+	}
+	if got := r.do("LEASEGET", "k", "5000", "LATE"); got != "-ERR syntax error\r\n" {
+		t.Fatalf("LEASEGET with a bad option = %q", got)
+	}
+	if got := r.do("LEASESET", "k", tok, "v2", "PX", "60000"); got != "+OK\r\n" {
+		t.Fatalf("LEASESET with the early token = %q, want OK (overwrite)", got)
+	}
+	if got := r.do("GET", "k"); got != "$2\r\nv2\r\n" {
+		t.Fatalf("GET after the refresh = %q", got)
+	}
+	got = r.do("LEASEGET", "k", "5000", "EARLY")
+	tok = strings.Split(got, "\r\n")[5][1:]
+	r.do("SET", "k", "v3")
+	if got := r.do("LEASESET", "k", tok, "stale"); got != "$-1\r\n" {
+		t.Fatalf("LEASESET after a write = %q, want null", got)
+	}
+	if got := r.do("GET", "k"); got != "$2\r\nv3\r\n" {
+		t.Fatalf("GET = %q, want v3", got)
 	}
 }

@@ -14,7 +14,7 @@ import (
 // the key's owner like GET and SET.
 func leaseCommands() []*command {
 	return []*command{
-		{name: "leaseget", arity: 3, flags: []string{"readonly", "fast"}, firstKey: 1, lastKey: 1, step: 1,
+		{name: "leaseget", arity: -3, flags: []string{"readonly", "fast"}, firstKey: 1, lastKey: 1, step: 1,
 			acl: []string{"@read", "@string", "@fast"}, group: "string", since: Version,
 			summary: "Get the value of a key, or a lease to fill it on a miss", handler: cmdLeaseGet},
 		{name: "leaseset", arity: -4, flags: []string{"write", "denyoom", "no-multi"}, firstKey: 1, lastKey: 1, step: 1,
@@ -26,36 +26,49 @@ func leaseCommands() []*command {
 	}
 }
 
-// cmdLeaseGet: LEASEGET key lease-ms. Replies
+// cmdLeaseGet: LEASEGET key lease-ms [EARLY]. Replies
 //
 //	["VALUE", value, pttl]  the key exists (pttl as PTTL: -1 without expiry)
+//	["VALUE", value, pttl, token]  with EARLY: the key exists, and token (0
+//	                        if another caller holds the lease) leases it to
+//	                        refresh it before it expires
 //	["LEASE", token]        a miss: the caller should load the value and LEASESET it
 //	["WAIT", ms]            a miss another caller holds the lease for, up to ms more
 //	["NOLEASE"]             a miss, and the lease table is full
 func cmdLeaseGet(c *conn, args [][]byte) {
 	ms, err := strconv.ParseInt(string(args[2]), 10, 64)
-	if err != nil {
+	early := len(args) == 4 && strings.EqualFold(string(args[3]), "early")
+	switch {
+	case err != nil:
 		c.replyErrString(notIntegerErr)
 		return
-	}
-	if ms <= 0 {
+	case ms <= 0:
 		c.replyErrString("ERR invalid expire time in 'leaseget' command")
 		return
-	}
-	if v, ok := readValue(c, args[1]); ok {
-		d, st := c.db.TTL(args[1])
-		pttl := int64(st)
-		if st == store.HasTTL {
-			pttl = max(d.Milliseconds(), 1)
-		}
-		c.w.WriteArray(3)
-		c.w.WriteSimple("VALUE")
-		c.w.WriteBulk(v)
-		c.w.WriteInt(pttl)
+	case len(args) > 3 && !early:
+		c.replyErrString(syntaxErr)
 		return
 	}
-	o, tok, wait := c.srv.leases.grant(args[1], ring.KeySlotBytes(args[1]), time.Duration(ms)*time.Millisecond)
-	writeLeaseGrant(c, o, tok, wait)
+	key, slot, period := args[1], ring.KeySlotBytes(args[1]), time.Duration(ms)*time.Millisecond
+	v, ok := readValue(c, key)
+	if !ok {
+		o, tok, wait := c.srv.leases.grant(key, slot, period, false)
+		writeLeaseGrant(c, o, tok, wait)
+		return
+	}
+	d, st := c.db.TTL(key)
+	pttl := int64(st)
+	if st == store.HasTTL {
+		pttl = max(d.Milliseconds(), 1)
+	}
+	c.w.WriteArray(3 + int(boolInt(early)))
+	c.w.WriteSimple("VALUE")
+	c.w.WriteBulk(v)
+	c.w.WriteInt(pttl)
+	if early {
+		_, tok, _ := c.srv.leases.grant(key, slot, period, true)
+		c.w.WriteInt(tok)
+	}
 }
 
 func writeLeaseGrant(c *conn, o leaseOutcome, tok int64, wait time.Duration) {
@@ -75,8 +88,10 @@ func writeLeaseGrant(c *conn, o leaseOutcome, tok int64, wait time.Duration) {
 }
 
 // cmdLeaseSet: LEASESET key token value [PX ms]. Sets key to value, with
-// the TTL given, only if token is the key's live lease and the key does
-// not exist; the token is consumed either way. Replies OK, or null when
+// the TTL given, only if token is the key's live lease and, for a lease
+// granted on a miss, the key still does not exist (an EARLY lease, granted
+// on a key that existed, overwrites it: any write since the grant voided
+// it); the token is consumed either way. Replies OK, or null when
 // refused. The token check and the write run under the slot's lock, and
 // every other write voids the lease before it runs (conn.call).
 func cmdLeaseSet(c *conn, args [][]byte) {
@@ -93,8 +108,12 @@ func cmdLeaseSet(c *conn, args [][]byte) {
 	key, slot := args[1], ring.KeySlotBytes(args[1])
 	var written bool
 	c.srv.store.Atomic(slot, func(tx *store.Tx) {
-		if c.srv.leases.take(key, slot, tok) {
-			_, _, written, err = tx.Set(nil, key, args[3], store.SetOptions{Cond: store.SetNX, TTL: ttl})
+		if live, early := c.srv.leases.take(key, slot, tok); live {
+			o := store.SetOptions{Cond: store.SetNX, TTL: ttl}
+			if early {
+				o.Cond = store.SetAlways
+			}
+			_, _, written, err = tx.Set(nil, key, args[3], o)
 		}
 	})
 	switch {
@@ -134,7 +153,7 @@ func cmdLeaseDel(c *conn, args [][]byte) {
 		c.replyErrString(notIntegerErr)
 		return
 	}
-	if c.srv.leases.take(args[1], ring.KeySlotBytes(args[1]), tok) {
+	if live, _ := c.srv.leases.take(args[1], ring.KeySlotBytes(args[1]), tok); live {
 		c.w.WriteInt(1)
 	} else {
 		c.w.WriteInt(0)
