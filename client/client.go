@@ -8,6 +8,7 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -51,6 +52,10 @@ type Client struct {
 	origin *gobreaker.CircuitBreaker[any]
 	stats  stats
 	clock  monoClock
+	// loadDelta is the moving average of origin load times, in ns, and
+	// refreshing the keys being refreshed early (refresh.go).
+	loadDelta  atomic.Int64
+	refreshing sync.Map
 
 	// testHookAfterRemoteRead runs between a fill's remote read and its
 	// L1 install (tests force the fill race with it).
@@ -222,6 +227,9 @@ func (c *Client) Get(ctx context.Context, key string, opts ...Option) (Result, e
 				return Result{Tier: TierL1}, ErrNotFound
 			}
 			c.stats.l1Hits.add(e.hidx)
+			if e.expires != 0 && c.cfg.EarlyRefresh > 0 {
+				c.maybeRefresh(key, time.Duration(e.expires-c.clock.now()))
+			}
 			return Result{Value: e.value, Tier: TierL1}, nil
 		}
 		c.stats.tier[TierL1].miss.Add(1)

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"log/slog"
+	"math"
 	"net"
 	"strings"
 	"time"
@@ -57,6 +58,12 @@ type Config struct {
 	// it (10s by default). 0 disables leases: loads are written back with
 	// SET NX, once per key per process. Default 3s.
 	LeaseTTL time.Duration
+	// EarlyRefresh is XFetch's β (refresh.go): a Get of a value near the
+	// end of its cluster TTL reloads it in the background, with a
+	// probability that grows as expiry nears and with the origin's load
+	// time; 1 is the paper's choice, larger refreshes earlier. Needs
+	// leases and a Loader. 0 (the default) disables it.
+	EarlyRefresh float64
 
 	// Breaker configures the circuit breakers (one per node, one for the
 	// origin).
@@ -152,6 +159,7 @@ func (c Config) validate() error {
 	check(c.TTL >= 0 && c.NegativeTTL >= 0 && c.StaleIfError >= 0, "TTLs must not be negative")
 	check(c.TTLJitter >= 0 && c.TTLJitter < 1, "TTLJitter must be in [0, 1)")
 	check(c.LoadTimeout > 0, "LoadTimeout must be positive")
+	check(c.EarlyRefresh >= 0 && !math.IsInf(c.EarlyRefresh, 0) && !math.IsNaN(c.EarlyRefresh), "EarlyRefresh must be a finite number >= 0")
 	check(c.LeaseTTL == 0 || c.LeaseTTL >= time.Millisecond, "LeaseTTL must be 0 (off) or at least 1ms")
 	check(c.Breaker.ConsecutiveFailures > 0 && c.Breaker.OpenTimeout > 0, "breaker settings must be positive")
 	return errors.Join(errs...)

@@ -24,6 +24,7 @@ type entry struct {
 	value      []byte
 	negative   bool  // the origin said "not found"
 	freshUntil int64 // monotonic ns; after it the entry only serves stale-if-error
+	expires    int64 // monotonic ns when the cluster's copy expires; 0: no TTL (early refresh)
 	seq        uint32
 	epoch      uint32
 	hidx       uint32
@@ -115,10 +116,15 @@ func (c *l1) install(key string, t token, value []byte, negative bool, ttl time.
 	if !c.cacheable(key) {
 		return
 	}
+	now := c.clock.now()
+	var expires int64
+	if ttl > 0 && !negative {
+		expires = now + int64(ttl)
+	}
 	if ttl <= 0 || ttl > c.maxTTL {
 		ttl = c.maxTTL
 	}
-	e := &entry{key: key, value: value, negative: negative, freshUntil: c.clock.now() + int64(ttl),
+	e := &entry{key: key, value: value, negative: negative, freshUntil: now + int64(ttl), expires: expires,
 		seq: t.seq, epoch: t.epoch, hidx: t.hidx, slot: t.slot}
 	c.cache.Set(key, e, int64(len(key)+len(value)+entryOverhead))
 }

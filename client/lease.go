@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,8 +44,13 @@ type leaseReply struct {
 var errNoLeases = errors.New("ringcache: node has no leases")
 
 // leaseGet sends LEASEGET key ms and parses the reply.
-func (cn *readConn) leaseGet(ctx context.Context, key string, lease time.Duration, cfg *Config) (leaseReply, error) {
-	cn.req = resp.AppendCommandStrings(cn.req[:0], "LEASEGET", key, fmt.Sprint(lease.Milliseconds()))
+func (cn *readConn) leaseGet(ctx context.Context, key string, lease time.Duration, early bool, cfg *Config) (leaseReply, error) {
+	ms := strconv.FormatInt(lease.Milliseconds(), 10)
+	if early {
+		cn.req = resp.AppendCommandStrings(cn.req[:0], "LEASEGET", key, ms, "EARLY")
+	} else {
+		cn.req = resp.AppendCommandStrings(cn.req[:0], "LEASEGET", key, ms)
+	}
 	if err := cn.send(ctx, cfg); err != nil {
 		return leaseReply{}, err
 	}
@@ -73,6 +79,8 @@ func parseLeaseReply(v resp.Value) (leaseReply, error) {
 	switch {
 	case string(e[0].Str) == "VALUE" && len(e) == 3:
 		return leaseReply{kind: leaseValue, value: e[1].Str, pttl: e[2].Int}, nil
+	case string(e[0].Str) == "VALUE" && len(e) == 4: // EARLY: a refresh lease, 0 if taken
+		return leaseReply{kind: leaseValue, value: e[1].Str, pttl: e[2].Int, token: e[3].Int}, nil
 	case string(e[0].Str) == "LEASE" && len(e) == 2:
 		return leaseReply{kind: leaseOurs, token: e[1].Int}, nil
 	case string(e[0].Str) == "WAIT" && len(e) == 2:
@@ -83,14 +91,15 @@ func parseLeaseReply(v resp.Value) (leaseReply, error) {
 	return leaseReply{}, bad
 }
 
-// leaseGet asks n for key's value or lease through n's breaker. A node
-// that does not know LEASEGET is remembered as such.
-func (c *Client) leaseGet(ctx context.Context, n *node, key string) (leaseReply, error) {
+// leaseGet asks n for key's value or lease through n's breaker (early: a
+// refresh lease on a key that exists, see refresh.go). A node that does
+// not know LEASEGET is remembered as such.
+func (c *Client) leaseGet(ctx context.Context, n *node, key string, early bool) (leaseReply, error) {
 	var rep leaseReply
 	_, err := n.br.Execute(func() (any, error) {
 		var err error
 		err = n.reads.do(ctx, func(cn *readConn) error {
-			rep, err = cn.leaseGet(ctx, key, c.cfg.LeaseTTL, n.reads.cfg)
+			rep, err = cn.leaseGet(ctx, key, c.cfg.LeaseTTL, early, n.reads.cfg)
 			return err
 		})
 		if errors.Is(err, errNoLeases) {
@@ -110,7 +119,7 @@ func (c *Client) leaseGet(ctx context.Context, n *node, key string) (leaseReply,
 func (c *Client) fillLeased(ctx context.Context, r *loadReq) (Result, error) {
 	backoff := time.Millisecond
 	for {
-		rep, err := c.leaseGet(ctx, r.n, r.key)
+		rep, err := c.leaseGet(ctx, r.n, r.key, false)
 		switch {
 		case errors.Is(err, errNoLeases):
 			return c.fillPlain(ctx, r)

@@ -73,6 +73,9 @@ func (c *Client) fromRemote(ctx context.Context, key string, slot int, n *node, 
 	if useL1 && n.inval.live() {
 		c.l1.install(key, tok, val, false, ttl)
 	}
+	if ttl > 0 {
+		c.maybeRefresh(key, ttl)
+	}
 	return Result{Value: val, Tier: TierRemote}, true, nil
 }
 
@@ -177,6 +180,8 @@ func (c *Client) load(ctx context.Context, r *loadReq) (Result, error) {
 	}
 	c.stats.loads.Add(1)
 	var ttl time.Duration
+	start := time.Now()
+	defer func() { c.noteLoadTime(time.Since(start)) }()
 	v, err := c.origin.Execute(func() (any, error) {
 		lctx, cancel := context.WithTimeout(ctx, c.cfg.LoadTimeout)
 		defer cancel()

@@ -213,7 +213,7 @@ func (c *Client) claim(ctx context.Context, key string, m *manyCall) (b *loadReq
 		}
 		return b, false
 	}
-	rep, err := c.leaseGet(ctx, n, key)
+	rep, err := c.leaseGet(ctx, n, key, false)
 	switch {
 	case errors.Is(err, errNoLeases):
 	case err != nil:

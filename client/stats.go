@@ -54,6 +54,7 @@ type stats struct {
 	leaseWaits      atomic.Int64
 	leaseRefused    atomic.Int64
 	outageServed    atomic.Int64
+	earlyRefreshes  atomic.Int64
 	latency         atomic.Pointer[prometheus.HistogramVec]
 }
 
@@ -76,6 +77,7 @@ type Stats struct {
 	LeaseWaits         int64 // LEASEGETs answered WAIT (another process was loading the key)
 	LeaseRefused       int64 // origin values not written back: the node refused the LEASESET (key written or deleted during the load) or failed
 	OutageServed       int64 // Gets answered Stale from L1 while their node was unreachable (L1.OutageWindow)
+	EarlyRefreshes     int64 // background reloads before expiry (Config.EarlyRefresh) that took the lease
 	L1Dropped          int64 // ristretto sets dropped (buffer full)
 	L1Rejected         int64 // ristretto sets rejected by admission
 	Breakers           map[string]string
@@ -95,7 +97,7 @@ func (c *Client) Stats() Stats {
 		Invalidations: s.invalidations.Load(), InvalidationLosses: s.invalConnLost.Load(),
 		Refreshes: s.refreshes.Load(), L1LeaseLapsed: s.l1LeaseLapsed.Load(),
 		LeaseWaits: s.leaseWaits.Load(), LeaseRefused: s.leaseRefused.Load(),
-		OutageServed: s.outageServed.Load(), Breakers: map[string]string{"origin": c.origin.State().String()}}
+		OutageServed: s.outageServed.Load(), EarlyRefreshes: s.earlyRefreshes.Load(), Breakers: map[string]string{"origin": c.origin.State().String()}}
 	if c.l1 != nil && c.l1.cache.Metrics != nil {
 		out.L1Dropped = int64(c.l1.cache.Metrics.SetsDropped())
 		out.L1Rejected = int64(c.l1.cache.Metrics.SetsRejected())
