@@ -51,15 +51,18 @@ func newClient(t testing.TB, tc *testCluster, mod func(*Config)) *Client {
 	return c
 }
 
-// waitLive waits until every node's invalidation connection is up.
+// waitLive waits until the slot table is known (New connects in the
+// background when no seed answered at once) and every node's invalidation
+// connection is up.
 func waitLive(t testing.TB, c *Client) {
 	t.Helper()
-	if c.l1 == nil {
-		return
-	}
-	poll.Until(t, 5*time.Second, "invalidation connections", func() bool {
-		for _, n := range c.router.current().nodes {
-			if !n.inval.live() {
+	poll.Until(t, 5*time.Second, "slot table and invalidation connections", func() bool {
+		tbl := c.router.current()
+		if tbl == nil {
+			return false
+		}
+		for _, n := range tbl.nodes {
+			if c.l1 != nil && !n.inval.live() {
 				return false
 			}
 		}
