@@ -170,11 +170,12 @@ func (c *Client) redisOptions(addr string, pool int) *redis.Options {
 	}
 }
 
-// newBreaker returns a breaker that opens after ConsecutiveFailures. For a
-// node, slow is set: a timeout then counts as a failure only if the node
-// answered nothing for OpenTimeout (it looks dead), not while other reads
-// succeed (it is slow: a few reads timing out under load must not cut the
-// node off).
+// newBreaker returns a breaker that opens after ConsecutiveFailures: the
+// origin's (n nil) or node n's. For a node, a timeout counts as a failure
+// only if the node answered nothing for OpenTimeout (it looks dead), not
+// while other calls succeed (it is slow: a few reads timing out under load
+// must not cut it off); and waiting for one of our own pooled connections,
+// or the caller's context ending (callerErr), never counts.
 func (c *Client) newBreaker(name string, n *node) *gobreaker.CircuitBreaker[any] {
 	return gobreaker.NewCircuitBreaker[any](gobreaker.Settings{
 		Name:    name,
@@ -182,20 +183,20 @@ func (c *Client) newBreaker(name string, n *node) *gobreaker.CircuitBreaker[any]
 		ReadyToTrip: func(counts gobreaker.Counts) bool {
 			return counts.ConsecutiveFailures >= c.cfg.Breaker.ConsecutiveFailures
 		},
-		// The breaker counts the node's (or origin's) failures, not ours:
-		// waiting for one of our pooled connections, or a caller's context
-		// ending, says nothing about the node (see callerErr).
 		IsSuccessful: func(err error) bool {
-			if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, ErrNotFound) ||
-				errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errPoolTimeout) {
-				if n != nil {
-					n.lastOK.Store(c.clock.now())
-				}
+			ok := err == nil || errors.Is(err, redis.Nil) || errors.Is(err, ErrNotFound) || errors.Is(err, context.Canceled)
+			if n == nil {
+				return ok
+			}
+			if ok {
+				n.lastOK.Store(c.clock.now())
 				return true
 			}
+			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errPoolTimeout) {
+				return true // ours, not the node's
+			}
 			var ne net.Error
-			return n != nil && errors.As(err, &ne) && ne.Timeout() &&
-				c.clock.now()-n.lastOK.Load() < int64(c.cfg.Breaker.OpenTimeout)
+			return errors.As(err, &ne) && ne.Timeout() && c.clock.now()-n.lastOK.Load() < int64(c.cfg.Breaker.OpenTimeout)
 		},
 		OnStateChange: func(name string, from, to gobreaker.State) {
 			c.log.Warn("circuit breaker state change", "breaker", name, "from", from.String(), "to", to.String())
