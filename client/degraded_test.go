@@ -155,3 +155,32 @@ func startNodeAt(t *testing.T, port, gport int) {
 		logf.Close()
 	})
 }
+
+// TestNodeErrorsRefreshTopologyWithoutL1: an SDK without L1 (so without
+// invalidation connections) and with a 1-hour periodic refresh still drops
+// a SIGKILLed node from its slot table once the cluster has: the failed
+// reads ask for refreshes.
+func TestNodeErrorsRefreshTopologyWithoutL1(t *testing.T) {
+	tc := startCluster(t)
+	ctx := context.Background()
+	var loads atomic.Int64
+	c := newClient(t, tc, func(cfg *Config) {
+		cfg.L1.Disabled, cfg.RefreshInterval, cfg.Loader = true, time.Hour, countingLoader(&loads)
+	})
+	victim := tc.lc.Nodes()[1]
+	keys := ownedBy(c, victim.Addr, "gone:", 5)
+	killed := time.Now()
+	victim.Kill()
+	if err := tc.lc.WaitAgreed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, 10*time.Second, "the SDK to drop the dead node", func() bool {
+		for _, k := range keys {
+			if _, err := c.Get(ctx, k); err != nil {
+				t.Fatalf("Get %s: %v", k, err)
+			}
+		}
+		return c.router.current().nodes[victim.Addr] == nil
+	})
+	t.Logf("dead node dropped %v after the kill (periodic refresh: 1h), %d refreshes asked", time.Since(killed), c.Stats().Refreshes)
+}
