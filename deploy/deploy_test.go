@@ -114,11 +114,11 @@ func TestComposeClusterLong(t *testing.T) {
 	}
 	id := randomID(t)
 	e := &composeEnv{project: "ringcachetest" + id, image: "ringcache-deploytest:" + id}
-	for i := range 3 {
-		e.resp[i], e.admin[i] = redistest.FreePort(t), redistest.FreePort(t)
-	}
 	t.Cleanup(func() { _, _ = e.try(time.Minute, "docker", "rmi", "-f", e.image) })
 	e.run(t, 5*time.Minute, filepath.Join(root, "deploy", "build-image.sh"), e.image)
+	for i := range 3 { // just before compose binds them
+		e.resp[i], e.admin[i] = redistest.FreePort(t), redistest.FreePort(t)
+	}
 
 	file := filepath.Join(root, "deploy", "docker-compose.yml")
 	dc := func(args ...string) []string {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"testing"
@@ -13,7 +15,6 @@ import (
 
 	"github.com/ringcache/ringcache/internal/poll"
 	"github.com/ringcache/ringcache/internal/promtest"
-	"github.com/ringcache/ringcache/internal/redistest"
 )
 
 func TestMemoryLimitFormula(t *testing.T) {
@@ -28,11 +29,28 @@ func TestMemoryLimitFormula(t *testing.T) {
 	}
 }
 
+// freeLowPort returns a free TCP port below the kernel's ephemeral range
+// (32768-60999 here), so that no outgoing connection of a concurrently
+// running test takes it between this check and the server's bind (a port
+// from :0 is ephemeral and can be).
+func freeLowPort(t *testing.T) int {
+	t.Helper()
+	for range 100 {
+		port := 20000 + rand.IntN(12000)
+		if ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
+			ln.Close()
+			return port
+		}
+	}
+	t.Fatal("no free port in 20000-32000")
+	return 0
+}
+
 // startWithAdmin starts the binary with an admin port and returns a
 // client and the /metrics URL.
 func startWithAdmin(t *testing.T, env []string, args ...string) (*redis.Client, string) {
 	t.Helper()
-	admin := redistest.FreePort(t)
+	admin := freeLowPort(t)
 	_, addr, _ := startBinaryEnv(t, env, append(args, "--admin-port", strconv.Itoa(admin), "--cluster-enabled=false")...)
 	rdb := redis.NewClient(&redis.Options{Addr: addr, Password: "hunter2"})
 	t.Cleanup(func() { _ = rdb.Close() })
