@@ -52,12 +52,12 @@ func composeCommand(t *testing.T) []string {
 // composeEnv is the environment of one compose project: its image and
 // free loopback ports.
 type composeEnv struct {
-	project, image string
-	resp, admin    [3]int
+	project, image, password string
+	resp, admin              [3]int
 }
 
 func (e *composeEnv) vars() []string {
-	v := []string{"RINGCACHE_IMAGE=" + e.image}
+	v := []string{"RINGCACHE_IMAGE=" + e.image, "RINGCACHE_PASSWORD=" + e.password}
 	for i := range 3 {
 		v = append(v, fmt.Sprintf("NODE%d_PORT=%d", i+1, e.resp[i]), fmt.Sprintf("NODE%d_ADMIN_PORT=%d", i+1, e.admin[i]))
 	}
@@ -113,7 +113,7 @@ func TestComposeClusterLong(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := randomID(t)
-	e := &composeEnv{project: "ringcachetest" + id, image: "ringcache-deploytest:" + id}
+	e := &composeEnv{project: "ringcachetest" + id, image: "ringcache-deploytest:" + id, password: randomID(t)}
 	t.Cleanup(func() { _, _ = e.try(time.Minute, "docker", "rmi", "-f", e.image) })
 	e.run(t, 5*time.Minute, filepath.Join(root, "deploy", "build-image.sh"), e.image)
 	for i := range 3 { // just before compose binds them
@@ -204,6 +204,7 @@ func redisCLI(t *testing.T, e *composeEnv, cli string, i int, stdin string) stri
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, cli, "-h", "127.0.0.1", "-p", strconv.Itoa(e.resp[i]))
+	cmd.Env = append(os.Environ(), "REDISCLI_AUTH="+e.password)
 	cmd.Stdin = strings.NewReader(stdin)
 	out, err := cmd.CombinedOutput()
 	if err != nil {

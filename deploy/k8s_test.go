@@ -148,13 +148,17 @@ func keys(m map[string]doc) []string {
 	return out
 }
 
-// checkEnv: node name from the pod name, advertise the pod IP.
+// checkEnv: node name from the pod name, advertise the pod IP, password
+// from a Secret (protected mode refuses clients of a node without one).
 func checkEnv(t *testing.T, c any) {
 	t.Helper()
-	want := map[string]string{"RINGCACHE_NODE_NAME": "metadata.name", "RINGCACHE_ADVERTISE": "status.podIP"}
+	want := map[string]string{"RINGCACHE_NODE_NAME": "metadata.name", "RINGCACHE_ADVERTISE": "status.podIP",
+		"RINGCACHE_REQUIREPASS": "secret"}
 	env, _ := at(c, "env").([]any)
 	for _, e := range env {
-		if f, ok := want[str(e, "name")]; ok && str(e, "valueFrom", "fieldRef", "fieldPath") == f {
+		f, ok := want[str(e, "name")]
+		if ok && (str(e, "valueFrom", "fieldRef", "fieldPath") == f ||
+			f == "secret" && str(e, "valueFrom", "secretKeyRef", "name") != "") {
 			delete(want, str(e, "name"))
 		}
 	}
