@@ -48,8 +48,8 @@ lint: ## gofmt check, go vet, staticcheck
 fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
 	FUZZTIME=$(FUZZTIME) GO=$(GO) ./scripts/fuzz.sh
 
-run: build ## start a local 3-node cluster (RESP 7379-7381, gossip 7946-7948); Ctrl-C stops it
-	BIN=$(BIN)/cacheserver ./scripts/run-cluster.sh
+run: build ## local 3-node cluster (RESP 7379-7381, admin 9379-9381); ARGS="--redirect moved" passes flags; Ctrl-C stops it
+	@BIN=$(BIN)/cacheserver ./scripts/run-cluster.sh $(ARGS)
 
 clean: ## remove build output
 	rm -rf $(BIN) bench.out

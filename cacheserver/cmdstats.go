@@ -16,6 +16,7 @@ import (
 // cmdStats are one command's counters.
 type cmdStats struct {
 	calls, rejected, failed atomic.Int64
+	duration                cmdDuration // sampled, for /metrics (cmdtiming.go)
 }
 
 // countRejected counts a rejection of the command c is executing (none for
@@ -52,5 +53,6 @@ func (s *Server) resetCommandstats() {
 		cmd.stats.calls.Store(0)
 		cmd.stats.rejected.Store(0)
 		cmd.stats.failed.Store(0)
+		cmd.stats.duration.reset()
 	}
 }

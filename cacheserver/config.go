@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -59,6 +60,17 @@ type Config struct {
 	TLS TLSConfig
 	// Store configures the keyspace. Default store.DefaultConfig().
 	Store store.Config
+	// AdminAddr, when not empty, is where the admin HTTP server listens
+	// (/livez, /readyz, /metrics; see admin.go), started by Serve and
+	// stopped by Shutdown or Close. Port 0 picks a free port (AdminAddr()
+	// returns it). Default "" (no admin server).
+	AdminAddr string
+	// Pprof adds /debug/pprof/ to the admin server. Default false.
+	Pprof bool
+	// OnMaxMemory, when set, is called with the new budget after CONFIG SET
+	// maxmemory changed it (cmd/cacheserver moves the Go memory limit).
+	// It must not block.
+	OnMaxMemory func(bytes int64)
 	// Cluster, when set, makes the node a member of a ringcache cluster
 	// (gossip, ring, forwarding, CLUSTER commands). Nil: a standalone node
 	// that owns every slot and answers CLUSTER like a Redis without
@@ -126,6 +138,11 @@ func (c Config) validate() (Config, error) {
 	}
 	if err := c.TLS.validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.AdminAddr != "" {
+		if _, _, err := net.SplitHostPort(c.AdminAddr); err != nil {
+			errs = append(errs, fmt.Errorf("cacheserver: AdminAddr: %w", err))
+		}
 	}
 	if c.Cluster != nil {
 		cc := *c.Cluster

@@ -28,6 +28,9 @@ var configParams = map[string]configParam{
 				return errors.New("argument must be a memory value")
 			}
 			s.store.SetMaxMemory(n)
+			if f := s.cfg.OnMaxMemory; f != nil {
+				f(n)
+			}
 			return nil
 		}},
 	"maxmemory-policy": {

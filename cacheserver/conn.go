@@ -58,6 +58,7 @@ type conn struct {
 	capture       *resp.Writer           // replies of local commands queued behind pend
 	fwdBuf        []byte                 // reused buffer for forwarded replies
 	push          connPush               // tracking, pub/sub and push delivery (tracking_push.go)
+	sampleTick    uint32                 // calls so far: one in durationSample is timed (cmdtiming.go)
 
 	mu      sync.Mutex
 	name    string

@@ -3,6 +3,7 @@ package cacheserver
 import (
 	"io"
 	"strings"
+	"time"
 
 	"github.com/ringcache/ringcache/internal/resp"
 )
@@ -70,9 +71,22 @@ func (c *conn) dispatch(args [][]byte) {
 	}
 }
 
-// call runs a command's handler, first invalidating the WATCHes on the keys
-// a write command touches (FLUSHALL/FLUSHDB: cmdFlush does).
+// call runs a command here, timing one call in durationSample per
+// connection for redis_command_duration_seconds (cmdtiming.go).
 func (c *conn) call(cmd *command, args [][]byte) {
+	c.sampleTick++
+	if c.sampleTick%durationSample != 0 {
+		c.invoke(cmd, args)
+		return
+	}
+	start := time.Now()
+	c.invoke(cmd, args)
+	cmd.stats.duration.observe(time.Since(start))
+}
+
+// invoke runs a command's handler, first invalidating the WATCHes on the
+// keys a write command touches (FLUSHALL/FLUSHDB: cmdFlush does).
+func (c *conn) invoke(cmd *command, args [][]byte) {
 	c.lastCmd.Store(cmd)
 	if cmd.write && cmd.firstKey > 0 && c.srv.watch.active.Load() > 0 {
 		c.keyBuf = appendKeys(c.keyBuf[:0], cmd, args)

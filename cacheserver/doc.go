@@ -31,4 +31,13 @@
 // writes, expiries and evictions (store.Config.OnRemove) invalidate. The
 // outbox counts toward OutputBufferLimit. With no tracking client a command
 // pays one atomic load. See docs/server.md, "Client tracking".
+//
+// Operations (admin.go, metrics.go, cmdstats.go): with Config.AdminAddr,
+// Serve also starts an HTTP server owned by the Server (/livez, /readyz,
+// /metrics, optional /debug/pprof/), which Shutdown keeps up while it
+// drains (so /readyz answers 503 from its first moment) and stops at the
+// end. /metrics reads the counters INFO keeps (commandstats included), at
+// scrape time, from a Prometheus registry of the Server's own; one call in
+// 64 per connection is timed for the duration histograms. See
+// docs/operations.md.
 package cacheserver

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ringcache/ringcache/internal/store"
 )
 
@@ -51,6 +53,12 @@ type Server struct {
 	clusterErr  error
 	cs          atomic.Pointer[clusterState] // set once Serve started the cluster; nil on a standalone node
 	tls         *tlsState                    // nil without TLS (tls.go)
+
+	draining  atomic.Bool // Shutdown started: /readyz answers 503
+	registry  *prometheus.Registry
+	adminOnce sync.Once
+	adminErr  error
+	admin     atomic.Pointer[adminServer] // admin.go; nil when off or not started
 }
 
 // liveConfig holds the settings CONFIG SET may change at run time.
@@ -100,6 +108,10 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		_ = st.Close()
 		return nil, err
 	}
+	if s.registry, err = newRegistry(s); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
 	s.live.maxClients.Store(int64(c.MaxClients))
 	s.live.idleTimeout.Store(int64(c.IdleTimeout))
 	s.live.maxBulkLen.Store(c.MaxBulkLen)
@@ -137,6 +149,10 @@ func (s *Server) Serve(ln net.Listener) error {
 	if !s.trackListener(ln) {
 		ln.Close()
 		return ErrServerClosed
+	}
+	if err := s.startAdmin(); err != nil {
+		s.untrackListener(ln)
+		return err
 	}
 	if s.startsCluster(ln) { // tls.go
 		s.clusterOnce.Do(func() { s.clusterErr = s.startCluster(ln) })
@@ -260,13 +276,15 @@ func (s *Server) removeConn(c *conn) {
 	s.wg.Done()
 }
 
-// Shutdown first leaves the cluster (peers record the node as left, not
-// failed, and stop routing to it), then stops accepting, lets every connection finish the commands it has
+// Shutdown first marks the node not ready (/readyz answers 503), leaves
+// the cluster (peers record the node as left, not failed, and stop routing
+// to it), then stops accepting, lets every connection finish the commands it has
 // received and flush their replies, closes the connections, waits for every
 // goroutine and closes the store. When ctx ends first, the remaining
 // connections are closed forcibly and ctx's error is returned (after the
 // goroutines have been joined).
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
 	s.clusterOnce.Do(func() {}) // no cluster start after this point
 	s.leaveCluster(ctx)
 	s.inShutdown.Store(true)
@@ -317,7 +335,7 @@ func (s *Server) closeConns() {
 // finish stops background work and closes the store.
 func (s *Server) finish() error {
 	s.bgWG.Wait()
-	return errors.Join(s.stopCluster(), s.store.Close())
+	return errors.Join(s.stopAdmin(), s.stopCluster(), s.store.Close())
 }
 
 func (s *Server) connList() []*conn {

@@ -42,6 +42,7 @@ const DefaultTrackingTableMaxKeys = 1000000
 type tracker struct {
 	active  atomic.Int64 // tracking clients; 0 keeps every command at one atomic load
 	maxKeys atomic.Int64 // tracking-table-max-keys, 0 = unlimited
+	sent    atomic.Int64 // invalidation messages pushed (metrics)
 
 	mu      sync.Mutex
 	clients map[int64]*conn               // tracking clients by id
@@ -285,6 +286,7 @@ func (t *tracker) send(tc *conn, keys [][]byte, null bool) {
 	if !resp3 && (s.redirect == 0 || target.push.subCount.Load() == 0) {
 		return // RESP2 without a subscribed redirect target: no way to push
 	}
+	t.sent.Add(1)
 	target.pushFrame(appendInvalidate(nil, resp3, keys, null))
 }
 

@@ -44,8 +44,10 @@ type Config struct {
 	// keys loaded together do not expire together. Default 10m.
 	TTL       time.Duration
 	TTLJitter float64
-	// NegativeTTL is how long an origin "not found" is remembered, in L1
-	// and in the cluster. Default 30s; 0 disables negative caching.
+	// NegativeTTL is how long an origin "not found" is remembered in this
+	// process's L1 (never written to the cluster, so other instances and
+	// a disabled L1 do not see it). Default 30s; 0 disables negative
+	// caching.
 	NegativeTTL time.Duration
 	// StaleIfError is how long past its freshness an L1 value may still be
 	// served, flagged Stale, when the origin fails. Default 0 (off).

@@ -43,6 +43,8 @@ type options struct {
 	bind, maxmemory, policy, requirepass, loglevel, logformat, bulkLen string
 	port, maxclients, timeout                                          int
 	version                                                            bool
+	adminPort                                                          int
+	pprof                                                              bool
 
 	clusterEnabled                            bool
 	gossipPort                                int
@@ -68,11 +70,13 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.loglevel, "loglevel", "info", "debug, info (notice), warn (warning) or error")
 	fs.StringVar(&o.logformat, "logformat", "text", "text or json")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.IntVar(&o.adminPort, "admin-port", 0, "admin HTTP port on --bind: /livez, /readyz, /metrics (0 = off; 9379 in deploy/)")
+	fs.BoolVar(&o.pprof, "pprof", false, "serve /debug/pprof/ on the admin port")
 	fs.BoolVar(&o.clusterEnabled, "cluster-enabled", true, "join a ringcache cluster (false: a standalone node)")
 	fs.IntVar(&o.gossipPort, "gossip-port", 7946, "gossip port (TCP and UDP) on --bind (0 picks a free one)")
 	fs.StringVar(&o.join, "join", "", "gossip addresses host:port[,...] of members to join (retried until one answers)")
 	fs.StringVar(&o.nodeName, "node-name", "", "unique, stable node name (default: hostname-port)")
-	fs.StringVar(&o.advertise, "advertise", "", "host peers and clients use to reach this node (default: --bind)")
+	fs.StringVar(&o.advertise, "advertise", "", "IP (or host name, resolved once at start) peers and clients use to reach this node (default: --bind)")
 	fs.StringVar(&o.zone, "zone", "", "failure domain published to peers")
 	fs.StringVar(&o.redirect, "redirect", "forward", "keys owned by another node: forward (proxy) or moved (-MOVED like Redis Cluster)")
 	fs.StringVar(&o.gossipProfile, "gossip-profile", "lan", "gossip timers: lan, or local (fast failure detection, one machine)")
@@ -112,6 +116,9 @@ func (o *options) config() (cacheserver.Config, error) {
 	}
 	cfg.MaxClients = o.maxclients
 	cfg.IdleTimeout = time.Duration(o.timeout) * time.Second
+	if err := o.adminConfig(&cfg); err != nil {
+		return cfg, err
+	}
 	if o.clusterEnabled {
 		cc, err := o.clusterConfig()
 		if err != nil {
@@ -122,6 +129,21 @@ func (o *options) config() (cacheserver.Config, error) {
 	return cfg, o.sec.apply(&cfg, o.requirepass, o.bind)
 }
 
+// adminConfig sets the admin server from --admin-port and --pprof.
+func (o *options) adminConfig(cfg *cacheserver.Config) error {
+	if o.adminPort < 0 || o.adminPort > 65535 {
+		return errors.New("--admin-port must be in [0, 65535]")
+	}
+	if o.pprof && o.adminPort == 0 {
+		return errors.New("--pprof needs --admin-port")
+	}
+	if o.adminPort > 0 {
+		cfg.AdminAddr = net.JoinHostPort(o.bind, strconv.Itoa(o.adminPort))
+	}
+	cfg.Pprof = o.pprof
+	return nil
+}
+
 // clusterConfig turns the cluster flags into a ClusterConfig.
 func (o *options) clusterConfig() (cacheserver.ClusterConfig, error) {
 	cc := cacheserver.DefaultClusterConfig()
@@ -129,7 +151,12 @@ func (o *options) clusterConfig() (cacheserver.ClusterConfig, error) {
 		return cc, errors.New("--gossip-port must be in [0, 65535]")
 	}
 	cc.GossipAddr = net.JoinHostPort(o.bind, strconv.Itoa(o.gossipPort))
-	cc.NodeName, cc.Advertise, cc.Zone, cc.Redirect = o.nodeName, o.advertise, o.zone, o.redirect
+	cc.NodeName, cc.Zone, cc.Redirect = o.nodeName, o.zone, o.redirect
+	adv, err := resolveAdvertise(o.advertise)
+	if err != nil {
+		return cc, fmt.Errorf("--advertise: %w", err)
+	}
+	cc.Advertise = adv
 	for _, j := range strings.Split(o.join, ",") {
 		if j = strings.TrimSpace(j); j != "" {
 			cc.Join = append(cc.Join, j)
@@ -150,6 +177,25 @@ func (o *options) clusterConfig() (cacheserver.ClusterConfig, error) {
 		return cc, fmt.Errorf("--cluster-lease: %w", err)
 	}
 	return cc, nil
+}
+
+// resolveAdvertise turns a host name given as --advertise (a container's
+// host name) into its IP address, resolved once at start: gossip needs an
+// IP. An IP or "" is returned as it is.
+func resolveAdvertise(host string) (string, error) {
+	if host == "" || net.ParseIP(host) != nil {
+		return host, nil
+	}
+	ips, err := net.LookupIP(host)
+	if err != nil {
+		return "", err
+	}
+	for _, ip := range ips {
+		if ip.To4() != nil {
+			return ip.String(), nil
+		}
+	}
+	return ips[0].String(), nil
 }
 
 func newLogger(o *options, w io.Writer) (*slog.Logger, error) {
@@ -197,6 +243,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "cacheserver:", err)
 		return 2
 	}
+	ml := newMemoryLimiter(log)
+	ml.apply(cfg.Store.MaxMemory)
+	cfg.OnMaxMemory = ml.apply
 	if err := serve(ctx, cfg, log); err != nil {
 		log.Error("server failed", "err", err)
 		return 1
@@ -255,7 +304,8 @@ func logConfig(log *slog.Logger, cfg cacheserver.Config, addr net.Addr) {
 		"maxmemory", cfg.Store.MaxMemory, "maxmemory_policy", cfg.Store.Policy.String(),
 		"maxclients", cfg.MaxClients, "timeout", cfg.IdleTimeout, "proto_max_bulk_len", cfg.MaxBulkLen,
 		"frame_timeout", cfg.FrameTimeout, "write_timeout", cfg.WriteTimeout,
-		"output_buffer_limit", cfg.OutputBufferLimit, "requirepass", pass, "pid", os.Getpid())
+		"output_buffer_limit", cfg.OutputBufferLimit, "requirepass", pass, "admin", cfg.AdminAddr,
+		"pprof", cfg.Pprof, "pid", os.Getpid())
 	logSecurity(log, cfg)
 	if cc := cfg.Cluster; cc != nil {
 		log.Info("cluster config", "node_name", cc.NodeName, "gossip", cc.GossipAddr, "join", cc.Join,

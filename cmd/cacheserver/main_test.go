@@ -67,7 +67,8 @@ func TestConfigFromFlagsEnvAndFile(t *testing.T) {
 func TestBadFlagsExit2(t *testing.T) {
 	for _, args := range [][]string{{"--maxmemory", "lots"}, {"--maxmemory-policy", "nope"},
 		{"--loglevel", "loud"}, {"--nosuchflag"}, {"--maxclients", "0"}, {"--port", "70000"}, {"--port", "-1"},
-		{"--cluster-lease", "5s"}, {"--cluster-lease", "-1s"}, {"--gossip-profile", "local", "--cluster-lease", "1350ms"}} {
+		{"--cluster-lease", "5s"}, {"--cluster-lease", "-1s"}, {"--gossip-profile", "local", "--cluster-lease", "1350ms"},
+		{"--pprof"}, {"--admin-port", "70000"}} {
 		var stderr bytes.Buffer
 		if code := run(context.Background(), args, io.Discard, &stderr); code != 2 {
 			t.Errorf("%v: exit %d, want 2; stderr %s", args, code, stderr.String())
@@ -86,7 +87,14 @@ var addrRE = regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`)
 // address once it listens.
 func startBinary(t *testing.T, args ...string) (*exec.Cmd, string, *bytes.Buffer) {
 	t.Helper()
+	return startBinaryEnv(t, nil, args...)
+}
+
+// startBinaryEnv is startBinary with extra environment variables.
+func startBinaryEnv(t *testing.T, env []string, args ...string) (*exec.Cmd, string, *bytes.Buffer) {
+	t.Helper()
 	cmd := exec.Command(launch.TestBinary(t), append([]string{"--port", "0", "--gossip-port", "0", "--requirepass", "hunter2"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -1,11 +1,13 @@
 // Command sqlite shows the ringcache SDK reading through to an embedded
-// SQLite database: the first Get of a key loads it from SQLite and writes it
-// back to the cluster (which invalidates the L1 copies, this instance's
-// included), the next is answered by the owner node and fills L1, the one
-// after by L1; a second SDK instance is answered by the cluster, and an
-// unknown key goes to SQLite, whose not-found answer is cached in L1 for
-// NegativeTTL (ristretto applies new entries asynchronously, so a repeat
-// right away may still reach SQLite).
+// SQLite database. The first Get of a key loads it from SQLite and writes it
+// back to the cluster; the next Gets are answered by the owner node, which
+// also fills this instance's L1, until L1 answers. How many remote reads
+// that takes varies from run to run: L1 (ristretto) applies fills
+// asynchronously, and a fill that races the invalidation caused by the
+// write-back is discarded, never served; the example reads until L1
+// answers and says how many remote reads it took. A second SDK instance is
+// answered by the cluster, and an unknown key goes to SQLite, whose
+// not-found answer is remembered in this process's L1 for NegativeTTL.
 //
 //	make run                                   # a local 3-node cluster
 //	go run ./examples/sqlite -seeds 127.0.0.1:7379
@@ -17,10 +19,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/ringcache/ringcache/client"
 	"github.com/ringcache/ringcache/client/origin"
@@ -29,12 +33,12 @@ import (
 func main() {
 	seeds := flag.String("seeds", "127.0.0.1:7379", "comma-separated addresses of cluster nodes")
 	flag.Parse()
-	if err := run(context.Background(), strings.Split(*seeds, ",")); err != nil {
+	if err := run(context.Background(), strings.Split(*seeds, ","), os.Stdout); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(ctx context.Context, seeds []string) error {
+func run(ctx context.Context, seeds []string, w io.Writer) error {
 	dir, err := os.MkdirTemp("", "ringcache-example")
 	if err != nil {
 		return err
@@ -66,35 +70,63 @@ func run(ctx context.Context, seeds []string) error {
 	}
 	defer b.Close()
 
-	key := fmt.Sprintf("user:%d", os.Getpid()) // fresh on every run
+	key := fmt.Sprintf("user:%x", time.Now().UnixNano()) // fresh on every run
 	if err := insertUser(path, key, "Ada Lovelace"); err != nil {
 		return err
 	}
-	for _, step := range []struct {
-		what string
-		c    *client.Client
-		key  string
-	}{
-		{"first Get (SDK a)", a, key},
-		{"second Get (SDK a)", a, key},
-		{"third Get (SDK a)", a, key},
-		{"first Get (SDK b)", b, key},
-		{"unknown key (SDK a)", a, "user:nobody"},
-		{"unknown key again", a, "user:nobody"},
-	} {
-		res, err := step.c.Get(ctx, step.key)
+	return demo(ctx, w, a, b, key)
+}
+
+// demo runs the reads the example shows and prints where each answer came
+// from.
+func demo(ctx context.Context, w io.Writer, a, b *client.Client, key string) error {
+	show := func(what, key string, res client.Result, err error) error {
 		switch {
 		case errors.Is(err, client.ErrNotFound):
-			fmt.Printf("%-22s %-14s not found (tier %v)\n", step.what, step.key, res.Tier)
+			fmt.Fprintf(w, "%-24s %-20s not found (tier %v)\n", what, key, res.Tier)
 		case err != nil:
 			return err
 		default:
-			fmt.Printf("%-22s %-14s %q from tier %v\n", step.what, step.key, res.Value, res.Tier)
+			fmt.Fprintf(w, "%-24s %-20s %q from tier %v\n", what, key, res.Value, res.Tier)
+		}
+		return nil
+	}
+	res, err := a.Get(ctx, key)
+	if err := show("first Get (SDK a)", key, res, err); err != nil {
+		return err
+	}
+	res, remote, err := getUntilL1(ctx, a, key)
+	if err := show("Get until L1 (SDK a)", key, res, err); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%-24s %d remote read(s) before L1 answered\n", "", remote)
+	res, err = b.Get(ctx, key)
+	if err := show("first Get (SDK b)", key, res, err); err != nil {
+		return err
+	}
+	for _, what := range []string{"unknown key (SDK a)", "unknown key again"} {
+		res, err := a.Get(ctx, "user:nobody")
+		if err := show(what, "user:nobody", res, err); err != nil {
+			return err
 		}
 	}
-	st := a.Stats()
-	fmt.Printf("SDK a stats: %+v\n", st)
+	fmt.Fprintf(w, "SDK a stats: %+v\n", a.Stats())
 	return nil
+}
+
+// getUntilL1 reads key until L1 answers (at most 100 reads, 10 ms apart),
+// and returns the last result and how many reads the cluster answered.
+func getUntilL1(ctx context.Context, c *client.Client, key string) (client.Result, int, error) {
+	remote := 0
+	for range 100 {
+		res, err := c.Get(ctx, key)
+		if err != nil || res.Tier == client.TierL1 {
+			return res, remote, err
+		}
+		remote++
+		time.Sleep(10 * time.Millisecond) // pacing a demo, not synchronisation
+	}
+	return client.Result{}, remote, fmt.Errorf("L1 never answered for %s after %d reads", key, remote)
 }
 
 func createDB(path string) error {

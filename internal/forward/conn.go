@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ringcache/ringcache/internal/resp"
@@ -34,9 +35,16 @@ type conn struct {
 	once     sync.Once
 	mu       sync.Mutex
 	err      error
+	open     *atomic.Int64 // the pool's open-connections gauge
 }
 
 func (p *Pool) dial(addr string) (*conn, error) {
+	c, err := p.dialConn(addr)
+	p.stats.dialed(err)
+	return c, err
+}
+
+func (p *Pool) dialConn(addr string) (*conn, error) {
 	nc, err := p.dialNet(addr)
 	if err != nil {
 		return nil, fmt.Errorf("forward: dial %s: %w", addr, err)
@@ -50,7 +58,7 @@ func (p *Pool) dial(addr string) (*conn, error) {
 		return nil, fmt.Errorf("forward: handshake with %s: %w", addr, err)
 	}
 	c := &conn{addr: addr, nc: nc, queue: make(chan *call, p.cfg.QueueLen),
-		inflight: make(chan *call, p.cfg.QueueLen), stop: make(chan struct{})}
+		inflight: make(chan *call, p.cfg.QueueLen), stop: make(chan struct{}), open: &p.stats.conns}
 	p.wg.Add(2)
 	go func() { defer p.wg.Done(); c.writeLoop() }()
 	go func() { defer p.wg.Done(); c.readLoop(rr) }()
@@ -206,6 +214,7 @@ func (c *conn) fail(err error) {
 		c.mu.Unlock()
 		close(c.stop)
 		c.nc.Close()
+		c.open.Add(-1)
 	})
 }
 

@@ -79,6 +79,7 @@ type Pool struct {
 	peers  map[string]*peer
 	closed bool
 	wg     sync.WaitGroup
+	stats  counters
 }
 
 type peer struct {
@@ -110,10 +111,11 @@ func (p *Pool) Do(ctx context.Context, addr string, args [][]byte, dst []byte) (
 
 // Call is a command sent with Send whose reply has not been collected yet.
 type Call struct {
-	cl   *call
-	c    *conn
-	addr string
-	err  error
+	cl    *call
+	c     *conn
+	addr  string
+	err   error
+	stats *counters
 }
 
 // Send queues args for addr without waiting for the reply, so a caller can
@@ -136,7 +138,7 @@ func (p *Pool) send(ctx context.Context, addr string, idx int, args [][]byte) *C
 	}
 	c, err := p.conn(addr, idx)
 	if err != nil {
-		return &Call{err: err, addr: addr}
+		return &Call{err: err, addr: addr, stats: &p.stats}
 	}
 	cl := &call{cmd: resp.AppendCommand(nil, args...), done: make(chan struct{}), deadline: deadline}
 	select {
@@ -146,31 +148,41 @@ func (p *Pool) send(ctx context.Context, addr string, idx int, args [][]byte) *C
 		err = c.enqueue(ctx, cl)
 		cancel()
 		if err != nil {
-			return &Call{err: err, addr: addr}
+			return &Call{err: err, addr: addr, stats: &p.stats}
 		}
 	}
-	return &Call{cl: cl, c: c, addr: addr}
+	return &Call{cl: cl, c: c, addr: addr, stats: &p.stats}
 }
 
 // Wait appends the call's raw reply to dst. It waits at most until the
 // call's deadline, fixed by Send.
 func (k *Call) Wait(dst []byte) ([]byte, error) {
-	if k.err == nil {
-		select {
-		case <-k.cl.done: // answered already: no timer needed
-			return append(dst, k.cl.reply...), k.cl.err
-		default:
-		}
+	if k.err != nil { // never sent: no call, no deadline
+		k.stats.count(k.err)
+		return dst, k.err
+	}
+	select {
+	case <-k.cl.done: // answered already: no timer needed
+		k.stats.count(k.cl.err)
+		return append(dst, k.cl.reply...), k.cl.err
+	default:
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), k.cl.deadline)
 	defer cancel()
 	return k.wait(ctx, dst)
 }
 
-// wait appends the reply to dst once it arrives, the connection breaks or
-// ctx ends. A call past its deadline breaks its connection (the reader
-// normally does that first, see readLoop).
+// wait is waitReply, counted in the pool's stats.
 func (k *Call) wait(ctx context.Context, dst []byte) ([]byte, error) {
+	out, err := k.waitReply(ctx, dst)
+	k.stats.count(err)
+	return out, err
+}
+
+// waitReply appends the reply to dst once it arrives, the connection breaks
+// or ctx ends. A call past its deadline breaks its connection (the reader
+// normally does that first, see readLoop).
+func (k *Call) waitReply(ctx context.Context, dst []byte) ([]byte, error) {
 	if k.err != nil {
 		return dst, k.err
 	}

@@ -115,6 +115,9 @@ func (m *Membership) serfConfig() *serf.Config {
 	ml.Name = m.cfg.NodeName
 	ml.BindAddr, ml.BindPort = m.cfg.BindAddr, m.cfg.BindPort
 	ml.AdvertiseAddr, ml.AdvertisePort = m.cfg.AdvertiseAddr, m.cfg.AdvertisePort
+	if ml.AdvertiseAddr != "" && ml.AdvertisePort == 0 {
+		ml.AdvertisePort = ml.BindPort // memberlist would advertise port 0
+	}
 	ml.DeadNodeReclaimTime = m.cfg.DeadNodeReclaimTime
 	ml.Logger = newStdLogger(m.log.With("component", "memberlist"))
 	ml.LogOutput = nil

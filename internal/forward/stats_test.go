@@ -1,0 +1,32 @@
+package forward
+
+import (
+	"net"
+	"testing"
+
+	"github.com/ringcache/ringcache/internal/redistest"
+)
+
+// TestUnreachablePeerWaitAndStats: a command to a peer that cannot be
+// dialled fails in Wait (it used to dereference the call it never made),
+// and the pool counts the failed dial and the failed command; a command to
+// a live peer counts as ok with one open connection.
+func TestUnreachablePeerWaitAndStats(t *testing.T) {
+	p := newPool(t, nil)
+	dead := net.JoinHostPort("127.0.0.1", "1") // nothing listens on port 1
+	if _, err := p.Send(dead, 0, args("PING")).Wait(nil); err == nil {
+		t.Fatal("Wait on an unreachable peer: no error")
+	}
+	srv := redistest.StartServer(t)
+	if raw, err := p.Send(srv.Addr, 0, args("PING")).Wait(nil); err != nil || string(raw) != "+PONG\r\n" {
+		t.Fatalf("PING: %q %v", raw, err)
+	}
+	want := Stats{OK: 1, Failed: 1, Dials: 2, DialErrors: 1, Conns: 1}
+	if got := p.Stats(); got != want {
+		t.Fatalf("stats %+v, want %+v", got, want)
+	}
+	p.Close()
+	if got := p.Stats().Conns; got != 0 {
+		t.Fatalf("%d connections open after Close", got)
+	}
+}
