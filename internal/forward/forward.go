@@ -155,12 +155,13 @@ func (p *Pool) send(ctx context.Context, addr string, idx int, args [][]byte) *C
 // Wait appends the call's raw reply to dst. It waits at most until the
 // call's deadline, fixed by Send.
 func (k *Call) Wait(dst []byte) ([]byte, error) {
-	if k.err == nil {
-		select {
-		case <-k.cl.done: // answered already: no timer needed
-			return append(dst, k.cl.reply...), k.cl.err
-		default:
-		}
+	if k.err != nil { // never sent (dial failed, queue full, pool closed)
+		return dst, k.err
+	}
+	select {
+	case <-k.cl.done: // answered already: no timer needed
+		return append(dst, k.cl.reply...), k.cl.err
+	default:
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), k.cl.deadline)
 	defer cancel()
