@@ -6,9 +6,9 @@ package cacheserver
 //
 // The answers are derived from what the store keeps: ENCODING is what
 // Redis would pick for the value as it is now (int for a canonical 64-bit
-// integer of at most 20 bytes, embstr up to 44 bytes, raw above; Redis also
-// says raw for any value APPEND or SETRANGE produced, which is not
-// tracked); REFCOUNT is 2147483647 for the integers Redis shares (0..9999
+// integer of at most 20 bytes, embstr up to 44 bytes, raw above), and raw,
+// as Redis, for a value APPEND or SETRANGE edited (a store record flag);
+// REFCOUNT is 2147483647 for the integers Redis shares (0..9999
 // unless maxmemory is set with an LRU/LFU policy), 1 otherwise; MEMORY
 // USAGE is the key's record plus its share of the index. Both are
 // container commands without key positions, as far as routing goes: in a
@@ -81,6 +81,8 @@ func sharedInt(v []byte) (int64, bool) {
 
 func encodingOf(info store.KeyInfo) string {
 	switch _, isInt := sharedInt(info.Small); {
+	case info.Raw:
+		return "raw"
 	case isInt:
 		return "int"
 	case info.ValLen <= 44:

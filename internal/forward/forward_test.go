@@ -301,3 +301,18 @@ func TestStalledPeerFailsPipelineAtOnce(t *testing.T) {
 		t.Fatalf("PING after the stall = %q %v, want +PONG on a new connection", r, err)
 	}
 }
+
+// A call that could not be sent (nothing listens: the dial fails) answers
+// its error from Wait at once.
+func TestWaitOnUnsentCall(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	p := newPool(t, nil)
+	if r, err := p.Send(addr, 0, args("PING")).Wait(nil); err == nil {
+		t.Fatalf("Wait on a call to a closed port = %q, want the dial error", r)
+	}
+}

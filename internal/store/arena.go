@@ -10,11 +10,13 @@ import "encoding/binary"
 //	12 deadline int64   monotonic ns, 0 = no TTL
 //	20 access  uint32   LRU clock or LFU (minutes<<8 | counter)
 //	24 slot    uint16
-//	26 flags   uint16   flagDead once the record is garbage
+//	26 flags   uint16   flagDead once the record is garbage; flagRaw for a
+//	                    value APPEND or SETRANGE edited (OBJECT ENCODING raw)
 //	28 key, then valCap bytes of value
 const (
 	hdrSize  = 28
 	flagDead = 1
+	flagRaw  = 2
 
 	maxChunk = 256 << 10
 	minChunk = 2 << 10
@@ -37,6 +39,17 @@ func (r rec) setValLen(n int)     { le.PutUint32(r[4:], uint32(n)) }
 func (r rec) setDeadline(d int64) { le.PutUint64(r[12:], uint64(d)) }
 func (r rec) setAccess(a uint32)  { le.PutUint32(r[20:], a) }
 func (r rec) setDead()            { le.PutUint16(r[26:], flagDead) }
+func (r rec) raw() bool           { return le.Uint16(r[26:])&flagRaw != 0 }
+
+// setRaw marks the value as edited in place (APPEND, SETRANGE), which
+// Redis reports as encoding raw whatever the value; a write clears it.
+func (r rec) setRaw(on bool) {
+	f := le.Uint16(r[26:]) &^ flagRaw
+	if on {
+		f |= flagRaw
+	}
+	le.PutUint16(r[26:], f)
+}
 
 func (r rec) val() []byte {
 	k, n := r.keyLen(), r.valLen()

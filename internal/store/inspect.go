@@ -6,6 +6,7 @@ import "time"
 type KeyInfo struct {
 	ValLen int           // value length in bytes
 	Small  []byte        // a copy of the value when it is at most 20 bytes (an integer candidate)
+	Raw    bool          // APPEND or SETRANGE edited the value since it was last written whole
 	Freq   int           // LFU counter after decay (meaningful under an LFU policy)
 	Idle   time.Duration // time since the last access (meaningful under the other policies)
 	Bytes  int           // memory the key takes: its record plus its share of the index
@@ -27,7 +28,7 @@ func (s *Store) Inspect(key []byte) (KeyInfo, bool) {
 		return KeyInfo{}, false
 	}
 	r := sh.arena.rec(loc)
-	info := KeyInfo{ValLen: r.valLen(), Bytes: r.size() + indexEntryBytes}
+	info := KeyInfo{ValLen: r.valLen(), Raw: r.raw(), Bytes: r.size() + indexEntryBytes}
 	if v := r.val(); len(v) <= 20 {
 		info.Small = append([]byte{}, v...)
 	}

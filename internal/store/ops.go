@@ -217,6 +217,7 @@ func (sh *shard) appendVal(slot int, key, val []byte) (int, error) {
 	if n <= r.valCap() {
 		copy(r.valBuf()[r.valLen():], val)
 		r.setValLen(n)
+		r.setRaw(true)
 		sh.touch(r, now)
 		return n, nil
 	}
@@ -236,6 +237,7 @@ func (sh *shard) regrow(slot int, h uint64, key []byte, n int, edit func([]byte)
 	writeRecord(buf, slot, key, old.val(), growCap(n), old.deadline(), old.access())
 	r := rec(buf)
 	r.setValLen(n)
+	r.setRaw(true) // APPEND and SETRANGE: Redis's encoding raw
 	v := r.val()
 	clear(v[old.valLen():])
 	edit(v)
@@ -297,7 +299,13 @@ func (sh *shard) setRange(slot int, key []byte, off int64, val []byte) (int, err
 	if !ok {
 		buf := make([]byte, n)
 		copy(buf[off:], val)
-		return n, sh.put(slot, h, key, buf, 0, false, 0, now, 0)
+		if err := sh.put(slot, h, key, buf, 0, false, 0, now, 0); err != nil {
+			return 0, err
+		}
+		if loc, ok := sh.lookup(h, key); ok { // a new value is raw too in Redis
+			sh.arena.rec(loc).setRaw(true)
+		}
+		return n, nil
 	}
 	r := sh.arena.rec(loc)
 	if n <= r.valCap() {
@@ -305,6 +313,7 @@ func (sh *shard) setRange(slot int, key []byte, off int64, val []byte) (int, err
 		clear(v[cur:])
 		copy(v[off:], val)
 		r.setValLen(n)
+		r.setRaw(true)
 		sh.touch(r, now)
 		return n, nil
 	}

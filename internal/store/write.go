@@ -13,6 +13,7 @@ func (sh *shard) put(slot int, h uint64, key, val []byte, loc uint64, exists boo
 		if c := r.valCap(); len(val) <= c && c <= 2*len(val)+32 {
 			copy(r.valBuf(), val)
 			r.setValLen(len(val))
+			r.setRaw(false)
 			sh.setDeadline(r, slot, h, d)
 			sh.touch(r, now)
 			return nil
