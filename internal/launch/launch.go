@@ -82,7 +82,7 @@ type Node struct {
 // returns the binary's path.
 func Build(root, dir string) (string, error) {
 	out := filepath.Join(dir, "cacheserver")
-	cmd := exec.Command("go", "build", "-o", out, "./cmd/cacheserver")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "./cmd/cacheserver")
 	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("launch: go build: %v\n%s", err, b)
