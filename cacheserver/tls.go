@@ -70,13 +70,12 @@ type tlsState struct {
 	cfg TLSConfig
 	log *slog.Logger
 
-	mu        sync.Mutex
-	stamp     []byte // sizes and mtimes of the files last loaded
-	checked   time.Time
-	server    *tls.Config
-	peer      *tls.Config
-	cert      *tls.Certificate
-	loadedErr error
+	mu      sync.Mutex
+	stamp   []byte // sizes and mtimes of the files last loaded
+	checked time.Time
+	server  *tls.Config
+	peer    *tls.Config
+	cert    *tls.Certificate
 }
 
 func newTLSState(cfg TLSConfig, log *slog.Logger) (*tlsState, error) {
