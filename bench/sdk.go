@@ -78,6 +78,9 @@ func NewSDK(ctx context.Context, cfg SDKConfig) (*SDK, error) {
 		cc.DialTimeout, cc.ReadTimeout, cc.WriteTimeout = cfg.Timeout, cfg.Timeout, cfg.Timeout
 	}
 	c, err := client.New(ctx, cc)
+	if err == nil {
+		err = awaitCluster(ctx, c, connectWait)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("bench: sdk client (seeds %s): %w", strings.Join(cfg.Seeds, ","), err)
 	}
@@ -86,6 +89,28 @@ func NewSDK(ctx context.Context, cfg SDKConfig) (*SDK, error) {
 	}
 	info := TargetInfo{Kind: "sdk", Label: cfg.Label, Addrs: append([]string(nil), cfg.Seeds...), Cluster: true}
 	return &SDK{c: c, origin: cfg.Origin, info: info}, nil
+}
+
+// connectWait bounds how long NewSDK waits for the SDK to read a slot
+// table. The SDK itself starts without a cluster (degraded mode), but a
+// benchmark of an unreachable cluster would silently measure the origin.
+const connectWait = 5 * time.Second
+
+// awaitCluster waits until c has read a slot table, or closes c and fails.
+func awaitCluster(ctx context.Context, c *client.Client, d time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !c.Health().Connected {
+		select {
+		case <-ctx.Done():
+			c.Close()
+			return fmt.Errorf("no seed answered within %v", d)
+		case <-tick.C:
+		}
+	}
+	return nil
 }
 
 // SDKLabel is the default label of an sdk target with L1 on or off.

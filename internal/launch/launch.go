@@ -7,6 +7,7 @@
 package launch
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -386,7 +387,31 @@ func (n *Node) Kill() {
 
 // Pause sends SIGSTOP: the process stays alive but answers nothing (its
 // sockets accept connections into the backlog) until Resume.
-func (n *Node) Pause() error { return n.cmd.Process.Signal(syscall.SIGSTOP) }
+// It returns once the kernel reports the process stopped: SIGSTOP is
+// delivered asynchronously, and a node still running for a moment after
+// the signal would answer a request the caller means to be unanswered.
+func (n *Node) Pause() error {
+	if err := n.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		return err
+	}
+	stat := fmt.Sprintf("/proc/%d/stat", n.cmd.Process.Pid)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(stat); err != nil || stopped(b) {
+			return nil // no /proc (not Linux): the signal is all we can do
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return fmt.Errorf("launch: %s not stopped 5s after SIGSTOP", n.Name)
+}
+
+// stopped reports whether a /proc/PID/stat line shows state T (stopped).
+// The state follows the command name, which is in parentheses and may
+// itself contain spaces and parentheses.
+func stopped(stat []byte) bool {
+	i := bytes.LastIndexByte(stat, ')')
+	return i >= 0 && i+2 < len(stat) && stat[i+2] == 'T'
+}
 
 // Resume sends SIGCONT to a paused node.
 func (n *Node) Resume() error { return n.cmd.Process.Signal(syscall.SIGCONT) }
