@@ -177,8 +177,10 @@ func (c *conn) readLoop(rr *resp.ReplyReader) {
 			err = ErrStalled
 		}
 		if err != nil {
-			finish(cl, fmt.Errorf("forward: read from %s: %w", c.addr, err))
+			// Broken first, then the caller woken: a caller that retries
+			// at once must find the connection gone and redial.
 			c.fail(err)
+			finish(cl, fmt.Errorf("forward: read from %s: %w", c.addr, err))
 			c.drain()
 			return
 		}
