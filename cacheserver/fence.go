@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,19 +33,47 @@ func (s *Server) fence() {
 // agree counts the peers (RESP addresses) that route with the ring of
 // epoch and see self alive, and returns for how long all of those have
 // kept that ring (their ring's age less the time the question took).
+// Every other member of this node's ring must agree too, or agree answers
+// 0: a member still routing with an older ring may own, and take writes
+// for, a slot this node owns in its own (a partition healing: the member
+// that has not yet re-added this node serves its slots), so this node must
+// not serve before that member has caught up.
 func (st *clusterState) agree(ctx context.Context, self string, epoch uint64, peers []string) (int, time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, st.cl.LeaseTTL())
 	defer cancel()
 	begin := time.Now()
+	inRing := map[string]bool{}
+	for _, m := range st.cl.Ring().Members() {
+		if m.Name != self {
+			inRing[m.Addr] = true
+		}
+	}
+	asked := append([]string(nil), peers...)
+	for a := range inRing {
+		if !slices.Contains(peers, a) {
+			asked = append(asked, a)
+		}
+	}
 	var mu sync.Mutex
-	n, stable := 0, time.Duration(math.MaxInt64)
-	forEachPeer(peers, func(addr string) {
+	agreed := map[string]time.Duration{}
+	forEachPeer(asked, func(addr string) {
 		if e, age, ok := st.peerEpoch(ctx, addr, self); ok && e == epoch {
 			mu.Lock()
-			n, stable = n+1, min(stable, age)
+			agreed[addr] = age
 			mu.Unlock()
 		}
 	})
+	for a := range inRing {
+		if _, ok := agreed[a]; !ok {
+			return 0, 0
+		}
+	}
+	n, stable := 0, time.Duration(math.MaxInt64)
+	for _, a := range peers {
+		if age, ok := agreed[a]; ok {
+			n, stable = n+1, min(stable, age)
+		}
+	}
 	if n == 0 {
 		return 0, 0
 	}
