@@ -16,8 +16,8 @@ import (
 
 // Fencing on a clustered node (the lease itself is internal/cluster's):
 // after a lapse of its lease the node drops every key before it serves
-// again, and serves again only once a majority routes with its ring epoch
-// and sees it alive (RINGCACHE EPOCH). A node leaving gracefully keeps
+// again, and serves again only once a majority, and every member of its
+// ring, routes with its ring epoch and sees it alive (RINGCACHE EPOCH). A node leaving gracefully keeps
 // serving until its peers route without it, then redirects every key to
 // its new owner until its listener closes.
 
