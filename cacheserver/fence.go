@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ringcache/ringcache/internal/ctxsleep"
+
 	"github.com/ringcache/ringcache/ring"
 )
 
@@ -166,7 +168,7 @@ func (s *Server) leaveCluster(ctx context.Context) {
 		s.log.Info("draining: redirecting every key to its new owner", "peers_agreed", agreed,
 			"waited", time.Since(begin))
 	}
-	sleepCtx(ctx, drain)
+	_ = ctxsleep.Sleep(ctx, drain)
 }
 
 // awaitPeers polls next's other members until all route with next, at
@@ -190,20 +192,8 @@ func (st *clusterState) awaitPeers(ctx context.Context, next *ring.Ring, d time.
 		if int(n.Load()) == len(addrs) {
 			return true
 		}
-		if !sleepCtx(ctx, 10*time.Millisecond) {
+		if ctxsleep.Sleep(ctx, 10*time.Millisecond) != nil {
 			return false
 		}
-	}
-}
-
-// sleepCtx waits d or until ctx ends; it reports false when ctx ended.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ringcache/ringcache/internal/ctxsleep"
+
 	"github.com/ringcache/ringcache/internal/resp"
 )
 
@@ -149,7 +151,7 @@ func (c *Client) fillLeased(ctx context.Context, r *loadReq) (Result, error) {
 				return Result{Value: e.value, Tier: TierL1, Stale: true}, nil
 			}
 		}
-		if err := sleepCtx(ctx, min(backoff, rep.wait)); err != nil {
+		if err := ctxsleep.Sleep(ctx, min(backoff, rep.wait)); err != nil {
 			return Result{}, fmt.Errorf("%w: waiting for another loader: %w", ErrOriginUnavailable, err)
 		}
 		backoff = min(2*backoff, 50*time.Millisecond)
@@ -177,16 +179,4 @@ func (c *Client) leaseRelease(ctx context.Context, n *node, key string, tok int6
 	_, _ = n.br.Execute(func() (any, error) {
 		return nil, n.rdb.Do(ctx, "LEASEDEL", key, tok).Err()
 	})
-}
-
-// sleepCtx sleeps d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ringcache/ringcache/internal/ctxsleep"
+
 	"github.com/ringcache/ringcache/internal/faults/history"
 	"github.com/ringcache/ringcache/internal/launch"
 )
@@ -205,13 +207,13 @@ func runScenario(ctx context.Context, cfg Config, sc Scenario, env *Env, rec *hi
 	wl := StartWorkload(rec, targets, mix)
 	defer func() { err = errors.Join(err, wl.Stop()) }()
 	env.Note("workload started")
-	if err := hold(ctx, cfg.Warmup); err != nil {
+	if err := ctxsleep.Sleep(ctx, cfg.Warmup); err != nil {
 		return err
 	}
 	if err := sc.Run(ctx, env); err != nil {
 		return fmt.Errorf("%s: %w", sc.Name, err)
 	}
-	return hold(ctx, cfg.Settle)
+	return ctxsleep.Sleep(ctx, cfg.Settle)
 }
 
 // openTargets opens the workload's clients: a plain go-redis client of the

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ringcache/ringcache/internal/ctxsleep"
+
 	"github.com/ringcache/ringcache/internal/launch"
 )
 
@@ -81,17 +83,6 @@ func Find(name string) (Scenario, error) {
 
 // hold waits d unless ctx ends first: how long a fault lasts, not a
 // synchronisation.
-func hold(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 func others(c *launch.Cluster, n *launch.Node) func() []*launch.Node {
 	return func() []*launch.Node {
 		var out []*launch.Node
@@ -135,7 +126,7 @@ func pausePrimary(ctx context.Context, env *Env) error {
 		return err
 	}
 	env.Note("others removed it")
-	if err := hold(ctx, env.Hold); err != nil {
+	if err := ctxsleep.Sleep(ctx, env.Hold); err != nil {
 		return err
 	}
 	if err := v.Resume(); err != nil {
@@ -156,7 +147,7 @@ func partition(ctx context.Context, env *Env, what Traffic) error {
 		return err
 	}
 	env.Note("others removed it")
-	if err := hold(ctx, env.Hold); err != nil {
+	if err := ctxsleep.Sleep(ctx, env.Hold); err != nil {
 		return err
 	}
 	if err := env.FW.Heal(); err != nil {
@@ -231,7 +222,7 @@ func slowNode(ctx context.Context, env *Env) error {
 		env.Note("tc netem unavailable (" + err.Error() + "): SIGSTOP 20ms of every 50ms instead")
 		err = dutyCycle(ctx, env.Victim, 2*env.Hold, 20*time.Millisecond, 30*time.Millisecond)
 	case err == nil:
-		err = errors.Join(hold(ctx, 2*env.Hold), env.Netem.Clear())
+		err = errors.Join(ctxsleep.Sleep(ctx, 2*env.Hold), env.Netem.Clear())
 	}
 	env.End("slowness removed")
 	return err
@@ -245,13 +236,13 @@ func dutyCycle(ctx context.Context, n *launch.Node, d, stop, run time.Duration) 
 		if err := n.Pause(); err != nil {
 			return err
 		}
-		if err := hold(ctx, stop); err != nil {
+		if err := ctxsleep.Sleep(ctx, stop); err != nil {
 			return err
 		}
 		if err := n.Resume(); err != nil {
 			return err
 		}
-		if err := hold(ctx, run); err != nil {
+		if err := ctxsleep.Sleep(ctx, run); err != nil {
 			return err
 		}
 	}
@@ -261,7 +252,7 @@ func dutyCycle(ctx context.Context, n *launch.Node, d, stop, run time.Duration) 
 func originOutage(ctx context.Context, env *Env) error {
 	env.Start("origin down")
 	env.Origin.SetDown(true)
-	err := hold(ctx, 2*env.Hold)
+	err := ctxsleep.Sleep(ctx, 2*env.Hold)
 	env.Origin.SetDown(false)
 	env.End("origin up")
 	return err
