@@ -18,6 +18,7 @@ var (
 	ErrLoad            = errors.New("ring: load must be a finite number >= 1")
 	ErrVirtualNodes    = errors.New("ring: virtual nodes per member must be between 2 and 1024")
 	ErrReplicas        = errors.New("ring: replica count must be between 1 and the number of members")
+	ErrReplicaCount    = errors.New("ring: Config.Replicas must be between 0 and 8")
 	ErrTooManyMembers  = errors.New("ring: not enough room to distribute partitions (too many members for the partition count and load)")
 	ErrSlot            = errors.New("ring: slot out of range")
 )
@@ -37,11 +38,18 @@ type Config struct {
 	// Load bounds the partitions a member holds to Load times the average.
 	// Must be >= 1. Default 1.25.
 	Load float64
+	// Replicas is how many copies of each slot exist besides the owner's,
+	// each on a distinct member (fewer while the cluster is smaller), from
+	// 0 to 8. Default 1. ReplicaSet names them.
+	Replicas int
 }
+
+// MaxReplicas bounds Config.Replicas.
+const MaxReplicas = 8
 
 // DefaultConfig returns the placement configuration chosen by measurement.
 func DefaultConfig() Config {
-	return Config{Partitions: SlotCount, VirtualNodes: 64, Load: 1.25}
+	return Config{Partitions: SlotCount, VirtualNodes: 64, Load: 1.25, Replicas: 1}
 }
 
 // Validate reports whether c can place slots (independently of members).
@@ -56,6 +64,9 @@ func (c Config) Validate() error {
 	if math.IsNaN(c.Load) || math.IsInf(c.Load, 0) || c.Load < 1 {
 		return fmt.Errorf("%w: got %v", ErrLoad, c.Load)
 	}
+	if c.Replicas < 0 || c.Replicas > MaxReplicas {
+		return fmt.Errorf("%w: got %d", ErrReplicaCount, c.Replicas)
+	}
 	return nil
 }
 
@@ -63,10 +74,11 @@ func (c Config) Validate() error {
 // that a node configured differently is refused instead of silently
 // disagreeing about placement.
 func (c Config) Digest() uint64 {
-	var b [24]byte
+	var b [32]byte
 	binary.LittleEndian.PutUint64(b[0:], uint64(c.Partitions))
 	binary.LittleEndian.PutUint64(b[8:], uint64(c.VirtualNodes))
 	binary.LittleEndian.PutUint64(b[16:], math.Float64bits(c.Load))
+	binary.LittleEndian.PutUint64(b[24:], uint64(c.Replicas))
 	return xxhash.Sum64(b[:])
 }
 

@@ -384,3 +384,27 @@ func BenchmarkBuild(b *testing.B) {
 		})
 	}
 }
+
+func TestReplicaSet(t *testing.T) {
+	for _, n := range []int{-1, MaxReplicas + 1} {
+		cfg := DefaultConfig()
+		cfg.Replicas = n
+		if err := cfg.Validate(); !errors.Is(err, ErrReplicaCount) {
+			t.Errorf("Replicas %d: Validate = %v, want ErrReplicaCount", n, err)
+		}
+	}
+	cfg := DefaultConfig()
+	cfg.Replicas = 2
+	if cfg.Digest() == DefaultConfig().Digest() {
+		t.Error("the replica count does not change the digest")
+	}
+	ms := []Member{{Name: "a"}, {Name: "b"}}
+	r, err := Build(cfg, ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := r.ReplicaSet(100)
+	if err != nil || len(set) != 2 || set[0].Name != r.SlotOwner(100).Name {
+		t.Fatalf("ReplicaSet on 2 members with 2 replicas = %v, %v; want the owner then the other member", set, err)
+	}
+}
