@@ -196,9 +196,9 @@ func (c *conn) describe() string {
 	idle := now.Sub(time.Unix(0, c.lastAct.Load()))
 	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=N db=0 sub=0 psub=0 "+
 		"ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 "+
-		"tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s\n",
+		"tot-mem=0 events=r cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s\n",
 		c.id, c.addr, c.laddr, name, int64(now.Sub(c.created).Seconds()), int64(idle.Seconds()),
-		cmdName, proto, lib, ver)
+		cmdName, c.user.Load().name, proto, lib, ver)
 }
 
 // clientKill is CLIENT KILL addr:port, or CLIENT KILL [ID id] [ADDR a]
@@ -241,10 +241,11 @@ func (c *conn) parseKillFilter(args [][]byte) (func(*conn) bool, bool, bool) {
 		case "laddr":
 			preds = append(preds, func(o *conn) bool { return o.laddr == v })
 		case "user":
-			if v != "default" { // the only user, as without ACL in Redis
+			if c.srv.acl.get(v) == nil {
 				c.replyErrString(fmt.Sprintf("ERR No such user '%s'", v))
 				return nil, false, false
 			}
+			preds = append(preds, func(o *conn) bool { return o.user.Load().name == v })
 		case "type":
 			p, ok := clientTypeFilter(v)
 			if !ok {

@@ -24,7 +24,8 @@ func clusterCommands() []*command {
 			group: "cluster", since: since, summary: summary, handler: h}
 	}
 	return []*command{
-		cl("cluster", -2, nil, "3.0.0", "A container for Redis Cluster commands.", clusterCmd),
+		withSubs(clusterSubcommands, clusterAdminSubs, // acl_table.go
+			cl("cluster", -2, nil, "3.0.0", "A container for Redis Cluster commands.", clusterCmd)),
 		cl("readonly", 1, []string{"loading", "stale", "fast"}, "3.0.0",
 			"Enables read-only queries for a connection to a Redis Cluster replica node.", clusterFlagCmd),
 		cl("readwrite", 1, []string{"loading", "stale", "fast"}, "3.0.0",

@@ -25,9 +25,9 @@ import (
 
 func objectCommands() []*command {
 	return []*command{
-		{name: "object", arity: -2, flags: []string{}, acl: []string{"@slow"}, group: "generic",
+		{name: "object", arity: -2, flags: []string{}, acl: []string{"@slow"}, subs: objectSubcommands, group: "generic",
 			since: "2.2.3", summary: "A container for object introspection commands", handler: objectCmd},
-		{name: "memory", arity: -2, flags: []string{}, acl: []string{"@slow"}, group: "server",
+		{name: "memory", arity: -2, flags: []string{}, acl: []string{"@slow"}, subs: memorySubcommands, group: "server",
 			since: "4.0.0", summary: "A container for memory diagnostics commands", handler: memoryCmd},
 	}
 }

@@ -1,6 +1,9 @@
 package cacheserver
 
-import "github.com/ringcache/ringcache/ring"
+import (
+	"github.com/ringcache/ringcache/internal/acl"
+	"github.com/ringcache/ringcache/ring"
+)
 
 // command is one entry of the command table. The table drives dispatch,
 // arity checks, COMMAND / COMMAND INFO / COMMAND DOCS output, key extraction
@@ -43,6 +46,15 @@ type command struct {
 
 	stats    cmdStats // INFO commandstats (cmdstats.go); the table is per server
 	ownLease bool     // checks and consumes the key's lease itself (LEASESET) instead of voiding it
+
+	// ACL (acl_table.go): acl above lists categories; @read/@write,
+	// @fast/@slow and @admin @dangerous are derived from flags when absent.
+	subs      map[string]subcommand // a container's subcommands (CLIENT, CONFIG...): ACL +client|id, ACL CAT
+	adminSubs []string              // subcommands that are also @admin @dangerous (CLIENT KILL...)
+	chans     chanSpec              // which arguments are Pub/Sub channels (ACL &patterns)
+	cats      acl.Categories        // derived from acl and flags
+	aclID     int                   // the command's id in the ACL catalog
+	subIDs    map[string]int        // the subcommands' ids in the ACL catalog
 }
 
 // commandTable maps lower-case names to commands.
@@ -50,6 +62,8 @@ type commandTable struct {
 	byName   map[string]*command
 	sorted   []*command
 	get, set *command // the hottest commands, found without hashing
+
+	catalog *acl.Catalog // commands and subcommands numbered for ACL (acl_table.go)
 }
 
 // newCommandTable builds the table from every command group.
@@ -57,13 +71,14 @@ func newCommandTable() *commandTable {
 	t := &commandTable{byName: make(map[string]*command)}
 	groups := [][]*command{connCommands(), serverCommands(), multiCommands(),
 		stringCommands(), keyCommands(), bitCommands(), scanCommands(), clusterCommands(), pubsubCommands(),
-		objectCommands(), renameCommands(), leaseCommands()}
+		objectCommands(), renameCommands(), leaseCommands(), aclCommands()}
 	for _, g := range groups {
 		for _, cmd := range g {
 			t.add(cmd)
 		}
 	}
 	t.get, t.set = t.byName["get"], t.byName["set"]
+	t.catalog = t.buildCatalog()
 	return t
 }
 
@@ -80,6 +95,7 @@ func (t *commandTable) add(cmd *command) {
 			cmd.noAuth = true
 		}
 	}
+	cmd.deriveCategories() // acl_table.go
 	if cmd.firstKey == 0 && cmd.group != "connection" && cmd.group != "transactions" && cmd.group != "cluster" &&
 		cmd.name != "ping" && cmd.name != "echo" && cmd.name != "time" {
 		cmd.allStore = true

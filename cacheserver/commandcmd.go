@@ -11,14 +11,14 @@ import (
 // COMMAND, INFO, CONFIG, TIME.
 func serverCommands() []*command {
 	return []*command{
-		{name: "command", arity: -1, flags: []string{"loading", "stale"}, acl: []string{"@slow", "@connection"},
+		{name: "command", arity: -1, flags: []string{"loading", "stale"}, acl: []string{"@slow", "@connection"}, subs: commandSubcommands,
 			group: "server", since: "2.8.13", summary: "Returns detailed information about all commands.",
 			handler: commandCmd},
 		{name: "info", arity: -1, flags: []string{"loading", "stale"}, acl: []string{"@slow", "@dangerous"},
 			group: "server", since: "1.0.0", summary: "Returns information and statistics about the server.",
 			handler: infoCmd},
 		{name: "config", arity: -2, flags: []string{"admin", "noscript", "loading", "stale"},
-			acl: []string{"@admin", "@slow", "@dangerous"}, group: "server", since: "2.0.0",
+			acl: []string{"@admin", "@slow", "@dangerous"}, subs: configSubcommands, group: "server", since: "2.0.0",
 			summary: "A container for server configuration commands.", handler: configCmd},
 		{name: "time", arity: 1, flags: []string{"loading", "stale", "fast"}, acl: []string{"@fast"},
 			group: "server", since: "2.6.0", summary: "Returns the server time.", handler: timeCmd},

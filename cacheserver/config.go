@@ -51,6 +51,10 @@ type Config struct {
 	MaxMultibulkLen int64
 	// RequirePass, when not empty, requires AUTH (Redis requirepass).
 	RequirePass string
+	// ACLFile, when not empty, is Redis's aclfile: users loaded at start
+	// ("user <name> <rules>" lines) and by ACL LOAD, written by ACL SAVE.
+	// A missing or invalid file fails New. Default "" (the default user only).
+	ACLFile string
 	// ProtectedMode (Redis protected-mode): while RequirePass is empty,
 	// clients not on the loopback interface are refused with Redis's
 	// -DENIED error. Default true; CONFIG SET protected-mode changes it.

@@ -75,6 +75,7 @@ var configParams = map[string]configParam{
 		get: func(s *Server) string { return *s.live.requirePass.Load() },
 		set: func(s *Server, v string) error {
 			s.live.requirePass.Store(&v)
+			s.acl.setDefaultPassword(v) // acl.go: requirepass is the default user's password
 			return nil
 		}},
 	"protected-mode": { // protected.go
@@ -86,6 +87,9 @@ var configParams = map[string]configParam{
 			}
 			return err
 		}},
+	"acllog-max-len": {
+		get: func(s *Server) string { return strconv.FormatInt(s.acl.log.maxLen.Load(), 10) },
+		set: func(s *Server, v string) error { return setPositive(v, 0, setterFunc(s.acl.log.setMaxLen)) }},
 	"tracking-table-max-keys": {
 		get: func(s *Server) string { return strconv.FormatInt(s.track.maxKeys.Load(), 10) },
 		set: func(s *Server, v string) error { return setPositive(v, 0, setterFunc(s.track.setMaxKeys)) }},

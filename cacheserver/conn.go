@@ -67,12 +67,14 @@ type conn struct {
 	resp3   bool
 	lastAct atomic.Int64 // unix nanoseconds of the last command
 	killed  atomic.Bool
+	user    atomic.Pointer[aclHandle] // the ACL user, default until AUTH (acl.go)
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{srv: s, nc: nc, db: s.store, id: s.nextID.Add(1), created: time.Now(),
 		addr: nc.RemoteAddr().String(), laddr: nc.LocalAddr().String()}
-	c.authed = *s.live.requirePass.Load() == ""
+	c.authed = s.acl.defaultNoPass()
+	c.user.Store(s.acl.def)
 	c.dr = deadlineReader{c: c}
 	c.r = resp.NewReader(&c.dr, c.readerConfig())
 	c.out = resp.NewWriter(countingWriter{c})

@@ -2,7 +2,6 @@ package cacheserver
 
 import (
 	"bytes"
-	"crypto/subtle"
 	"strconv"
 	"strings"
 )
@@ -24,7 +23,8 @@ func connCommands() []*command {
 		conn("hello", -1, authFlags, "6.0.0", "Handshakes with the Redis server.", helloCmd),
 		conn("auth", -2, authFlags, "1.0.0", "Authenticates the connection.", authCmd),
 		conn("select", 2, []string{"loading", "stale", "fast"}, "1.0.0", "Changes the selected database.", selectCmd),
-		conn("client", -2, []string{"noscript", "loading", "stale"}, "2.4.0", "A container for client connection commands.", clientCmd),
+		withSubs(clientSubcommands, []string{"kill", "list", "pause", "unpause", "no-evict"}, // acl_table.go
+			conn("client", -2, []string{"noscript", "loading", "stale"}, "2.4.0", "A container for client connection commands.", clientCmd)),
 	}
 }
 
@@ -64,7 +64,8 @@ func resetCmd(c *conn, _ [][]byte) {
 	c.name = ""
 	c.mu.Unlock()
 	c.noTouch, c.noEvict = false, false
-	c.setAuthed(*c.srv.live.requirePass.Load() == "")
+	c.user.Store(c.srv.acl.def)
+	c.setAuthed(c.srv.acl.defaultNoPass())
 	c.w.WriteSimple("RESET")
 }
 
@@ -80,23 +81,11 @@ func selectCmd(c *conn, args [][]byte) {
 	}
 }
 
-// checkPassword reports whether user/pass authenticate the default user.
-func (c *conn) checkPassword(user, pass []byte) bool {
-	want := *c.srv.live.requirePass.Load()
-	if user != nil && string(user) != "default" {
-		return false
-	}
-	if want == "" {
-		return true
-	}
-	return subtle.ConstantTimeCompare(pass, []byte(want)) == 1
-}
-
 func authCmd(c *conn, args [][]byte) {
 	var user, pass []byte
 	switch len(args) {
 	case 2:
-		if *c.srv.live.requirePass.Load() == "" {
+		if c.srv.acl.def.cur.Load().NoPass() {
 			c.replyErrString(noPassSetErr)
 			return
 		}
@@ -107,7 +96,7 @@ func authCmd(c *conn, args [][]byte) {
 		c.replyErrString(syntaxErr)
 		return
 	}
-	if !c.checkPassword(user, pass) {
+	if !c.login(user, pass) { // acl.go
 		c.replyErrString(wrongPassErr)
 		return
 	}
@@ -135,7 +124,7 @@ func helloCmd(c *conn, args [][]byte) {
 		return
 	}
 	user, pass, name, authSeen, nameSeen := o.user, o.pass, o.name, o.auth, o.setName
-	if authSeen && !c.checkPassword(user, pass) {
+	if authSeen && !c.login(user, pass) {
 		c.replyErrString(wrongPassErr)
 		return
 	}

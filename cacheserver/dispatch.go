@@ -60,6 +60,7 @@ func (c *conn) dispatch(args [][]byte) {
 		c.reject(arityErr(cmd.name))
 	case !c.authed && !cmd.noAuth:
 		c.rejectUnauthed() // protected.go
+	case c.aclDenied(cmd, args): // acl_check.go: before queueing or forwarding
 	case c.push.subCount.Load() > 0 && !cmd.allowedSubscribed() && c.subscribedRESP2():
 		c.reject(subscribedErr(cmd, args))
 	case cmd.firstKey > 0 && c.routed(cmd, args):

@@ -28,7 +28,7 @@ const (
 
 // protectedCheck decides for a client at remote.
 func (s *Server) protectedCheck(remote net.Addr) protectedVerdict {
-	if !s.live.protectedMode.Load() || *s.live.requirePass.Load() != "" || isLoopback(remote) {
+	if !s.live.protectedMode.Load() || !s.acl.def.cur.Load().NoPass() || isLoopback(remote) {
 		return protectedAllow
 	}
 	if keys, _ := s.peerKeys(); len(keys) > 0 {

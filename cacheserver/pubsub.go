@@ -25,9 +25,9 @@ func pubsubCommands() []*command {
 			acl: []string{"@pubsub", "@slow"}, group: "pubsub", since: since, summary: summary, handler: h}
 	}
 	return []*command{
-		ps("subscribe", -2, "2.0.0", "Listens for messages published to channels.", subscribeCmd),
+		withChans(chanAll, ps("subscribe", -2, "2.0.0", "Listens for messages published to channels.", subscribeCmd)),
 		ps("unsubscribe", -1, "2.0.0", "Stops listening to messages posted to channels.", unsubscribeCmd),
-		ps("publish", 3, "2.0.0", "Posts a message to a channel.", publishCmd),
+		withChans(chanFirst, ps("publish", 3, "2.0.0", "Posts a message to a channel.", publishCmd)),
 	}
 }
 

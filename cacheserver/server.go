@@ -46,6 +46,7 @@ type Server struct {
 	watch      *watchRegistry
 	track      *tracker // CLIENT TRACKING (tracking.go)
 	pubsub     pubsubRegistry
+	acl        *aclRegistry
 	release    *memReleaser // FLUSHALL returns freed memory to the OS (freemem.go)
 	leases     *leaseTable  // LEASEGET/LEASESET (lease.go)
 
@@ -117,6 +118,10 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	s.live.maxBulkLen.Store(c.MaxBulkLen)
 	pass := c.RequirePass
 	s.live.requirePass.Store(&pass)
+	if s.acl, err = newACLRegistry(s.cmds.catalog, pass, c.ACLFile); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
 	s.live.protectedMode.Store(c.ProtectedMode)
 	s.bgWG.Add(2)
 	go s.sampleOps()

@@ -286,6 +286,9 @@ func (t *tracker) send(tc *conn, keys [][]byte, null bool) {
 	if !resp3 && (s.redirect == 0 || target.push.subCount.Load() == 0) {
 		return // RESP2 without a subscribed redirect target: no way to push
 	}
+	if keys = readableKeys(tc, target, keys); len(keys) == 0 && !null {
+		return // acl_check.go: never name a key the user may not read
+	}
 	t.sent.Add(1)
 	target.pushFrame(appendInvalidate(nil, resp3, keys, null))
 }

@@ -27,6 +27,7 @@ type secOptions struct {
 	keyringFile                      string
 	clusterSecret, clusterSecretFile string
 	protectedMode                    string
+	aclFile                          string
 	tls                              tlsOptions
 }
 
@@ -38,6 +39,7 @@ func (s *secOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.clusterSecret, "cluster-secret", "", "secret peers prove (never send) on forwarding links; default derived from the gossip key")
 	fs.StringVar(&s.clusterSecretFile, "cluster-secret-file", "", "file holding the cluster secret")
 	fs.StringVar(&s.protectedMode, "protected-mode", "yes", "yes: without a password, refuse clients not on loopback (Redis -DENIED)")
+	fs.StringVar(&s.aclFile, "aclfile", "", "ACL users file (Redis aclfile: 'user <name> <rules>' lines), loaded at start and by ACL LOAD, written by ACL SAVE")
 	s.tls.register(fs)
 }
 
@@ -60,6 +62,7 @@ func secret(name, value, file string) (string, error) {
 // apply sets the security fields of cfg (after its cluster config).
 func (s *secOptions) apply(cfg *cacheserver.Config, requirepass, bind string) error {
 	var err error
+	cfg.ACLFile = s.aclFile
 	if cfg.RequirePass, err = secret("requirepass", requirepass, s.requirepassFile); err != nil {
 		return err
 	}

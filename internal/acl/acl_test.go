@@ -90,7 +90,7 @@ func TestPermissions(t *testing.T) {
 			t.Errorf("%s: wrong", c.name)
 		}
 	}
-	want := "on sanitize-payload #30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4 ~k:* %R~ro:* %W~wo:* resetchannels &news:* -@all +get +client|id +select|0"
+	want := "on #30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4 ~k:* %R~ro:* %W~wo:* resetchannels &news:* -@all +get +client|id +select|0"
 	if got := u.Describe(); got != want {
 		t.Errorf("Describe:\n %s\nwant\n %s", got, want)
 	}

@@ -46,12 +46,11 @@ type User struct {
 	unrestricted bool // on, every command, key and channel: the hot path skips checks
 }
 
-// NewUser returns a user in the state "reset" leaves: off, no password,
-// no command, key or channel.
+// NewUser returns a new user as ACL SETUSER creates it: off, no
+// password, no command, key or channel ("reset" also sets
+// sanitize-payload, as in Redis 7.0).
 func NewUser(name string, cat *Catalog) *User {
-	u := &User{name: name, cat: cat, allowed: make([]uint64, (cat.Len()+63)/64)}
-	u.sanitize = "sanitize-payload"
-	return u
+	return &User{name: name, cat: cat, allowed: make([]uint64, (cat.Len()+63)/64)}
 }
 
 // Name returns the user's name.
@@ -178,6 +177,5 @@ func (u *User) finish() {
 // NewDefaultUser returns Redis's default user: "on nopass ~* &* +@all".
 func NewDefaultUser(cat *Catalog) *User {
 	u, _ := NewUser("default", cat).Apply("on", "nopass", "~*", "&*", "+@all")
-	u.sanitize = ""
 	return u
 }
