@@ -30,7 +30,9 @@ func (c *conn) aclDenied(cmd *command, args [][]byte) bool {
 	if u.Unrestricted() {
 		return false
 	}
-	reason, object := aclCheck(u, cmd, args)
+	c.keyBuf = appendKeys(c.keyBuf[:0], cmd, args)
+	reason, object := aclCheck(u, cmd, args, c.keyBuf)
+	clear(c.keyBuf)
 	if reason == "" {
 		return false
 	}
@@ -49,12 +51,15 @@ func (c *conn) aclDenied(cmd *command, args [][]byte) bool {
 
 // aclCheck returns why u may not run args ("command", "key", "channel")
 // and the object denied (the command, key or channel), or "" if it may.
-func aclCheck(u *acl.User, cmd *command, args [][]byte) (reason, object string) {
+// keys are the command's keys (appendKeys).
+func aclCheck(u *acl.User, cmd *command, args, keys [][]byte) (reason, object string) {
 	if !cmd.noAuth {
 		id, name := cmd.aclID, cmd.name
 		var first []byte
 		if len(args) > 1 {
 			first = args[1]
+		}
+		if cmd.subIDs != nil && first != nil {
 			if sid, ok := cmd.subIDs[strings.ToLower(string(first))]; ok {
 				id, name, first = sid, cmd.name+"|"+strings.ToLower(string(first)), nil
 			}
@@ -63,9 +68,9 @@ func aclCheck(u *acl.User, cmd *command, args [][]byte) (reason, object string) 
 			return "command", name
 		}
 	}
-	if !u.AllKeys() && cmd.firstKey > 0 {
+	if !u.AllKeys() {
 		perm := cmd.keyPerm()
-		for _, k := range appendKeys(nil, cmd, args) {
+		for _, k := range keys {
 			if !u.KeyAllowed(k, perm) {
 				return "key", string(k)
 			}

@@ -56,12 +56,9 @@ func (l *aclLog) trimLocked() {
 	}
 }
 
-func (l *aclLog) setMaxLen(n int64) {
-	l.maxLen.Store(n)
-	l.mu.Lock()
-	l.trimLocked()
-	l.mu.Unlock()
-}
+// setMaxLen sets acllog-max-len; as in Redis the log is trimmed at the
+// next entry, not now.
+func (l *aclLog) setMaxLen(n int64) { l.maxLen.Store(n) }
 
 func (l *aclLog) reset() {
 	l.mu.Lock()

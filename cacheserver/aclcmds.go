@@ -204,7 +204,7 @@ func aclDryRun(c *conn, args [][]byte) {
 		c.replyErrString(arityErr(cmd.name))
 		return
 	}
-	reason, object := aclCheck(h.cur.Load(), cmd, args[3:])
+	reason, object := aclCheck(h.cur.Load(), cmd, args[3:], keys(cmd, args[3:]))
 	switch reason {
 	case "":
 		c.w.WriteSimple("OK")

@@ -170,3 +170,18 @@ func FuzzApplyRules(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCheck is the per-command work for a restricted user: one
+// command bit and one key pattern.
+func BenchmarkCheck(b *testing.B) {
+	cat := testCatalog()
+	u, _ := NewUser("b", cat).Apply("on", "nopass", "-@all", "+get", "+set", "~key:*")
+	id, _ := cat.Lookup("get")
+	key := []byte("key:000012345")
+	b.ReportAllocs()
+	for b.Loop() {
+		if !u.CanRun(id, key) || !u.KeyAllowed(key, PermRead) {
+			b.Fatal("denied")
+		}
+	}
+}
