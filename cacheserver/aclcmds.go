@@ -294,4 +294,3 @@ func (s *Server) dropRevokedSubscribers(self *conn, h *aclHandle) {
 		return false
 	}, false)
 }
-
