@@ -17,6 +17,18 @@ type aclLog struct {
 	entries []*aclLogEntry
 	nextID  int64
 	maxLen  atomic.Int64
+	denied  [len(aclReasons)]atomic.Int64 // INFO acl_access_denied_<reason>
+}
+
+// aclReasons are the reasons of ACL LOG entries, as INFO names them.
+var aclReasons = [...]string{"auth", "command", "key", "channel"}
+
+// infoStats writes Redis 7.2's acl_access_denied_* fields.
+func (l *aclLog) infoStats(b *strings.Builder) {
+	names := [...]string{"auth", "cmd", "key", "channel"}
+	for i, n := range names {
+		field(b, "acl_access_denied_"+n, l.denied[i].Load())
+	}
 }
 
 type aclLogEntry struct {
@@ -29,6 +41,11 @@ type aclLogEntry struct {
 
 // add records a denial: reason is "command", "key", "channel" or "auth".
 func (l *aclLog) add(reason, context, object, username, clientInfo string) {
+	for i, r := range aclReasons {
+		if r == reason {
+			l.denied[i].Add(1)
+		}
+	}
 	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -1,6 +1,8 @@
 package cacheserver
 
 import (
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,4 +144,54 @@ func TestACLRevokedSubscriberIsDropped(t *testing.T) {
 	}
 	a.must("+OK\r\n", "ACL", "SETUSER", "ps", "resetchannels")
 	s.expectClosed()
+}
+
+// aclBenchConn returns a conn logged in as the default user, or as a
+// restricted user (-@all +get +set ~key:*) when restricted.
+func aclBenchConn(t testing.TB, restricted bool) *conn {
+	c := newTestConn(t, newTestServer(t, testConfig()))
+	if restricted {
+		c.run("ACL", "SETUSER", "bench", "on", ">pw", "-@all", "+get", "+set", "~key:*")
+		if got := c.run("AUTH", "bench", "pw"); got != "+OK\r\n" {
+			t.Fatalf("AUTH: %q", got)
+		}
+	}
+	return c
+}
+
+// TestACLCheckZeroAllocs: the check adds no allocation for a restricted
+// user either.
+func TestACLCheckZeroAllocs(t *testing.T) {
+	c := aclBenchConn(t, true)
+	set := [][]byte{[]byte("SET"), []byte("key:1"), []byte("v")}
+	get := [][]byte{[]byte("GET"), []byte("key:1")}
+	c.execute(set)
+	n := testing.AllocsPerRun(1000, func() {
+		c.execute(set)
+		c.execute(get)
+		c.w.Reset(io.Discard)
+	})
+	if n != 0 {
+		t.Errorf("%.1f allocs per SET+GET, want 0", n)
+	}
+}
+
+// BenchmarkDispatchACL is BenchmarkDispatch as the default user and as a
+// restricted one: the difference is the permission check.
+func BenchmarkDispatchACL(b *testing.B) {
+	for _, restricted := range []bool{false, true} {
+		b.Run(fmt.Sprintf("restricted=%v", restricted), func(b *testing.B) {
+			c := aclBenchConn(b, restricted)
+			set := [][]byte{[]byte("SET"), []byte("key:1"), []byte("some value")}
+			get := [][]byte{[]byte("GET"), []byte("key:1")}
+			b.ReportAllocs()
+			for b.Loop() {
+				c.execute(set)
+				c.execute(get)
+				if c.w.Buffered() > 1<<16 {
+					c.w.Reset(io.Discard)
+				}
+			}
+		})
+	}
 }

@@ -182,6 +182,7 @@ func (s *Server) infoStats(b *strings.Builder) {
 	s.infoTracking(b)
 	field(b, "total_error_replies", s.totalErrors())
 	field(b, "protocol_errors", s.stats.protoErrors.Load())
+	s.acl.log.infoStats(b) // acl_log.go
 }
 
 func (s *Server) totalErrors() int64 {
