@@ -181,17 +181,7 @@ func TestACLCheckZeroAllocs(t *testing.T) {
 func BenchmarkDispatchACL(b *testing.B) {
 	for _, restricted := range []bool{false, true} {
 		b.Run(fmt.Sprintf("restricted=%v", restricted), func(b *testing.B) {
-			c := aclBenchConn(b, restricted)
-			set := [][]byte{[]byte("SET"), []byte("key:1"), []byte("some value")}
-			get := [][]byte{[]byte("GET"), []byte("key:1")}
-			b.ReportAllocs()
-			for b.Loop() {
-				c.execute(set)
-				c.execute(get)
-				if c.w.Buffered() > 1<<16 {
-					c.w.Reset(io.Discard)
-				}
-			}
+			benchSetGet(b, aclBenchConn(b, restricted))
 		})
 	}
 }

@@ -61,7 +61,11 @@ func TestDispatchZeroAllocs(t *testing.T) {
 }
 
 func BenchmarkDispatch(b *testing.B) {
-	c := newTestConn(b, newTestServer(b, testConfig()))
+	benchSetGet(b, newTestConn(b, newTestServer(b, testConfig())))
+}
+
+// benchSetGet runs SET and GET on c, b.N times.
+func benchSetGet(b *testing.B, c *conn) {
 	set := [][]byte{[]byte("SET"), []byte("key:1"), []byte("some value")}
 	get := [][]byte{[]byte("GET"), []byte("key:1")}
 	b.ReportAllocs()

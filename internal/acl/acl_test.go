@@ -124,20 +124,20 @@ func TestRuleErrors(t *testing.T) {
 	}
 }
 
-func TestMatch(t *testing.T) {
+// TestPatterns: key and channel patterns are Redis globs.
+func TestPatterns(t *testing.T) {
+	u := apply(t, NewUser("g", testCatalog()), "~a[b-c]?:* %R~x\\* &n[^0-9]*")
 	for _, c := range []struct {
-		p, s string
+		key  string
+		perm Perm
 		ok   bool
-	}{
-		{"*", "", true}, {"a*", "abc", true}, {"a*c", "abxc", true}, {"a*c", "abx", false},
-		{"h?llo", "hello", true}, {"h[ae]llo", "hallo", true}, {"h[^e]llo", "hello", false},
-		{"h[a-b]llo", "hbllo", true}, {"h[b-a]llo", "hallo", true}, {`h\*`, "h*", true}, {`h\*`, "hx", false},
-		{"*a*b*c*", "xxaxxbxxcxx", true}, {"a**b", "ab", true}, {"[", "x", false},
-		{"*" + strings.Repeat("a*", 30) + "b", strings.Repeat("a", 60), false},
-	} {
-		if got := Match(c.p, c.s); got != c.ok {
-			t.Errorf("Match(%q, %q) = %v", c.p, c.s, got)
+	}{{"abz:1", PermRW, true}, {"adz:1", PermRW, false}, {"x*", PermRead, true}, {"xy", PermRead, false}, {"x*", PermWrite, false}} {
+		if got := u.KeyAllowed([]byte(c.key), c.perm); got != c.ok {
+			t.Errorf("KeyAllowed(%q, %d) = %v", c.key, c.perm, got)
 		}
+	}
+	if !u.ChannelAllowed([]byte("nx"), false) || u.ChannelAllowed([]byte("n1"), false) {
+		t.Error("channel glob")
 	}
 }
 

@@ -11,7 +11,7 @@
 // on the hot path without locks. Describe gives the rules that rebuild a
 // user (ACL LIST, ACL SAVE); command rules keep Redis 7.2's lossless,
 // order-preserving compaction. Glob matching is Redis's stringmatch
-// (Match), iterative, so no pattern can make it take exponential time.
+// (store.Match, iterative: no pattern can make it take exponential time).
 // The package knows nothing of the server: the server builds the Catalog
 // from its command table.
 package acl

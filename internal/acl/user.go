@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"slices"
 	"strings"
+
+	"github.com/ringcache/ringcache/internal/store"
 )
 
 // Perm is what a key pattern allows.
@@ -23,6 +25,10 @@ type KeyPattern struct {
 	Pattern string
 	Perm    Perm
 }
+
+// match reports whether glob pattern p matches s, as Redis's stringmatch
+// (store.Match, also behind KEYS and SCAN).
+func match(p string, s []byte) bool { return store.Match([]byte(p), s, false) }
 
 // User is one ACL user. It is immutable: Apply returns a changed copy.
 type User struct {
@@ -106,7 +112,7 @@ func (u *User) KeyAllowed(key []byte, perm Perm) bool {
 		return true
 	}
 	for _, p := range u.keys {
-		if p.Perm&perm == perm && Match(p.Pattern, string(key)) {
+		if p.Perm&perm == perm && match(p.Pattern, key) {
 			return true
 		}
 	}
@@ -121,7 +127,7 @@ func (u *User) ChannelAllowed(channel []byte, pattern bool) bool {
 		return true
 	}
 	for _, p := range u.chans {
-		if pattern && p == string(channel) || !pattern && Match(p, string(channel)) {
+		if pattern && p == string(channel) || !pattern && match(p, channel) {
 			return true
 		}
 	}
