@@ -38,14 +38,14 @@ func (c *conn) aclDenied(cmd *command, args [][]byte) bool {
 	}
 	c.lastCmd.Store(cmd) // client-info names the command denied, as in Redis
 	c.srv.acl.log.add(reason, "toplevel", object, u.Name(), c.describe())
+	msg := noPermChannelErr
 	switch reason {
 	case "command":
-		c.reject(fmt.Sprintf(noPermCmdErr, object))
+		msg = fmt.Sprintf(noPermCmdErr, object)
 	case "key":
-		c.reject(noPermKeyErr)
-	default:
-		c.reject(noPermChannelErr)
+		msg = noPermKeyErr
 	}
+	c.inOrder(func() { c.reject(msg) }) // behind forwarded replies still pending
 	return true
 }
 

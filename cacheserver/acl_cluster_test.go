@@ -45,6 +45,16 @@ func TestACLForwardedCommandsCheckedAtEntry(t *testing.T) {
 	if err := rdb.Del(ctx, allowed).Err(); err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
 		t.Fatalf("DEL: %v, want NOPERM", err)
 	}
+	// Pipelined behind a forwarded command, the denial keeps its place.
+	cmds, _ := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, allowed, "w", 0)
+		p.Set(ctx, denied, "w", 0)
+		p.Get(ctx, allowed)
+		return nil
+	})
+	if len(cmds) != 3 || cmds[0].Err() != nil || cmds[1].Err() == nil || cmds[2].(*redis.StringCmd).Val() != "w" {
+		t.Fatalf("pipeline replies out of order: %v", cmds)
+	}
 	if n, err := nodeClient(t, owner.Addr, 2).Do(ctx, "ACL", "USERS").StringSlice(); err != nil || len(n) != 1 {
 		t.Fatalf("owner's users %v, %v: ACL SETUSER is node-local", n, err)
 	}
