@@ -27,7 +27,7 @@ run() { # who pipeline test
   echo "$1 P$2 $3 rps=$rps server_cpu_ns_per_req=$(((c1 - c0) * 10000000 / N))"
 }
 uptime
-for _ in 1 2 3; do
+for _ in $(seq "${ROUNDS:-3}"); do
   for t in set get; do run default 16 "$t"; run user 16 "$t"; done
 done
 uptime
