@@ -69,7 +69,7 @@ func aclCheck(u *acl.User, cmd *command, args, keys [][]byte) (reason, object st
 		}
 	}
 	if !u.AllKeys() {
-		perm := cmd.keyPerm()
+		perm := cmd.keyPerm(args)
 		for _, k := range keys {
 			if !u.KeyAllowed(k, perm) {
 				return "key", string(k)

@@ -86,15 +86,28 @@ func (t *commandTable) buildCatalog() *acl.Catalog {
 	return cat
 }
 
-// keyPerm is what a command needs on its keys.
-func (cmd *command) keyPerm() acl.Perm {
+// keyPerm is what a command needs on its keys, as Redis's key specs
+// say: R to read (readonly commands), W to overwrite or remove without
+// reading (entries marked writeOnly; SET only without its GET option),
+// both for any other write (INCR, APPEND, GETDEL... answer from the value).
+func (cmd *command) keyPerm(args [][]byte) acl.Perm {
 	switch {
-	case cmd.write:
-		return acl.PermWrite
 	case cmd.readonly:
 		return acl.PermRead
+	case cmd.writeOnly && !(cmd.name == "set" && hasArg(args[3:], "get")):
+		return acl.PermWrite
 	}
 	return acl.PermRW
+}
+
+// hasArg reports whether args contain opt, case-insensitively.
+func hasArg(args [][]byte, opt string) bool {
+	for _, a := range args {
+		if strings.EqualFold(string(a), opt) {
+			return true
+		}
+	}
+	return false
 }
 
 // withSubs sets a container entry's subcommands (and those of them that

@@ -52,6 +52,7 @@ type command struct {
 	subs      map[string]subcommand // a container's subcommands (CLIENT, CONFIG...): ACL +client|id, ACL CAT
 	adminSubs []string              // subcommands that are also @admin @dangerous (CLIENT KILL...)
 	chans     chanSpec              // which arguments are Pub/Sub channels (ACL &patterns)
+	writeOnly bool                  // a write that never reads its keys' values (SET, DEL...): W suffices under %W~
 	cats      acl.Categories        // derived from acl and flags
 	aclID     int                   // the command's id in the ACL catalog
 	subIDs    map[string]int        // the subcommands' ids in the ACL catalog
