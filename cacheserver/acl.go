@@ -37,6 +37,7 @@ type aclRegistry struct {
 	mu    sync.Mutex
 	users map[string]*aclHandle
 	def   *aclHandle
+	pass  string // requirepass, for a default user an aclfile does not define
 	log   aclLog
 }
 
@@ -53,7 +54,7 @@ func newACLRegistry(cat *acl.Catalog, requirePass, aclFile string) (*aclRegistry
 	r.setDefaultPassword(requirePass)
 	if aclFile != "" {
 		if _, err := r.load(); err != nil {
-			return nil, fmt.Errorf("aclfile %s: %w", aclFile, err)
+			return nil, fmt.Errorf("aclfile: %w", err)
 		}
 	}
 	return r, nil
@@ -68,6 +69,7 @@ func (r *aclRegistry) setDefaultPassword(pass string) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.pass = pass
 	if u, err := r.def.cur.Load().Apply("resetpass", rule); err == nil {
 		r.def.cur.Store(u)
 	}
@@ -147,9 +149,11 @@ func (r *aclRegistry) sorted() []*acl.User {
 	return out
 }
 
-// load replaces every user with the aclfile's (a default user missing
-// from the file is Redis's default, "on nopass ~* &* +@all"). It returns
-// the handles whose user changed or was deleted; on error nothing changes.
+// load replaces every user with the aclfile's. A default user missing
+// from the file is Redis's default, "on nopass ~* &* +@all", but with
+// requirepass as its password when set (Redis would drop requirepass:
+// safer not to open the node). It returns the handles whose user changed
+// or was deleted; on error nothing changes.
 func (r *aclRegistry) load() ([]*aclHandle, error) {
 	if r.file == "" {
 		return nil, errors.New(noACLFileErr)
@@ -164,7 +168,11 @@ func (r *aclRegistry) load() ([]*aclHandle, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	next := map[string]*acl.User{"default": acl.NewDefaultUser(r.cat)}
+	def := acl.NewDefaultUser(r.cat)
+	if r.pass != "" {
+		def, _ = def.Apply(">" + r.pass)
+	}
+	next := map[string]*acl.User{"default": def}
 	for _, u := range users {
 		next[u.Name()] = u
 	}

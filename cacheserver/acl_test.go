@@ -124,6 +124,15 @@ func TestACLFile(t *testing.T) {
 	if got := a.do("ACL", "LOAD"); !strings.HasPrefix(got, "-ERR Error loading ACLs, ") {
 		t.Fatalf("bad file: %q", got)
 	}
+	// requirepass stays the password of a default user the file lacks.
+	if err := os.WriteFile(file, []byte("user ops on >y +@all ~*\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.RequirePass = "s3cret"
+	srv = startServer(t, cfg)
+	if got := dialRaw(t, srv).do("GET", "k"); !strings.HasPrefix(got, "-NOAUTH") {
+		t.Fatalf("requirepass dropped by the aclfile: GET answered %q", got)
+	}
 	cfg.ACLFile = filepath.Join(t.TempDir(), "missing.acl")
 	if _, err := New(cfg, nil); err == nil {
 		t.Fatal("New with a missing aclfile succeeded")

@@ -21,18 +21,18 @@ func ParseFile(text string, cat *Catalog) ([]*User, error) {
 		}
 		f := strings.Fields(line)
 		if f[0] != "user" || len(f) < 2 {
-			return nil, fmt.Errorf("/%d: line should start with user keyword", n+1)
+			return nil, fmt.Errorf(":%d: line should start with user keyword", n+1)
 		}
 		if !ValidName(f[1]) {
-			return nil, fmt.Errorf("/%d: Usernames can't contain spaces or null characters", n+1)
+			return nil, fmt.Errorf(":%d: Usernames can't contain spaces or null characters", n+1)
 		}
 		if seen[f[1]] {
-			return nil, fmt.Errorf("/%d: Duplicate user '%s' found", n+1, f[1])
+			return nil, fmt.Errorf(":%d: Duplicate user '%s' found", n+1, f[1])
 		}
 		seen[f[1]] = true
 		u, err := NewUser(f[1], cat).Apply(f[2:]...)
 		if err != nil {
-			return nil, fmt.Errorf("/%d: %w", n+1, err)
+			return nil, fmt.Errorf(":%d: %w", n+1, err)
 		}
 		users = append(users, u)
 	}
