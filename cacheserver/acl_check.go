@@ -23,6 +23,12 @@ func (c *conn) aclUser() *acl.User { return c.user.Load().cur.Load() }
 // client is connected to checked the command before forwarding it. The
 // hot path is one atomic load and one flag for an unrestricted user.
 func (c *conn) aclDenied(cmd *command, args [][]byte) bool {
+	return c.aclRefused(cmd, args, "toplevel")
+}
+
+// aclRefused is aclDenied in a context: "toplevel", or "multi" for a
+// queued command EXEC checks again (the user may have changed since).
+func (c *conn) aclRefused(cmd *command, args [][]byte, context string) bool {
 	if c.peer {
 		return false
 	}
@@ -37,13 +43,17 @@ func (c *conn) aclDenied(cmd *command, args [][]byte) bool {
 		return false
 	}
 	c.lastCmd.Store(cmd) // client-info names the command denied, as in Redis
-	c.srv.acl.log.add(reason, "toplevel", object, u.Name(), c.describe())
+	c.srv.acl.log.add(reason, context, object, u.Name(), c.describe())
 	msg := noPermChannelErr
 	switch reason {
 	case "command":
 		msg = fmt.Sprintf(noPermCmdErr, object)
 	case "key":
 		msg = noPermKeyErr
+	}
+	if context == "multi" {
+		c.reject(msg) // one element of EXEC's reply
+		return true
 	}
 	c.inOrder(func() { c.reject(msg) }) // behind forwarded replies still pending
 	return true

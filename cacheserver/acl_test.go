@@ -35,6 +35,16 @@ func TestACLPermissions(t *testing.T) {
 	if got := admin.do("ACL", "LOG", "1"); !strings.Contains(got, "other") || !strings.Contains(got, "user=app") {
 		t.Fatalf("ACL LOG: %q", got)
 	}
+	// EXEC checks queued commands again: the user changed in between.
+	u.must("+OK\r\n", "MULTI")
+	u.must("+QUEUED\r\n", "SET", "app:tx", "v")
+	u.must("+QUEUED\r\n", "GET", "app:tx")
+	admin.must("+OK\r\n", "ACL", "SETUSER", "app", "-set")
+	u.must("*2\r\n-NOPERM this user has no permissions to run the 'set' command\r\n$-1\r\n", "EXEC")
+	if got := admin.do("ACL", "LOG", "1"); !strings.Contains(got, "multi") {
+		t.Fatalf("ACL LOG context: %q", got)
+	}
+	admin.must("+OK\r\n", "ACL", "SETUSER", "app", "+set")
 	// Changes apply at once to a logged-in connection; deletion disconnects it.
 	admin.must("+OK\r\n", "ACL", "SETUSER", "app", "resetkeys", "~new:*")
 	u.must("-NOPERM this user has no permissions to access one of the keys used as arguments\r\n", "GET", "app:1")

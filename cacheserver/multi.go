@@ -135,7 +135,9 @@ func execCmd(c *conn, _ [][]byte) {
 
 func (c *conn) runQueue(q []queued) {
 	for _, e := range q {
-		c.call(e.cmd, e.args)
+		if !c.aclRefused(e.cmd, e.args, "multi") { // acl_check.go: permissions may have changed since queueing
+			c.call(e.cmd, e.args)
+		}
 	}
 }
 
