@@ -25,9 +25,8 @@ import (
 
 // aclHandle is one user's slot in the registry; connections point to it.
 type aclHandle struct {
-	name    string
-	cur     atomic.Pointer[acl.User]
-	deleted atomic.Bool
+	name string
+	cur  atomic.Pointer[acl.User]
 }
 
 // aclRegistry holds the users of one server.
@@ -130,7 +129,6 @@ func (r *aclRegistry) delUsers(names []string) []*aclHandle {
 	for _, n := range names {
 		if h := r.users[n]; h != nil {
 			delete(r.users, n)
-			h.deleted.Store(true)
 			out = append(out, h)
 		}
 	}
@@ -180,7 +178,6 @@ func (r *aclRegistry) load() ([]*aclHandle, error) {
 	for name, h := range r.users {
 		if u, ok := next[name]; !ok {
 			delete(r.users, name)
-			h.deleted.Store(true)
 			changed = append(changed, h)
 		} else if u.Line() != h.cur.Load().Line() {
 			changed = append(changed, h)

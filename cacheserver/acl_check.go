@@ -100,7 +100,7 @@ func aclCheck(u *acl.User, cmd *command, args, keys [][]byte) (reason, object st
 	return "", ""
 }
 
-// ChannelAllowed reports whether the connection's user may use channel
+// channelAllowed reports whether the connection's user may use channel
 // (pattern: a PSUBSCRIBE pattern), for Pub/Sub code outside the command
 // table's channel declarations (keyspace notifications and the like).
 func (c *conn) channelAllowed(channel []byte, pattern bool) bool {

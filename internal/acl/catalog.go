@@ -6,12 +6,11 @@ import "strings"
 // run, and knows their categories. Build it once (AddCommand, AddSub),
 // then only read it: users keep a pointer to it.
 type Catalog struct {
-	names   []string // id -> "get", "client|id"
-	cats    []Categories
-	parent  []int   // id -> the container's id, or -1
-	subs    [][]int // id -> its subcommands' ids
-	byName  map[string]int
-	version int
+	names  []string // id -> "get", "client|id"
+	cats   []Categories
+	parent []int   // id -> the container's id, or -1
+	subs   [][]int // id -> its subcommands' ids
+	byName map[string]int
 }
 
 // NewCatalog returns an empty catalog.

@@ -151,13 +151,6 @@ func (u *User) clone() *User {
 	return &v
 }
 
-// Rename returns a copy of u named name.
-func (u *User) Rename(name string) *User {
-	v := u.clone()
-	v.name = name
-	return v
-}
-
 func (u *User) setBit(id int, on bool) {
 	if on {
 		u.allowed[id/64] |= 1 << (id % 64)
