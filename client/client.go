@@ -216,10 +216,10 @@ func callerErr(ctx context.Context, err error) error {
 
 // Get returns the value of key from the nearest tier that has it, loading
 // it from the origin on a miss. It returns ErrNotFound when no tier has it.
-func (c *Client) Get(ctx context.Context, key string, opts ...Option) (Result, error) {
-	var o callOptions
+func (c *Client) Get(ctx context.Context, key string, opts ...ReadOption) (Result, error) {
+	var o readOptions
 	if len(opts) > 0 {
-		o = applyOptions(o, opts)
+		o = applyRead(opts)
 	}
 	if c.l1 != nil && !o.skipL1 {
 		if e, ok := c.l1Get(key); ok {
@@ -241,8 +241,8 @@ func (c *Client) Get(ctx context.Context, key string, opts ...Option) (Result, e
 // Set writes value to the owner node with the TTL given by WithTTL (default
 // Config.TTL; 0 means no expiry) and drops key from this process's L1 at
 // once, so this client reads its own write.
-func (c *Client) Set(ctx context.Context, key string, value []byte, opts ...Option) error {
-	o := applyOptions(callOptions{ttl: c.cfg.TTL}, opts)
+func (c *Client) Set(ctx context.Context, key string, value []byte, opts ...WriteOption) error {
+	o := applyWrite(writeOptions{ttl: c.cfg.TTL}, opts)
 	return c.write(ctx, key, func(rdb *redis.Client) error {
 		return rdb.Set(ctx, key, value, o.ttl).Err()
 	})

@@ -108,6 +108,14 @@ type L1Config struct {
 	// Such reads are outside the MaxStaleness bound. 0 (the default)
 	// disables it: those reads go to the origin.
 	OutageWindow time.Duration
+	// Tracking chooses which invalidations a client subscribes to:
+	// TrackingOptIn, only keys this client read into L1 (CLIENT TRACKING
+	// OPTIN on the read connections, redirected to the invalidation
+	// connection; CLIENT CACHING YES before each read whose value may fill
+	// L1); TrackingBroadcast, every key written on the node (BCAST, or the
+	// Prefixes below). Default (TrackingAuto): broadcast when Prefixes are
+	// set, opt-in otherwise.
+	Tracking TrackingMode
 	// Prefixes scopes L1: when set, only keys starting with one of them
 	// are cached in L1, and the invalidation connections subscribe to
 	// those prefixes only (CLIENT TRACKING ON BCAST PREFIX ...), so writes
@@ -115,6 +123,31 @@ type L1Config struct {
 	// cluster every time. Prefixes must not overlap (Redis's rule). Default
 	// none: every key.
 	Prefixes []string
+}
+
+// TrackingMode is L1Config.Tracking.
+type TrackingMode uint8
+
+// The tracking modes (see L1Config.Tracking).
+const (
+	TrackingAuto TrackingMode = iota
+	TrackingOptIn
+	TrackingBroadcast
+)
+
+func (m TrackingMode) String() string {
+	return [...]string{"auto", "optin", "broadcast"}[min(int(m), 2)]
+}
+
+// trackingMode returns the mode in effect: Auto made concrete.
+func (l L1Config) trackingMode() TrackingMode {
+	if l.Tracking != TrackingAuto {
+		return l.Tracking
+	}
+	if len(l.Prefixes) > 0 {
+		return TrackingBroadcast
+	}
+	return TrackingOptIn
 }
 
 // BreakerConfig configures gobreaker circuit breakers.
@@ -156,6 +189,8 @@ func (c Config) validate() error {
 	check(c.RefreshInterval > 0, "RefreshInterval must be positive")
 	check(c.L1.Disabled || (c.L1.MaxBytes > 0 && c.L1.NumCounters > 0 && c.L1.MaxTTL > 0 && c.L1.MaxStaleness >= 4*time.Millisecond),
 		"L1 needs MaxBytes, NumCounters, MaxTTL > 0 and MaxStaleness >= 4ms")
+	check(c.L1.Tracking <= TrackingBroadcast, "L1.Tracking is not a TrackingMode")
+	check(c.L1.Tracking != TrackingOptIn || len(c.L1.Prefixes) == 0, "L1.Prefixes need TrackingBroadcast (BCAST PREFIX)")
 	check(c.L1.OutageWindow >= 0, "L1.OutageWindow must not be negative")
 	check(!prefixesOverlap(c.L1.Prefixes), "L1.Prefixes must not overlap (one a prefix of another)")
 	check(c.TTL >= 0 && c.NegativeTTL >= 0 && c.StaleIfError >= 0, "TTLs must not be negative")

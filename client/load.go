@@ -14,7 +14,7 @@ import (
 
 // getSlow is the path past L1: the owner node, in the caller's goroutine,
 // then, on a cluster miss, one origin load per key at a time.
-func (c *Client) getSlow(ctx context.Context, key string, o callOptions) (Result, error) {
+func (c *Client) getSlow(ctx context.Context, key string, o readOptions) (Result, error) {
 	if c.ctx.Err() != nil {
 		return Result{}, ErrClosed
 	}
@@ -59,24 +59,32 @@ func (c *Client) getSlow(ctx context.Context, key string, o callOptions) (Result
 // fromRemote reads key from its owner and fills L1 with it. err is the
 // node's failure (a timeout included), nil for a miss.
 func (c *Client) fromRemote(ctx context.Context, key string, slot int, n *node, useL1 bool) (Result, bool, error) {
+	res, _, ok, err := c.fromRemoteTracked(ctx, key, slot, n, useL1)
+	return res, ok, err
+}
+
+// fromRemoteTracked is fromRemote that also says whether the read was
+// tracked (opt-in tracking: the node tracks the key for us, found or not).
+func (c *Client) fromRemoteTracked(ctx context.Context, key string, slot int, n *node, useL1 bool) (Result, bool, bool, error) {
 	var tok token
 	if useL1 {
 		tok = c.l1.begin(key, slot)
 	}
-	val, ttl, found, err := c.readRemote(ctx, n, key, useL1)
-	if !found {
-		return Result{}, false, err
+	rep, ttl, err := c.readRemote(ctx, n, key, useL1, c.trackID(n, useL1))
+	if !rep.found {
+		return Result{}, rep.tracked, false, err
 	}
+	val := rep.val
 	if h := c.testHookAfterRemoteRead; h != nil {
 		h(key)
 	}
-	if useL1 && n.inval.live() {
+	if useL1 && c.mayInstall(n, rep.tracked) {
 		c.l1.install(key, tok, val, false, ttl)
 	}
 	if ttl > 0 {
 		c.maybeRefresh(key, ttl)
 	}
-	return Result{Value: val, Tier: TierRemote}, true, nil
+	return Result{Value: val, Tier: TierRemote}, rep.tracked, true, nil
 }
 
 // loadFunc loads a key's value and may choose its TTL (0: Config.TTL).
@@ -93,6 +101,7 @@ type loadReq struct {
 	fn      loadFunc
 	back    backMode
 	lease   int64 // the lease token, with backLease
+	tracked bool  // opt-in tracking: the owner tracks key for us (tracking.go)
 	nodeErr error // the owner failed: why the cluster could not answer
 }
 
@@ -118,10 +127,11 @@ func (c *Client) fill(ctx context.Context, r *loadReq) (Result, error) {
 // fillPlain is fill without leases: the owner again, then the origin,
 // written back with SET NX.
 func (c *Client) fillPlain(ctx context.Context, r *loadReq) (Result, error) {
-	res, ok, err := c.fromRemote(ctx, r.key, int(r.tok.slot), r.n, r.useL1)
+	res, tracked, ok, err := c.fromRemoteTracked(ctx, r.key, int(r.tok.slot), r.n, r.useL1)
 	if ok {
 		return res, nil
 	}
+	r.tracked = tracked
 	r.back, r.nodeErr = backSetNX, err
 	if err != nil {
 		r.back = backNone
@@ -139,31 +149,30 @@ const (
 )
 
 // readRemote asks the owner for the value and, withTTL, its remaining TTL
-// (GET and PTTL in one round trip, see readPool); the TTL is 0 without it.
-// A node error (a timeout included) is returned, never taken for a miss;
-// no node for the slot (no slot table yet) is ErrNodeUnavailable.
-func (c *Client) readRemote(ctx context.Context, n *node, key string, withTTL bool) ([]byte, time.Duration, bool, error) {
+// (GET and PTTL in one round trip, see readPool), tracked when track is
+// non-zero (tracking.go); the TTL is 0 without it. A node error (a timeout
+// included) is returned, never taken for a miss; no node for the slot (no
+// slot table yet) is ErrNodeUnavailable.
+func (c *Client) readRemote(ctx context.Context, n *node, key string, withTTL bool, track int64) (remoteReply, time.Duration, error) {
 	if n == nil {
-		return nil, 0, false, ErrNodeUnavailable
+		return remoteReply{}, 0, ErrNodeUnavailable
 	}
-	var val []byte
-	var pttl int64
-	var found bool
+	var r remoteReply
 	_, err := n.br.Execute(func() (any, error) {
 		var err error
-		val, pttl, found, err = n.reads.get(ctx, key, withTTL)
+		r, err = n.reads.get(ctx, key, withTTL, track)
 		return nil, callerErr(ctx, err)
 	})
 	switch {
-	case err == nil && found:
+	case err == nil && r.found:
 		c.stats.tier[TierRemote].hit.Add(1)
-		return val, time.Duration(max(pttl, 0)) * time.Millisecond, true, nil
+		return r, time.Duration(max(r.pttl, 0)) * time.Millisecond, nil
 	case err == nil:
 		c.stats.tier[TierRemote].miss.Add(1)
-		return nil, 0, false, nil
+		return r, 0, nil
 	}
 	c.nodeFailed(err)
-	return nil, 0, false, fmt.Errorf("%w: %s: %w", ErrNodeUnavailable, n.addr, err)
+	return remoteReply{}, 0, fmt.Errorf("%w: %s: %w", ErrNodeUnavailable, n.addr, err)
 }
 
 // load reads r.key from the origin through its breaker, writes it back to
@@ -211,7 +220,7 @@ func (c *Client) loadFailed(ctx context.Context, r *loadReq, err error) (Result,
 	}
 	if errors.Is(err, ErrNotFound) {
 		c.stats.tier[TierOrigin].miss.Add(1)
-		if r.useL1 && c.cfg.NegativeTTL > 0 {
+		if r.useL1 && c.cfg.NegativeTTL > 0 && (!c.optIn() || c.mayInstall(r.n, r.tracked)) {
 			c.l1.install(r.key, r.tok, nil, true, c.cfg.NegativeTTL)
 		}
 		return Result{Tier: TierOrigin}, ErrNotFound
@@ -245,7 +254,9 @@ func (c *Client) stored(ctx context.Context, r *loadReq, val []byte, ttl time.Du
 	case backSetNX:
 		c.writeBack(ctx, r.n, r.key, val, ttl)
 	}
-	if r.useL1 && (r.n == nil || r.n.inval.live()) {
+	// Opt-in: our own write-back untracked the key (tracking.go); the
+	// next Get reads it back, tracked.
+	if r.useL1 && !c.optIn() && (r.n == nil || r.n.inval.live()) {
 		c.l1.install(r.key, tok, val, false, ttl)
 	}
 }
