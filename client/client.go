@@ -49,7 +49,7 @@ type Client struct {
 	l1     *l1
 	router router
 	flight singleflight.Group
-	origin *gobreaker.CircuitBreaker[any]
+	origin originBreakers // per key group (origingroups.go)
 	stats  stats
 	clock  monoClock
 	// loadDelta is the moving average of origin load times, in ns, and
@@ -83,12 +83,13 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		cfg.TLS = cfg.TLS.Clone()
 	}
 	cfg.L1.Prefixes = slices.Clone(cfg.L1.Prefixes)
+	cfg.Breaker.OriginGroups = slices.Clone(cfg.Breaker.OriginGroups)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	c := &Client{cfg: cfg, log: cfg.Logger, clock: monoClock{start: time.Now()}}
 	c.router.c = c
-	c.origin = c.newBreaker("origin", nil)
+	c.origin = c.newOriginBreakers()
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	if !cfg.L1.Disabled {
 		l, err := newL1(cfg.L1, cfg.StaleIfError, c.clock)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"slices"
 	"strings"
 	"time"
 )
@@ -157,6 +158,11 @@ type BreakerConfig struct {
 	// OpenTimeout is how long an open breaker rejects calls before letting
 	// a probe through. Default 1s.
 	OpenTimeout time.Duration
+	// OriginGroups gives keys under each prefix an origin breaker of their
+	// own (origingroups.go): a group whose loads fail is cut off alone.
+	// Keys under none share one breaker; a key under several takes the
+	// longest. Default none: one origin breaker.
+	OriginGroups []string
 }
 
 // DefaultConfig returns the defaults documented on each field; Seeds must
@@ -198,6 +204,7 @@ func (c Config) validate() error {
 	check(c.LoadTimeout > 0, "LoadTimeout must be positive")
 	check(c.EarlyRefresh >= 0 && !math.IsInf(c.EarlyRefresh, 0) && !math.IsNaN(c.EarlyRefresh), "EarlyRefresh must be a finite number >= 0")
 	check(c.LeaseTTL == 0 || c.LeaseTTL >= time.Millisecond, "LeaseTTL must be 0 (off) or at least 1ms")
+	check(!slices.Contains(c.Breaker.OriginGroups, ""), "Breaker.OriginGroups must not contain an empty prefix")
 	check(c.Breaker.ConsecutiveFailures > 0 && c.Breaker.OpenTimeout > 0, "breaker settings must be positive")
 	return errors.Join(errs...)
 }

@@ -33,12 +33,12 @@ type invalidator struct {
 	downSince atomic.Int64
 	// id is the connection's client id (CLIENT ID) while it is up: opt-in
 	// reads redirect their tracking to it (tracking.go).
-	id        atomic.Int64
-	sent      chan int64 // send times of unanswered PINGs, in order
-	ctx       context.Context
-	cancel    context.CancelFunc
-	mu        sync.Mutex
-	conn      net.Conn
+	id     atomic.Int64
+	sent   chan int64 // send times of unanswered PINGs, in order
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	conn   net.Conn
 }
 
 func newInvalidator(c *Client, n *node) *invalidator {

@@ -191,7 +191,7 @@ func (c *Client) load(ctx context.Context, r *loadReq) (Result, error) {
 	var ttl time.Duration
 	start := time.Now()
 	defer func() { c.noteLoadTime(time.Since(start)) }()
-	v, err := c.origin.Execute(func() (any, error) {
+	v, err := c.origin.forKey(r.key).Execute(func() (any, error) {
 		lctx, cancel := context.WithTimeout(ctx, c.cfg.LoadTimeout)
 		defer cancel()
 		if r.fn != nil {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sony/gobreaker/v2"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ringcache/ringcache/ring"
@@ -238,12 +239,30 @@ func (c *Client) loadBatch(ctx context.Context, bl BatchLoader, batch []*loadReq
 	if len(batch) == 0 {
 		return
 	}
+	// One LoadMany per origin breaker group (BreakerConfig.OriginGroups).
+	var groups [][]*loadReq
+	idx := map[*gobreaker.CircuitBreaker[any]]int{}
+	for _, b := range batch {
+		br := c.origin.forKey(b.key)
+		i, ok := idx[br]
+		if !ok {
+			i = len(groups)
+			idx[br] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], b)
+	}
+	parallel(groups, func(g []*loadReq) { c.loadGroup(ctx, bl, g, m) })
+}
+
+// loadGroup is loadBatch for keys of one origin breaker group.
+func (c *Client) loadGroup(ctx context.Context, bl BatchLoader, batch []*loadReq, m *manyCall) {
 	keys := make([]string, len(batch))
 	for i, b := range batch {
 		keys[i] = b.key
 	}
 	c.stats.loads.Add(int64(len(keys)))
-	v, err := c.origin.Execute(func() (any, error) {
+	v, err := c.origin.forKey(keys[0]).Execute(func() (any, error) {
 		lctx, cancel := context.WithTimeout(ctx, c.cfg.LoadTimeout)
 		defer cancel()
 		return bl.LoadMany(lctx, keys)

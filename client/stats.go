@@ -97,7 +97,8 @@ func (c *Client) Stats() Stats {
 		Invalidations: s.invalidations.Load(), InvalidationLosses: s.invalConnLost.Load(),
 		Refreshes: s.refreshes.Load(), L1LeaseLapsed: s.l1LeaseLapsed.Load(),
 		LeaseWaits: s.leaseWaits.Load(), LeaseRefused: s.leaseRefused.Load(),
-		OutageServed: s.outageServed.Load(), EarlyRefreshes: s.earlyRefreshes.Load(), Breakers: map[string]string{"origin": c.origin.State().String()}}
+		OutageServed: s.outageServed.Load(), EarlyRefreshes: s.earlyRefreshes.Load(), Breakers: map[string]string{}}
+	c.origin.states(out.Breakers)
 	if c.l1 != nil && c.l1.cache.Metrics != nil {
 		out.L1Dropped = int64(c.l1.cache.Metrics.SetsDropped())
 		out.L1Rejected = int64(c.l1.cache.Metrics.SetsRejected())
