@@ -45,10 +45,12 @@ type Config struct {
 	// keys loaded together do not expire together. Default 10m.
 	TTL       time.Duration
 	TTLJitter float64
-	// NegativeTTL is how long an origin "not found" is remembered in this
-	// process's L1 (never written to the cluster, so other instances and
-	// a disabled L1 do not see it). Default 30s; 0 disables negative
-	// caching.
+	// NegativeTTL is how long an origin "not found" is remembered: in the
+	// cluster, as a marker value written back like a loaded value (every
+	// instance answers ErrNotFound without loading), and in L1 for at most
+	// the marker's remaining TTL (negative.go). A write, Delete or
+	// Invalidate of the key ends it at once. Default 30s; 0 disables
+	// negative caching.
 	NegativeTTL time.Duration
 	// StaleIfError is how long past its freshness an L1 value may still be
 	// served, flagged Stale, when the origin fails. Default 0 (off).

@@ -141,6 +141,8 @@ func (c *Client) fillLeased(ctx context.Context, r *loadReq) (Result, error) {
 			c.nodeFailed(err)
 			r.back, r.nodeErr = backNone, fmt.Errorf("%w: %s: %w", ErrNodeUnavailable, r.n.addr, err)
 			return c.load(ctx, r)
+		case rep.kind == leaseValue && isNegative(rep.value):
+			return c.remoteNegative(r.n, r.key, r.tok, r.useL1, rep.tracked, time.Duration(max(rep.pttl, 0))*time.Millisecond)
 		case rep.kind == leaseValue:
 			c.stats.tier[TierRemote].hit.Add(1)
 			if r.useL1 && c.mayInstall(r.n, rep.tracked) {

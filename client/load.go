@@ -26,9 +26,9 @@ func (c *Client) getSlow(ctx context.Context, key string, o readOptions) (Result
 	slot := ring.KeySlot(key)
 	n := c.router.nodeFor(slot)
 	res, ok, err := c.fromRemote(ctx, key, slot, n, useL1)
-	if ok {
-		c.observe(ctx, key, TierRemote, nil, start)
-		return res, nil
+	if ok { // a value, or a negative marker (err ErrNotFound)
+		c.observe(ctx, key, TierRemote, err, start)
+		return res, err
 	}
 	if err != nil && useL1 {
 		if res, ok := c.duringOutage(key, n); ok {
@@ -73,6 +73,10 @@ func (c *Client) fromRemoteTracked(ctx context.Context, key string, slot int, n 
 	rep, ttl, err := c.readRemote(ctx, n, key, useL1, c.trackID(n, useL1))
 	if !rep.found {
 		return Result{}, rep.tracked, false, err
+	}
+	if isNegative(rep.val) {
+		res, err := c.remoteNegative(n, key, tok, useL1, rep.tracked, ttl)
+		return res, rep.tracked, true, err
 	}
 	val := rep.val
 	if h := c.testHookAfterRemoteRead; h != nil {
@@ -129,7 +133,7 @@ func (c *Client) fill(ctx context.Context, r *loadReq) (Result, error) {
 func (c *Client) fillPlain(ctx context.Context, r *loadReq) (Result, error) {
 	res, tracked, ok, err := c.fromRemoteTracked(ctx, r.key, int(r.tok.slot), r.n, r.useL1)
 	if ok {
-		return res, nil
+		return res, err
 	}
 	r.tracked = tracked
 	r.back, r.nodeErr = backSetNX, err
@@ -215,15 +219,13 @@ func (c *Client) load(ctx context.Context, r *loadReq) (Result, error) {
 // a negative entry) or failed (a stale value may be served): the lease, if
 // any, is given back so the waiters need not wait for it to expire.
 func (c *Client) loadFailed(ctx context.Context, r *loadReq, err error) (Result, error) {
-	if r.back == backLease {
-		c.leaseRelease(ctx, r.n, r.key, r.lease)
-	}
 	if errors.Is(err, ErrNotFound) {
 		c.stats.tier[TierOrigin].miss.Add(1)
-		if r.useL1 && c.cfg.NegativeTTL > 0 && (!c.optIn() || c.mayInstall(r.n, r.tracked)) {
-			c.l1.install(r.key, r.tok, nil, true, c.cfg.NegativeTTL)
-		}
+		c.storedNegative(ctx, r) // negative.go
 		return Result{Tier: TierOrigin}, ErrNotFound
+	}
+	if r.back == backLease {
+		c.leaseRelease(ctx, r.n, r.key, r.lease)
 	}
 	c.stats.tier[TierOrigin].errors.Add(1)
 	if r.useL1 {
@@ -241,23 +243,8 @@ func (c *Client) stored(ctx context.Context, r *loadReq, val []byte, ttl time.Du
 	if ttl <= 0 {
 		ttl = c.jitter(c.cfg.TTL)
 	}
-	tok := r.tok
-	switch r.back {
-	case backLease:
-		if !c.leaseSet(ctx, r.n, r.key, r.lease, val, ttl) {
-			return // refused: the value may already be stale
-		}
-		// Our LEASESET makes the node push one invalidation of key to us;
-		// the entry is valid once exactly that one has been applied, and
-		// hidden by any other.
-		tok.seq++
-	case backSetNX:
-		c.writeBack(ctx, r.n, r.key, val, ttl)
-	}
-	// Opt-in: our own write-back untracked the key (tracking.go); the
-	// next Get reads it back, tracked.
-	if r.useL1 && !c.optIn() && (r.n == nil || r.n.inval.live()) {
-		c.l1.install(r.key, tok, val, false, ttl)
+	if tok, written, ok := c.writeBackAs(ctx, r, val, ttl); ok {
+		c.fillLoaded(r, tok, written, val, false, ttl)
 	}
 }
 

@@ -132,6 +132,10 @@ func (c *Client) remoteBatch(ctx context.Context, n *node, keys []string, m *man
 			miss = append(miss, keys[i])
 			continue
 		}
+		if isNegative(r.val) {
+			_, _ = c.remoteNegative(n, keys[i], toks[i], useL1, r.tracked, time.Duration(max(r.pttl, 0))*time.Millisecond)
+			continue // not found: absent from the result
+		}
 		c.stats.tier[TierRemote].hit.Add(1)
 		if useL1 && c.mayInstall(n, r.tracked) {
 			c.l1.install(keys[i], toks[i], r.val, false, time.Duration(max(r.pttl, 0))*time.Millisecond)
@@ -218,6 +222,9 @@ func (c *Client) claim(ctx context.Context, key string, m *manyCall) (b *loadReq
 	case err != nil:
 		c.nodeFailed(err)
 		b.back = backNone
+	case rep.kind == leaseValue && isNegative(rep.value):
+		_, _ = c.remoteNegative(n, key, b.tok, b.useL1, rep.tracked, time.Duration(max(rep.pttl, 0))*time.Millisecond)
+		return nil, false // not found: absent from the result
 	case rep.kind == leaseValue:
 		c.stats.tier[TierRemote].hit.Add(1)
 		m.put(key, Result{Value: rep.value, Tier: TierRemote})
