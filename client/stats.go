@@ -4,8 +4,6 @@ import (
 	"context"
 	"sync/atomic"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 type tierCounters struct {
@@ -55,7 +53,7 @@ type stats struct {
 	leaseRefused    atomic.Int64
 	outageServed    atomic.Int64
 	earlyRefreshes  atomic.Int64
-	latency         atomic.Pointer[prometheus.HistogramVec]
+	latency         atomic.Pointer[func(Tier, time.Duration)] // ObserveLatency
 }
 
 // TierStats counts the requests a tier answered (Hits), passed on (Misses)
@@ -80,6 +78,8 @@ type Stats struct {
 	EarlyRefreshes     int64 // background reloads before expiry (Config.EarlyRefresh) that took the lease
 	L1Dropped          int64 // ristretto sets dropped (buffer full)
 	L1Rejected         int64 // ristretto sets rejected by admission
+	L1Keys             int64 // entries in L1 (admitted minus evicted, by ristretto's metrics)
+	L1Cost             int64 // bytes L1 holds, its cost measure (admitted minus evicted)
 	Breakers           map[string]string
 }
 
@@ -102,6 +102,9 @@ func (c *Client) Stats() Stats {
 	if c.l1 != nil && c.l1.cache.Metrics != nil {
 		out.L1Dropped = int64(c.l1.cache.Metrics.SetsDropped())
 		out.L1Rejected = int64(c.l1.cache.Metrics.SetsRejected())
+		m := c.l1.cache.Metrics
+		out.L1Keys = int64(m.KeysAdded()) - int64(m.KeysEvicted())
+		out.L1Cost = int64(m.CostAdded()) - int64(m.CostEvicted())
 	}
 	if t := c.router.current(); t != nil {
 		for addr, n := range t.nodes {
@@ -119,8 +122,19 @@ type Hooks struct {
 	AfterGet func(ctx context.Context, key string, tier Tier, err error, d time.Duration)
 }
 
-// observing reports whether anything consumes Get durations (a Collector
-// or Hooks.AfterGet); when nothing does, Gets skip the clock reads.
+// ObserveLatency makes f receive the tier and duration of every Get that
+// left L1 (client/promcollector times Gets with it); nil stops it. A client
+// has one such observer: a second call replaces the first.
+func (c *Client) ObserveLatency(f func(tier Tier, d time.Duration)) {
+	if f == nil {
+		c.stats.latency.Store(nil)
+		return
+	}
+	c.stats.latency.Store(&f)
+}
+
+// observing reports whether anything consumes Get durations
+// (ObserveLatency or Hooks.AfterGet); when nothing does, Gets skip the clock reads.
 func (c *Client) observing() bool {
 	return c.stats.latency.Load() != nil || (c.cfg.Hooks != nil && c.cfg.Hooks.AfterGet != nil)
 }
@@ -132,8 +146,8 @@ func (c *Client) observe(ctx context.Context, key string, tier Tier, err error, 
 		return
 	}
 	d := time.Since(start)
-	if h := c.stats.latency.Load(); h != nil {
-		h.WithLabelValues(tier.String()).Observe(d.Seconds())
+	if f := c.stats.latency.Load(); f != nil {
+		(*f)(tier, d)
 	}
 	if c.cfg.Hooks != nil && c.cfg.Hooks.AfterGet != nil {
 		c.cfg.Hooks.AfterGet(ctx, key, tier, err, d)

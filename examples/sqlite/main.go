@@ -28,6 +28,7 @@ import (
 
 	"github.com/ringcache/ringcache/client"
 	"github.com/ringcache/ringcache/client/origin"
+	"github.com/ringcache/ringcache/client/origin/sqlite"
 )
 
 func main() {
@@ -50,7 +51,7 @@ func run(ctx context.Context, seeds []string, w io.Writer) error {
 	}
 	ocfg := origin.DefaultSQLiteConfig()
 	ocfg.Query = "SELECT profile FROM users WHERE id = ?"
-	users, err := origin.NewSQLite(path, ocfg)
+	users, err := sqlite.New(path, ocfg)
 	if err != nil {
 		return err
 	}
