@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"slices"
 	"sync"
@@ -63,6 +64,11 @@ type Client struct {
 	// testHookInvalidated runs after a pushed invalidation of key was
 	// applied to L1 (tests measure invalidation lag with it).
 	testHookInvalidated func(key string)
+	// testReplicaSets, when set, gives each slot's replicas (addresses)
+	// in place of CLUSTER SHARDS's: tests use it until the server lists
+	// replicas.
+	testReplicaSets atomic.Pointer[func(slot int, primary string) []string]
+	rr              atomic.Uint64 // ReadRoundRobin's counter
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -84,6 +90,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	cfg.L1.Prefixes = slices.Clone(cfg.L1.Prefixes)
 	cfg.Breaker.OriginGroups = slices.Clone(cfg.Breaker.OriginGroups)
+	cfg.NodeZones = maps.Clone(cfg.NodeZones)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}

@@ -70,6 +70,16 @@ type Config struct {
 	// leases and a Loader. 0 (the default) disables it.
 	EarlyRefresh float64
 
+	// ReadPolicy chooses which member of a slot's replica set serves the
+	// reads that do not fill L1 (readpolicy.go); a read whose primary fails
+	// goes to a replica whatever the policy. Default ReadPrimary.
+	ReadPolicy ReadPolicy
+	// Zone is this client's zone and NodeZones the nodes' zones by address
+	// ("host:port"), for ReadSameZone (nodes do not report their zone to
+	// clients; take it from ring.Member.Zone or the deployment).
+	Zone      string
+	NodeZones map[string]string
+
 	// Breaker configures the circuit breakers (one per node, one for the
 	// origin).
 	Breaker BreakerConfig
@@ -207,6 +217,8 @@ func (c Config) validate() error {
 	check(c.EarlyRefresh >= 0 && !math.IsInf(c.EarlyRefresh, 0) && !math.IsNaN(c.EarlyRefresh), "EarlyRefresh must be a finite number >= 0")
 	check(c.LeaseTTL == 0 || c.LeaseTTL >= time.Millisecond, "LeaseTTL must be 0 (off) or at least 1ms")
 	check(!slices.Contains(c.Breaker.OriginGroups, ""), "Breaker.OriginGroups must not contain an empty prefix")
+	check(c.ReadPolicy <= ReadSameZone, "ReadPolicy is not a ReadPolicy")
+	check(c.ReadPolicy != ReadSameZone || c.Zone != "", "ReadSameZone needs Zone")
 	check(c.Breaker.ConsecutiveFailures > 0 && c.Breaker.OpenTimeout > 0, "breaker settings must be positive")
 	return errors.Join(errs...)
 }

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // TestGoRedisLogger: a go-redis message logged through the adapter reaches
@@ -21,3 +23,7 @@ func TestGoRedisLogger(t *testing.T) {
 		}
 	}
 }
+
+// go-redis's SetLogger accepts the adapter (compiled, never run here: the
+// logger is process-wide).
+var _ = func() { redis.SetLogger(GoRedisLogger(nil)) }

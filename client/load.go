@@ -70,7 +70,24 @@ func (c *Client) fromRemoteTracked(ctx context.Context, key string, slot int, n 
 	if useL1 {
 		tok = c.l1.begin(key, slot)
 	}
+	if !useL1 && n != nil { // the read policy's choice (readpolicy.go)
+		if r := c.pickReader(slot, n); r != n {
+			if v, err := c.readReplica(ctx, r, key); err == nil {
+				c.stats.replicaReads.Add(1)
+				res, err := replicaValue(v)
+				return res, false, true, err
+			}
+		}
+	}
+	start := n.loadBegin()
 	rep, ttl, err := c.readRemote(ctx, n, key, useL1, c.trackID(n, useL1))
+	n.loadEnd(start, err == nil)
+	if err != nil && n != nil {
+		if v, ok := c.fromReplicas(ctx, slot, n, key); ok { // failover
+			res, err := replicaValue(v)
+			return res, false, true, err
+		}
+	}
 	if !rep.found {
 		return Result{}, rep.tracked, false, err
 	}

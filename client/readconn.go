@@ -19,7 +19,13 @@ func (p *readPool) dial(ctx context.Context) (*readConn, error) {
 	cn.pr.conn = conn
 	cn.rd = resp.NewReplyReader(&cn.pr, resp.DefaultReaderConfig())
 	if p.cfg.Password != "" {
-		if err := cn.auth(ctx, p.cfg); err != nil {
+		if err := cn.simple(ctx, p.cfg, "AUTH", p.cfg.Password); err != nil {
+			_ = conn.Close()
+			return nil, err
+		}
+	}
+	if p.readonly {
+		if err := cn.simple(ctx, p.cfg, "READONLY"); err != nil {
 			_ = conn.Close()
 			return nil, err
 		}
@@ -27,9 +33,10 @@ func (p *readPool) dial(ctx context.Context) (*readConn, error) {
 	return cn, nil
 }
 
-// auth sends AUTH password (RESP2, the default user, as go-redis does).
-func (cn *readConn) auth(ctx context.Context, cfg *Config) error {
-	cn.req = resp.AppendCommandStrings(cn.req[:0], "AUTH", cfg.Password)
+// simple sends a connection setup command (AUTH password, the default user
+// as go-redis does; READONLY) and checks its reply is not an error.
+func (cn *readConn) simple(ctx context.Context, cfg *Config, args ...string) error {
+	cn.req = resp.AppendCommandStrings(cn.req[:0], args...)
 	if err := cn.send(ctx, cfg); err != nil {
 		return err
 	}
@@ -41,7 +48,7 @@ func (cn *readConn) auth(ctx context.Context, cfg *Config) error {
 		return err
 	}
 	if v.IsError() {
-		return fmt.Errorf("AUTH: %w", replyError(v.Str))
+		return fmt.Errorf("%s: %w", args[0], replyError(v.Str))
 	}
 	return nil
 }

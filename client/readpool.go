@@ -29,6 +29,9 @@ type readPool struct {
 	tokens chan struct{}  // one per open-or-opening connection
 	idle   chan *readConn // capacity PoolSize
 	closed atomic.Bool
+	// readonly makes each connection say READONLY after AUTH (reads of
+	// slots the node holds as a replica, readpolicy.go).
+	readonly bool
 }
 
 // readConn is one pooled connection with its reply reader and request buffer.
