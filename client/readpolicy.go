@@ -39,7 +39,9 @@ const (
 	// from this client, the primary on a tie.
 	ReadLeastOutstanding
 	// ReadLowestLatency picks the member with the lowest moving average of
-	// read latency seen by this client (members not yet measured first).
+	// read latency seen by this client (members not yet measured first);
+	// one read in exploreEvery goes round-robin over the set instead, so
+	// the other members' averages stay current.
 	ReadLowestLatency
 	// ReadSameZone picks the first member in Config.Zone (by
 	// Config.NodeZones), else the primary.
@@ -49,6 +51,10 @@ const (
 func (p ReadPolicy) String() string {
 	return [...]string{"primary", "round-robin", "least-outstanding", "lowest-latency", "same-zone", "invalid"}[min(int(p), 5)]
 }
+
+// exploreEvery is how often ReadLowestLatency reads a member regardless
+// of its average.
+const exploreEvery = 16
 
 // readLoad is a node's read accounting for the policies.
 type readLoad struct {
@@ -95,7 +101,14 @@ func (c *Client) pickReader(slot int, primary *node) *node {
 				return n
 			}
 		}
-	case ReadLeastOutstanding, ReadLowestLatency:
+	case ReadLowestLatency, ReadLeastOutstanding:
+		if c.cfg.ReadPolicy == ReadLowestLatency {
+			if i := c.rr.Add(1); i%exploreEvery == 0 {
+				if n := set[int(i/exploreEvery)%len(set)]; usable(n) {
+					return n
+				}
+			}
+		}
 		score := func(n *node) int64 {
 			if c.cfg.ReadPolicy == ReadLeastOutstanding {
 				return n.load.outstanding.Load()

@@ -35,6 +35,7 @@ func BenchmarkReadPolicy(b *testing.B) {
 				before[i] = nodes[a].load.served.Load()
 			}
 			var next atomic.Uint64
+			b.ResetTimer()
 			parallelKeys(b, func(string) error { // keys of every node, not parallelKeys' one hash tag
 				_, err := c.Get(ctx, keys[next.Add(1)%uint64(len(keys))])
 				return err
