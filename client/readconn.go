@@ -71,31 +71,43 @@ func (cn *readConn) get(ctx context.Context, key string, withTTL bool, track int
 	if err := cn.armRead(ctx, cfg.ReadTimeout); err != nil {
 		return r, err
 	}
-	if r.tracked, err = cn.readTracking(track, repoint); err != nil {
-		return r, err
-	}
-	get, err := cn.rd.Read()
+	tracked, err := cn.readTracking(track, repoint)
 	if err != nil {
 		return r, err
+	}
+	r, replyErr, err := cn.readGetReply(withTTL)
+	r.tracked = tracked
+	if err != nil {
+		return r, err
+	}
+	return r, replyErr
+}
+
+// readGetReply reads a GET reply and, withTTL, its PTTL reply. replyErr is
+// an error reply (the connection stays usable), err anything else.
+func (cn *readConn) readGetReply(withTTL bool) (r remoteReply, replyErr, err error) {
+	get, err := cn.rd.Read()
+	if err != nil {
+		return r, nil, err
 	}
 	ttl := resp.Value{Type: ':', Int: -1}
 	if withTTL {
 		if ttl, err = cn.rd.Read(); err != nil {
-			return r, err
+			return r, nil, err
 		}
 	}
 	switch {
 	case get.IsError():
-		return r, replyError(get.Str)
+		return r, replyError(get.Str), nil
 	case ttl.IsError():
-		return r, replyError(ttl.Str)
+		return r, replyError(ttl.Str), nil
 	case get.Type != '$' || ttl.Type != ':':
-		return r, fmt.Errorf("ringcache: unexpected replies to GET/PTTL: %c %c", get.Type, ttl.Type)
+		return r, nil, fmt.Errorf("ringcache: unexpected replies to GET/PTTL: %c %c", get.Type, ttl.Type)
 	case get.Null:
-		return r, nil
+		return r, nil, nil
 	}
 	r.val, r.pttl, r.found = get.Str, ttl.Int, true
-	return r, nil
+	return r, nil, nil
 }
 
 // remoteReply is a remote read's answer: the value and its PTTL in
@@ -194,24 +206,15 @@ func (cn *readConn) getMany(ctx context.Context, keys []string, withTTL bool, tr
 		if err != nil {
 			return nil, err
 		}
-		get, err := cn.rd.Read()
+		r, rerr, err := cn.readGetReply(withTTL)
 		if err != nil {
 			return nil, err
 		}
-		ttl := resp.Value{Type: ':', Int: -1}
-		if withTTL {
-			if ttl, err = cn.rd.Read(); err != nil {
-				return nil, err
-			}
+		if rerr != nil {
+			replyErr = rerr
 		}
-		switch {
-		case get.IsError() || ttl.IsError():
-			replyErr = replyError(append(get.Str, ttl.Str...))
-		case get.Type == '$' && !get.Null:
-			out[i] = remoteReply{val: get.Str, pttl: ttl.Int, found: true, tracked: tracked}
-		default:
-			out[i].tracked = tracked
-		}
+		r.tracked = tracked
+		out[i] = r
 	}
 	return out, replyErr
 }
