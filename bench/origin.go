@@ -15,6 +15,8 @@ import (
 
 	"github.com/ringcache/ringcache/client"
 	"github.com/ringcache/ringcache/client/origin"
+	"github.com/ringcache/ringcache/client/origin/postgres"
+	"github.com/ringcache/ringcache/client/origin/sqlite"
 )
 
 // OriginConfig selects the system of record behind the sdk target and how it
@@ -139,7 +141,7 @@ func (o *Origin) openSQLite(ctx context.Context, cfg OriginConfig, w *Workload) 
 			return err
 		}
 	}
-	l, err := origin.NewSQLite(path, origin.DefaultSQLiteConfig())
+	l, err := sqlite.New(path, origin.DefaultSQLiteConfig())
 	if err != nil {
 		return err
 	}
@@ -153,7 +155,7 @@ func (o *Origin) openPostgres(ctx context.Context, cfg OriginConfig, w *Workload
 			return err
 		}
 	}
-	l, err := origin.NewPostgres(cfg.DSN, origin.DefaultPostgresConfig())
+	l, err := postgres.New(cfg.DSN, origin.DefaultPostgresConfig())
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"slices"
 	"sync"
@@ -49,7 +50,7 @@ type Client struct {
 	l1     *l1
 	router router
 	flight singleflight.Group
-	origin *gobreaker.CircuitBreaker[any]
+	origin originBreakers // per key group (origingroups.go)
 	stats  stats
 	clock  monoClock
 	// loadDelta is the moving average of origin load times, in ns, and
@@ -63,6 +64,11 @@ type Client struct {
 	// testHookInvalidated runs after a pushed invalidation of key was
 	// applied to L1 (tests measure invalidation lag with it).
 	testHookInvalidated func(key string)
+	// testReplicaSets, when set, gives each slot's replicas (addresses)
+	// in place of CLUSTER SHARDS's: tests use it until the server lists
+	// replicas.
+	testReplicaSets atomic.Pointer[func(slot int, primary string) []string]
+	rr              atomic.Uint64 // ReadRoundRobin's counter
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -83,12 +89,14 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		cfg.TLS = cfg.TLS.Clone()
 	}
 	cfg.L1.Prefixes = slices.Clone(cfg.L1.Prefixes)
+	cfg.Breaker.OriginGroups = slices.Clone(cfg.Breaker.OriginGroups)
+	cfg.NodeZones = maps.Clone(cfg.NodeZones)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	c := &Client{cfg: cfg, log: cfg.Logger, clock: monoClock{start: time.Now()}}
 	c.router.c = c
-	c.origin = c.newBreaker("origin", nil)
+	c.origin = c.newOriginBreakers()
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	if !cfg.L1.Disabled {
 		l, err := newL1(cfg.L1, cfg.StaleIfError, c.clock)
@@ -216,10 +224,10 @@ func callerErr(ctx context.Context, err error) error {
 
 // Get returns the value of key from the nearest tier that has it, loading
 // it from the origin on a miss. It returns ErrNotFound when no tier has it.
-func (c *Client) Get(ctx context.Context, key string, opts ...Option) (Result, error) {
-	var o callOptions
+func (c *Client) Get(ctx context.Context, key string, opts ...ReadOption) (Result, error) {
+	var o readOptions
 	if len(opts) > 0 {
-		o = applyOptions(o, opts)
+		o = applyRead(opts)
 	}
 	if c.l1 != nil && !o.skipL1 {
 		if e, ok := c.l1Get(key); ok {
@@ -241,8 +249,8 @@ func (c *Client) Get(ctx context.Context, key string, opts ...Option) (Result, e
 // Set writes value to the owner node with the TTL given by WithTTL (default
 // Config.TTL; 0 means no expiry) and drops key from this process's L1 at
 // once, so this client reads its own write.
-func (c *Client) Set(ctx context.Context, key string, value []byte, opts ...Option) error {
-	o := applyOptions(callOptions{ttl: c.cfg.TTL}, opts)
+func (c *Client) Set(ctx context.Context, key string, value []byte, opts ...WriteOption) error {
+	o := applyWrite(writeOptions{ttl: c.cfg.TTL}, opts)
 	return c.write(ctx, key, func(rdb *redis.Client) error {
 		return rdb.Set(ctx, key, value, o.ttl).Err()
 	})

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"slices"
 	"strings"
 	"time"
 )
@@ -44,10 +45,12 @@ type Config struct {
 	// keys loaded together do not expire together. Default 10m.
 	TTL       time.Duration
 	TTLJitter float64
-	// NegativeTTL is how long an origin "not found" is remembered in this
-	// process's L1 (never written to the cluster, so other instances and
-	// a disabled L1 do not see it). Default 30s; 0 disables negative
-	// caching.
+	// NegativeTTL is how long an origin "not found" is remembered: in the
+	// cluster, as a marker value written back like a loaded value (every
+	// instance answers ErrNotFound without loading), and in L1 for at most
+	// the marker's remaining TTL (negative.go). A write, Delete or
+	// Invalidate of the key ends it at once. Default 30s; 0 disables
+	// negative caching.
 	NegativeTTL time.Duration
 	// StaleIfError is how long past its freshness an L1 value may still be
 	// served, flagged Stale, when the origin fails. Default 0 (off).
@@ -66,6 +69,16 @@ type Config struct {
 	// time; 1 is the paper's choice, larger refreshes earlier. Needs
 	// leases and a Loader. 0 (the default) disables it.
 	EarlyRefresh float64
+
+	// ReadPolicy chooses which member of a slot's replica set serves the
+	// reads that do not fill L1 (readpolicy.go); a read whose primary fails
+	// goes to a replica whatever the policy. Default ReadPrimary.
+	ReadPolicy ReadPolicy
+	// Zone is this client's zone and NodeZones the nodes' zones by address
+	// ("host:port"), for ReadSameZone (nodes do not report their zone to
+	// clients; take it from ring.Member.Zone or the deployment).
+	Zone      string
+	NodeZones map[string]string
 
 	// Breaker configures the circuit breakers (one per node, one for the
 	// origin).
@@ -108,6 +121,14 @@ type L1Config struct {
 	// Such reads are outside the MaxStaleness bound. 0 (the default)
 	// disables it: those reads go to the origin.
 	OutageWindow time.Duration
+	// Tracking chooses which invalidations a client subscribes to:
+	// TrackingOptIn, only keys this client read into L1 (CLIENT TRACKING
+	// OPTIN on the read connections, redirected to the invalidation
+	// connection; CLIENT CACHING YES before each read whose value may fill
+	// L1); TrackingBroadcast, every key written on the node (BCAST, or the
+	// Prefixes below). Default (TrackingAuto): broadcast when Prefixes are
+	// set, opt-in otherwise.
+	Tracking TrackingMode
 	// Prefixes scopes L1: when set, only keys starting with one of them
 	// are cached in L1, and the invalidation connections subscribe to
 	// those prefixes only (CLIENT TRACKING ON BCAST PREFIX ...), so writes
@@ -117,6 +138,31 @@ type L1Config struct {
 	Prefixes []string
 }
 
+// TrackingMode is L1Config.Tracking.
+type TrackingMode uint8
+
+// The tracking modes (see L1Config.Tracking).
+const (
+	TrackingAuto TrackingMode = iota
+	TrackingOptIn
+	TrackingBroadcast
+)
+
+func (m TrackingMode) String() string {
+	return [...]string{"auto", "optin", "broadcast"}[min(int(m), 2)]
+}
+
+// trackingMode returns the mode in effect: Auto made concrete.
+func (l L1Config) trackingMode() TrackingMode {
+	if l.Tracking != TrackingAuto {
+		return l.Tracking
+	}
+	if len(l.Prefixes) > 0 {
+		return TrackingBroadcast
+	}
+	return TrackingOptIn
+}
+
 // BreakerConfig configures gobreaker circuit breakers.
 type BreakerConfig struct {
 	// ConsecutiveFailures opens a breaker. Default 5.
@@ -124,6 +170,11 @@ type BreakerConfig struct {
 	// OpenTimeout is how long an open breaker rejects calls before letting
 	// a probe through. Default 1s.
 	OpenTimeout time.Duration
+	// OriginGroups gives keys under each prefix an origin breaker of their
+	// own (origingroups.go): a group whose loads fail is cut off alone.
+	// Keys under none share one breaker; a key under several takes the
+	// longest. Default none: one origin breaker.
+	OriginGroups []string
 }
 
 // DefaultConfig returns the defaults documented on each field; Seeds must
@@ -156,6 +207,8 @@ func (c Config) validate() error {
 	check(c.RefreshInterval > 0, "RefreshInterval must be positive")
 	check(c.L1.Disabled || (c.L1.MaxBytes > 0 && c.L1.NumCounters > 0 && c.L1.MaxTTL > 0 && c.L1.MaxStaleness >= 4*time.Millisecond),
 		"L1 needs MaxBytes, NumCounters, MaxTTL > 0 and MaxStaleness >= 4ms")
+	check(c.L1.Tracking <= TrackingBroadcast, "L1.Tracking is not a TrackingMode")
+	check(c.L1.Tracking != TrackingOptIn || len(c.L1.Prefixes) == 0, "L1.Prefixes need TrackingBroadcast (BCAST PREFIX)")
 	check(c.L1.OutageWindow >= 0, "L1.OutageWindow must not be negative")
 	check(!prefixesOverlap(c.L1.Prefixes), "L1.Prefixes must not overlap (one a prefix of another)")
 	check(c.TTL >= 0 && c.NegativeTTL >= 0 && c.StaleIfError >= 0, "TTLs must not be negative")
@@ -163,6 +216,9 @@ func (c Config) validate() error {
 	check(c.LoadTimeout > 0, "LoadTimeout must be positive")
 	check(c.EarlyRefresh >= 0 && !math.IsInf(c.EarlyRefresh, 0) && !math.IsNaN(c.EarlyRefresh), "EarlyRefresh must be a finite number >= 0")
 	check(c.LeaseTTL == 0 || c.LeaseTTL >= time.Millisecond, "LeaseTTL must be 0 (off) or at least 1ms")
+	check(!slices.Contains(c.Breaker.OriginGroups, ""), "Breaker.OriginGroups must not contain an empty prefix")
+	check(c.ReadPolicy <= ReadSameZone, "ReadPolicy is not a ReadPolicy")
+	check(c.ReadPolicy != ReadSameZone || c.Zone != "", "ReadSameZone needs Zone")
 	check(c.Breaker.ConsecutiveFailures > 0 && c.Breaker.OpenTimeout > 0, "breaker settings must be positive")
 	return errors.Join(errs...)
 }

@@ -7,8 +7,9 @@
 // any function), once per key per process at a time (singleflight), writes
 // it back to the cluster with a jittered TTL and fills L1. L1 stays coherent
 // through server-sent invalidations: the client keeps one RESP3 connection
-// per node with CLIENT TRACKING ON BCAST, and every key written on any node
-// is dropped from L1 as the push arrives. An invalidation that races with a
+// per node that receives them, for the keys this client read into L1 (opt-in
+// tracking, the default: tracking.go) or for every key or prefix (BCAST),
+// and a written key is dropped from L1 as the push arrives. An invalidation that races with a
 // fill cannot leave a stale value behind: every L1 entry carries the
 // invalidation counter of its key and the epoch of its slot as they were
 // before the fill read the value, and is served only while both are
@@ -25,5 +26,8 @@
 // loads go through the node's leases (LEASEGET/LEASESET, lease.go): one
 // load per key cluster-wide, and a value loaded before a concurrent
 // update and Invalidate is refused instead of written back. New does not
-// need a reachable cluster (degraded.go).
+// need a reachable cluster (degraded.go). An origin "not found" is shared
+// through the cluster for NegativeTTL (negative.go); origin breakers may be
+// per key group (origingroups.go); reads that do not fill L1 may go to a
+// slot's replicas (readpolicy.go).
 package client

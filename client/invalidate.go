@@ -15,8 +15,10 @@ import (
 // even a PONG) arrived for that long.
 const lossTimeout = 750 * time.Millisecond
 
-// invalidator owns one node's invalidation connection: RESP3, CLIENT
-// TRACKING ON BCAST, so every key written on the node is pushed to us. It
+// invalidator owns one node's invalidation connection: RESP3, with CLIENT
+// TRACKING ON BCAST so every key written on the node is pushed to us, or,
+// with opt-in tracking, the redirect target of the read connections' tracking
+// (tracking.go). It
 // reconnects with backoff; while it is down, fills do not install into L1,
 // and when it drops, the L1 entries of the node's slots are hidden.
 type invalidator struct {
@@ -29,11 +31,14 @@ type invalidator struct {
 	// downSince is when (client clock) the connection was lost, 0 while it
 	// is up (L1.OutageWindow).
 	downSince atomic.Int64
-	sent      chan int64 // send times of unanswered PINGs, in order
-	ctx       context.Context
-	cancel    context.CancelFunc
-	mu        sync.Mutex
-	conn      net.Conn
+	// id is the connection's client id (CLIENT ID) while it is up: opt-in
+	// reads redirect their tracking to it (tracking.go).
+	id     atomic.Int64
+	sent   chan int64 // send times of unanswered PINGs, in order
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	conn   net.Conn
 }
 
 func newInvalidator(c *Client, n *node) *invalidator {
@@ -68,6 +73,7 @@ func (iv *invalidator) run() {
 	backoff := 10 * time.Millisecond
 	for iv.ctx.Err() == nil {
 		err := iv.session()
+		iv.id.Store(0)
 		if iv.connected.Swap(false) {
 			// Entries of the node's slots stop being served at once (the
 			// lease needs the connection); they stay valid for the outage
@@ -109,7 +115,8 @@ func (iv *invalidator) session() error {
 	}
 	defer conn.Close()
 	br := resp.NewReplyReader(conn, resp.DefaultReaderConfig())
-	if err := iv.subscribe(conn, br); err != nil {
+	id, err := iv.subscribe(conn, br)
+	if err != nil {
 		return err
 	}
 	// A fill that began while no subscription was in place may have read a
@@ -117,6 +124,7 @@ func (iv *invalidator) session() error {
 	// this node's slots now (subscribed, not yet live) makes such fills
 	// install invisible entries.
 	iv.c.l1.dropSlots(iv.c.router.slotsOf(iv.n))
+	iv.id.Store(id)
 	iv.connected.Store(true)
 	iv.downSince.Store(0)
 	for len(iv.sent) > 0 { // pings of a previous connection go unanswered
@@ -133,25 +141,41 @@ func (iv *invalidator) session() error {
 	return err
 }
 
-func (iv *invalidator) subscribe(conn net.Conn, br *resp.ReplyReader) error {
+// subscribe says HELLO 3 and asks for the connection's client id; in
+// broadcast mode it also turns on CLIENT TRACKING BCAST (with the prefixes),
+// in opt-in mode the read connections redirect their tracking to it.
+func (iv *invalidator) subscribe(conn net.Conn, br *resp.ReplyReader) (int64, error) {
 	_ = conn.SetDeadline(time.Now().Add(iv.c.cfg.DialTimeout + iv.c.cfg.ReadTimeout))
 	hello := []string{"HELLO", "3"}
 	if iv.c.cfg.Password != "" {
 		hello = append(hello, "AUTH", "default", iv.c.cfg.Password)
 	}
-	track := []string{"CLIENT", "TRACKING", "ON", "BCAST"}
-	for _, p := range iv.c.cfg.L1.Prefixes {
-		track = append(track, "PREFIX", p)
+	// Opt-in: the connection tracks nothing itself, but as a tracking
+	// client it is sent the null invalidation of a FLUSHALL or of a ring
+	// change (which refreshes the slot table) even before any read
+	// connection tracks a key.
+	track := []string{"CLIENT", "TRACKING", "ON", "OPTIN"}
+	if !iv.c.optIn() {
+		track = []string{"CLIENT", "TRACKING", "ON", "BCAST"}
+		for _, p := range iv.c.cfg.L1.Prefixes {
+			track = append(track, "PREFIX", p)
+		}
 	}
-	for _, cmd := range [][]string{hello, track} {
+	cmds := [][]string{hello, {"CLIENT", "ID"}, track}
+	var id int64
+	for _, cmd := range cmds {
 		if _, err := conn.Write(resp.AppendCommandStrings(nil, cmd...)); err != nil {
-			return err
+			return 0, err
 		}
-		if v, err := br.Read(); err != nil || v.IsError() {
-			return fmt.Errorf("%s: %v %s", cmd[0], err, v.Str)
+		v, err := br.Read()
+		if err != nil || v.IsError() {
+			return 0, fmt.Errorf("%s: %v %s", cmd[0], err, v.Str)
+		}
+		if cmd[0] == "CLIENT" && cmd[1] == "ID" {
+			id = v.Int
 		}
 	}
-	return conn.SetDeadline(time.Time{})
+	return id, conn.SetDeadline(time.Time{})
 }
 
 // ping sends a PING every MaxStaleness/4 and records when, so the reader

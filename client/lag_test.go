@@ -98,7 +98,9 @@ func TestLeaseBoundsStalenessWhenInvalidationsStall(t *testing.T) {
 	})
 	defer close(release)
 	raw.Set(ctx, "{lease}k", "v1", 0)
+	raw.Set(ctx, "{lease}blocker", "x0", 0)
 	getL1(t, c, "{lease}k")
+	getL1(t, c, "{lease}blocker")          // opt-in tracking: pushed only once read
 	raw.Set(ctx, "{lease}blocker", "x", 0) // the reader now blocks after this push
 	raw.Set(ctx, "{lease}k", "v2", 0)      // this push waits behind it
 	acked := time.Now()

@@ -40,18 +40,23 @@ type leaseReply struct {
 	pttl  int64
 	token int64
 	wait  time.Duration
+	// tracked: the LEASEGET was a tracked read (opt-in tracking), so the
+	// key is tracked whatever the answer.
+	tracked bool
 }
 
 // errNoLeases marks a node that does not know LEASEGET.
 var errNoLeases = errors.New("ringcache: node has no leases")
 
 // leaseGet sends LEASEGET key ms and parses the reply.
-func (cn *readConn) leaseGet(ctx context.Context, key string, lease time.Duration, early bool, cfg *Config) (leaseReply, error) {
+func (cn *readConn) leaseGet(ctx context.Context, key string, lease time.Duration, early bool, track int64, cfg *Config) (leaseReply, error) {
 	ms := strconv.FormatInt(lease.Milliseconds(), 10)
+	var repoint bool
+	cn.req, repoint = cn.appendTracking(cn.req[:0], track)
 	if early {
-		cn.req = resp.AppendCommandStrings(cn.req[:0], "LEASEGET", key, ms, "EARLY")
+		cn.req = resp.AppendCommandStrings(cn.req, "LEASEGET", key, ms, "EARLY")
 	} else {
-		cn.req = resp.AppendCommandStrings(cn.req[:0], "LEASEGET", key, ms)
+		cn.req = resp.AppendCommandStrings(cn.req, "LEASEGET", key, ms)
 	}
 	if err := cn.send(ctx, cfg); err != nil {
 		return leaseReply{}, err
@@ -59,11 +64,17 @@ func (cn *readConn) leaseGet(ctx context.Context, key string, lease time.Duratio
 	if err := cn.armRead(ctx, cfg.ReadTimeout); err != nil {
 		return leaseReply{}, err
 	}
+	tracked, err := cn.readTracking(track, repoint)
+	if err != nil {
+		return leaseReply{}, err
+	}
 	v, err := cn.rd.Read()
 	if err != nil {
 		return leaseReply{}, err
 	}
-	return parseLeaseReply(v)
+	rep, err := parseLeaseReply(v)
+	rep.tracked = tracked
+	return rep, err
 }
 
 func parseLeaseReply(v resp.Value) (leaseReply, error) {
@@ -96,12 +107,12 @@ func parseLeaseReply(v resp.Value) (leaseReply, error) {
 // leaseGet asks n for key's value or lease through n's breaker (early: a
 // refresh lease on a key that exists, see refresh.go). A node that does
 // not know LEASEGET is remembered as such.
-func (c *Client) leaseGet(ctx context.Context, n *node, key string, early bool) (leaseReply, error) {
+func (c *Client) leaseGet(ctx context.Context, n *node, key string, early bool, track int64) (leaseReply, error) {
 	var rep leaseReply
 	_, err := n.br.Execute(func() (any, error) {
 		var err error
 		err = n.reads.do(ctx, func(cn *readConn) error {
-			rep, err = cn.leaseGet(ctx, key, c.cfg.LeaseTTL, early, n.reads.cfg)
+			rep, err = cn.leaseGet(ctx, key, c.cfg.LeaseTTL, early, track, n.reads.cfg)
 			return err
 		})
 		if errors.Is(err, errNoLeases) {
@@ -121,7 +132,8 @@ func (c *Client) leaseGet(ctx context.Context, n *node, key string, early bool) 
 func (c *Client) fillLeased(ctx context.Context, r *loadReq) (Result, error) {
 	backoff := time.Millisecond
 	for {
-		rep, err := c.leaseGet(ctx, r.n, r.key, false)
+		rep, err := c.leaseGet(ctx, r.n, r.key, false, c.trackID(r.n, r.useL1))
+		r.tracked = rep.tracked
 		switch {
 		case errors.Is(err, errNoLeases):
 			return c.fillPlain(ctx, r)
@@ -129,9 +141,11 @@ func (c *Client) fillLeased(ctx context.Context, r *loadReq) (Result, error) {
 			c.nodeFailed(err)
 			r.back, r.nodeErr = backNone, fmt.Errorf("%w: %s: %w", ErrNodeUnavailable, r.n.addr, err)
 			return c.load(ctx, r)
+		case rep.kind == leaseValue && isNegative(rep.value):
+			return c.remoteNegative(r.n, r.key, r.tok, r.useL1, rep.tracked, time.Duration(max(rep.pttl, 0))*time.Millisecond)
 		case rep.kind == leaseValue:
 			c.stats.tier[TierRemote].hit.Add(1)
-			if r.useL1 && r.n.inval.live() {
+			if r.useL1 && c.mayInstall(r.n, rep.tracked) {
 				c.l1.install(r.key, r.tok, rep.value, false, time.Duration(max(rep.pttl, 0))*time.Millisecond)
 			}
 			return Result{Value: rep.value, Tier: TierRemote}, nil

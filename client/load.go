@@ -14,7 +14,7 @@ import (
 
 // getSlow is the path past L1: the owner node, in the caller's goroutine,
 // then, on a cluster miss, one origin load per key at a time.
-func (c *Client) getSlow(ctx context.Context, key string, o callOptions) (Result, error) {
+func (c *Client) getSlow(ctx context.Context, key string, o readOptions) (Result, error) {
 	if c.ctx.Err() != nil {
 		return Result{}, ErrClosed
 	}
@@ -26,9 +26,9 @@ func (c *Client) getSlow(ctx context.Context, key string, o callOptions) (Result
 	slot := ring.KeySlot(key)
 	n := c.router.nodeFor(slot)
 	res, ok, err := c.fromRemote(ctx, key, slot, n, useL1)
-	if ok {
-		c.observe(ctx, key, TierRemote, nil, start)
-		return res, nil
+	if ok { // a value, or a negative marker (err ErrNotFound)
+		c.observe(ctx, key, TierRemote, err, start)
+		return res, err
 	}
 	if err != nil && useL1 {
 		if res, ok := c.duringOutage(key, n); ok {
@@ -59,24 +59,53 @@ func (c *Client) getSlow(ctx context.Context, key string, o callOptions) (Result
 // fromRemote reads key from its owner and fills L1 with it. err is the
 // node's failure (a timeout included), nil for a miss.
 func (c *Client) fromRemote(ctx context.Context, key string, slot int, n *node, useL1 bool) (Result, bool, error) {
+	res, _, ok, err := c.fromRemoteTracked(ctx, key, slot, n, useL1)
+	return res, ok, err
+}
+
+// fromRemoteTracked is fromRemote that also says whether the read was
+// tracked (opt-in tracking: the node tracks the key for us, found or not).
+func (c *Client) fromRemoteTracked(ctx context.Context, key string, slot int, n *node, useL1 bool) (Result, bool, bool, error) {
 	var tok token
 	if useL1 {
 		tok = c.l1.begin(key, slot)
 	}
-	val, ttl, found, err := c.readRemote(ctx, n, key, useL1)
-	if !found {
-		return Result{}, false, err
+	if !useL1 && n != nil { // the read policy's choice (readpolicy.go)
+		if r := c.pickReader(slot, n); r != n {
+			if v, err := c.readReplica(ctx, r, key); err == nil {
+				c.stats.replicaReads.Add(1)
+				res, err := replicaValue(v)
+				return res, false, true, err
+			}
+		}
 	}
+	start := n.loadBegin()
+	rep, ttl, err := c.readRemote(ctx, n, key, useL1, c.trackID(n, useL1))
+	n.loadEnd(start, err == nil)
+	if err != nil && n != nil {
+		if v, ok := c.fromReplicas(ctx, slot, n, key); ok { // failover
+			res, err := replicaValue(v)
+			return res, false, true, err
+		}
+	}
+	if !rep.found {
+		return Result{}, rep.tracked, false, err
+	}
+	if isNegative(rep.val) {
+		res, err := c.remoteNegative(n, key, tok, useL1, rep.tracked, ttl)
+		return res, rep.tracked, true, err
+	}
+	val := rep.val
 	if h := c.testHookAfterRemoteRead; h != nil {
 		h(key)
 	}
-	if useL1 && n.inval.live() {
+	if useL1 && c.mayInstall(n, rep.tracked) {
 		c.l1.install(key, tok, val, false, ttl)
 	}
 	if ttl > 0 {
 		c.maybeRefresh(key, ttl)
 	}
-	return Result{Value: val, Tier: TierRemote}, true, nil
+	return Result{Value: val, Tier: TierRemote}, rep.tracked, true, nil
 }
 
 // loadFunc loads a key's value and may choose its TTL (0: Config.TTL).
@@ -93,6 +122,7 @@ type loadReq struct {
 	fn      loadFunc
 	back    backMode
 	lease   int64 // the lease token, with backLease
+	tracked bool  // opt-in tracking: the owner tracks key for us (tracking.go)
 	nodeErr error // the owner failed: why the cluster could not answer
 }
 
@@ -118,10 +148,11 @@ func (c *Client) fill(ctx context.Context, r *loadReq) (Result, error) {
 // fillPlain is fill without leases: the owner again, then the origin,
 // written back with SET NX.
 func (c *Client) fillPlain(ctx context.Context, r *loadReq) (Result, error) {
-	res, ok, err := c.fromRemote(ctx, r.key, int(r.tok.slot), r.n, r.useL1)
+	res, tracked, ok, err := c.fromRemoteTracked(ctx, r.key, int(r.tok.slot), r.n, r.useL1)
 	if ok {
-		return res, nil
+		return res, err
 	}
+	r.tracked = tracked
 	r.back, r.nodeErr = backSetNX, err
 	if err != nil {
 		r.back = backNone
@@ -139,31 +170,30 @@ const (
 )
 
 // readRemote asks the owner for the value and, withTTL, its remaining TTL
-// (GET and PTTL in one round trip, see readPool); the TTL is 0 without it.
-// A node error (a timeout included) is returned, never taken for a miss;
-// no node for the slot (no slot table yet) is ErrNodeUnavailable.
-func (c *Client) readRemote(ctx context.Context, n *node, key string, withTTL bool) ([]byte, time.Duration, bool, error) {
+// (GET and PTTL in one round trip, see readPool), tracked when track is
+// non-zero (tracking.go); the TTL is 0 without it. A node error (a timeout
+// included) is returned, never taken for a miss; no node for the slot (no
+// slot table yet) is ErrNodeUnavailable.
+func (c *Client) readRemote(ctx context.Context, n *node, key string, withTTL bool, track int64) (remoteReply, time.Duration, error) {
 	if n == nil {
-		return nil, 0, false, ErrNodeUnavailable
+		return remoteReply{}, 0, ErrNodeUnavailable
 	}
-	var val []byte
-	var pttl int64
-	var found bool
+	var r remoteReply
 	_, err := n.br.Execute(func() (any, error) {
 		var err error
-		val, pttl, found, err = n.reads.get(ctx, key, withTTL)
+		r, err = n.reads.get(ctx, key, withTTL, track)
 		return nil, callerErr(ctx, err)
 	})
 	switch {
-	case err == nil && found:
+	case err == nil && r.found:
 		c.stats.tier[TierRemote].hit.Add(1)
-		return val, time.Duration(max(pttl, 0)) * time.Millisecond, true, nil
+		return r, time.Duration(max(r.pttl, 0)) * time.Millisecond, nil
 	case err == nil:
 		c.stats.tier[TierRemote].miss.Add(1)
-		return nil, 0, false, nil
+		return r, 0, nil
 	}
 	c.nodeFailed(err)
-	return nil, 0, false, fmt.Errorf("%w: %s: %w", ErrNodeUnavailable, n.addr, err)
+	return remoteReply{}, 0, fmt.Errorf("%w: %s: %w", ErrNodeUnavailable, n.addr, err)
 }
 
 // load reads r.key from the origin through its breaker, writes it back to
@@ -182,7 +212,7 @@ func (c *Client) load(ctx context.Context, r *loadReq) (Result, error) {
 	var ttl time.Duration
 	start := time.Now()
 	defer func() { c.noteLoadTime(time.Since(start)) }()
-	v, err := c.origin.Execute(func() (any, error) {
+	v, err := c.origin.forKey(r.key).Execute(func() (any, error) {
 		lctx, cancel := context.WithTimeout(ctx, c.cfg.LoadTimeout)
 		defer cancel()
 		if r.fn != nil {
@@ -206,15 +236,13 @@ func (c *Client) load(ctx context.Context, r *loadReq) (Result, error) {
 // a negative entry) or failed (a stale value may be served): the lease, if
 // any, is given back so the waiters need not wait for it to expire.
 func (c *Client) loadFailed(ctx context.Context, r *loadReq, err error) (Result, error) {
-	if r.back == backLease {
-		c.leaseRelease(ctx, r.n, r.key, r.lease)
-	}
 	if errors.Is(err, ErrNotFound) {
 		c.stats.tier[TierOrigin].miss.Add(1)
-		if r.useL1 && c.cfg.NegativeTTL > 0 {
-			c.l1.install(r.key, r.tok, nil, true, c.cfg.NegativeTTL)
-		}
+		c.storedNegative(ctx, r) // negative.go
 		return Result{Tier: TierOrigin}, ErrNotFound
+	}
+	if r.back == backLease {
+		c.leaseRelease(ctx, r.n, r.key, r.lease)
 	}
 	c.stats.tier[TierOrigin].errors.Add(1)
 	if r.useL1 {
@@ -232,21 +260,8 @@ func (c *Client) stored(ctx context.Context, r *loadReq, val []byte, ttl time.Du
 	if ttl <= 0 {
 		ttl = c.jitter(c.cfg.TTL)
 	}
-	tok := r.tok
-	switch r.back {
-	case backLease:
-		if !c.leaseSet(ctx, r.n, r.key, r.lease, val, ttl) {
-			return // refused: the value may already be stale
-		}
-		// Our LEASESET makes the node push one invalidation of key to us;
-		// the entry is valid once exactly that one has been applied, and
-		// hidden by any other.
-		tok.seq++
-	case backSetNX:
-		c.writeBack(ctx, r.n, r.key, val, ttl)
-	}
-	if r.useL1 && (r.n == nil || r.n.inval.live()) {
-		c.l1.install(r.key, tok, val, false, ttl)
+	if tok, written, ok := c.writeBackAs(ctx, r, val, ttl); ok {
+		c.fillLoaded(r, tok, written, val, false, ttl)
 	}
 }
 

@@ -7,8 +7,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/sony/gobreaker/v2"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ringcache/ringcache/ring"
@@ -95,31 +96,29 @@ func (c *Client) GetMany(ctx context.Context, keys []string) (map[string]Result,
 	return m.out, nil
 }
 
-// remoteBatch pipelines GET (and PTTL, with L1) for keys owned by n,
-// reports hits through m and returns the keys the node does not have, or
-// all of them if the node failed.
+// remoteBatch asks n for keys in one request (GET, and PTTL with L1, on a
+// read connection, tracked with opt-in tracking), reports hits through m
+// and returns the keys the node does not have, or all of them if the node
+// failed.
 func (c *Client) remoteBatch(ctx context.Context, n *node, keys []string, m *manyCall) []string {
 	if n == nil {
 		return keys
 	}
 	useL1 := c.l1 != nil
 	toks := make([]token, len(keys))
-	gets := make([]*redis.StringCmd, len(keys))
-	ttls := make([]*redis.DurationCmd, len(keys))
-	_, err := n.br.Execute(func() (any, error) {
-		_, err := n.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, k := range keys {
-				if useL1 {
-					toks[i] = c.l1.begin(k, ring.KeySlot(k))
-					ttls[i] = p.PTTL(ctx, k)
-				}
-				gets[i] = p.Get(ctx, k)
-			}
-			return nil
-		})
-		if errors.Is(err, redis.Nil) {
-			err = nil
+	if useL1 {
+		for i, k := range keys {
+			toks[i] = c.l1.begin(k, ring.KeySlot(k))
 		}
+	}
+	track := c.trackID(n, useL1)
+	var reps []remoteReply
+	_, err := n.br.Execute(func() (any, error) {
+		err := n.reads.do(ctx, func(cn *readConn) error {
+			var err error
+			reps, err = cn.getMany(ctx, keys, useL1, track, n.reads.cfg)
+			return err
+		})
 		return nil, callerErr(ctx, err)
 	})
 	if err != nil {
@@ -127,18 +126,21 @@ func (c *Client) remoteBatch(ctx context.Context, n *node, keys []string, m *man
 		return keys
 	}
 	var miss []string
-	for i, cmd := range gets {
-		v, err := cmd.Bytes()
-		if err != nil {
+	for i, r := range reps {
+		if !r.found {
 			c.stats.tier[TierRemote].miss.Add(1)
 			miss = append(miss, keys[i])
 			continue
 		}
-		c.stats.tier[TierRemote].hit.Add(1)
-		if useL1 && n.inval.live() {
-			c.l1.install(keys[i], toks[i], v, false, max(ttls[i].Val(), 0))
+		if isNegative(r.val) {
+			_, _ = c.remoteNegative(n, keys[i], toks[i], useL1, r.tracked, time.Duration(max(r.pttl, 0))*time.Millisecond)
+			continue // not found: absent from the result
 		}
-		m.put(keys[i], Result{Value: v, Tier: TierRemote})
+		c.stats.tier[TierRemote].hit.Add(1)
+		if useL1 && c.mayInstall(n, r.tracked) {
+			c.l1.install(keys[i], toks[i], r.val, false, time.Duration(max(r.pttl, 0))*time.Millisecond)
+		}
+		m.put(keys[i], Result{Value: r.val, Tier: TierRemote})
 	}
 	return miss
 }
@@ -187,7 +189,7 @@ func parallel[T any](items []T, f func(T)) {
 
 // getOne is Get's path past L1 for one key of GetMany.
 func (c *Client) getOne(ctx context.Context, k string, m *manyCall) {
-	r, err := c.getSlow(ctx, k, callOptions{})
+	r, err := c.getSlow(ctx, k, readOptions{})
 	switch {
 	case err == nil:
 		m.put(k, r)
@@ -213,12 +215,16 @@ func (c *Client) claim(ctx context.Context, key string, m *manyCall) (b *loadReq
 		}
 		return b, false
 	}
-	rep, err := c.leaseGet(ctx, n, key, false)
+	rep, err := c.leaseGet(ctx, n, key, false, c.trackID(n, b.useL1))
+	b.tracked = rep.tracked
 	switch {
 	case errors.Is(err, errNoLeases):
 	case err != nil:
 		c.nodeFailed(err)
 		b.back = backNone
+	case rep.kind == leaseValue && isNegative(rep.value):
+		_, _ = c.remoteNegative(n, key, b.tok, b.useL1, rep.tracked, time.Duration(max(rep.pttl, 0))*time.Millisecond)
+		return nil, false // not found: absent from the result
 	case rep.kind == leaseValue:
 		c.stats.tier[TierRemote].hit.Add(1)
 		m.put(key, Result{Value: rep.value, Tier: TierRemote})
@@ -240,12 +246,30 @@ func (c *Client) loadBatch(ctx context.Context, bl BatchLoader, batch []*loadReq
 	if len(batch) == 0 {
 		return
 	}
+	// One LoadMany per origin breaker group (BreakerConfig.OriginGroups).
+	var groups [][]*loadReq
+	idx := map[*gobreaker.CircuitBreaker[any]]int{}
+	for _, b := range batch {
+		br := c.origin.forKey(b.key)
+		i, ok := idx[br]
+		if !ok {
+			i = len(groups)
+			idx[br] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], b)
+	}
+	parallel(groups, func(g []*loadReq) { c.loadGroup(ctx, bl, g, m) })
+}
+
+// loadGroup is loadBatch for keys of one origin breaker group.
+func (c *Client) loadGroup(ctx context.Context, bl BatchLoader, batch []*loadReq, m *manyCall) {
 	keys := make([]string, len(batch))
 	for i, b := range batch {
 		keys[i] = b.key
 	}
 	c.stats.loads.Add(int64(len(keys)))
-	v, err := c.origin.Execute(func() (any, error) {
+	v, err := c.origin.forKey(keys[0]).Execute(func() (any, error) {
 		lctx, cancel := context.WithTimeout(ctx, c.cfg.LoadTimeout)
 		defer cancel()
 		return bl.LoadMany(lctx, keys)

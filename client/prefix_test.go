@@ -24,7 +24,7 @@ func TestL1PrefixesScopeInvalidations(t *testing.T) {
 	tc := startCluster(t)
 	ctx := context.Background()
 	scoped := newClient(t, tc, func(c *Config) { c.L1.Prefixes = []string{"user:"} })
-	all := newClient(t, tc, nil)
+	all := newClient(t, tc, func(c *Config) { c.L1.Tracking = TrackingBroadcast })
 	tc.raw.Set(ctx, "user:1", "v1", 0)
 	tc.raw.Set(ctx, "other:1", "o1", 0)
 	getL1(t, scoped, "user:1")
@@ -72,8 +72,9 @@ func TestL1PrefixesScopeInvalidations(t *testing.T) {
 // TestMeasureIdleInvalidationCPU measures what an idle SDK instance spends
 // on invalidations it does not need: redis-benchmark SETs random keys on
 // every node while the test process holds only an SDK that reads nothing;
-// the process's CPU time is read with getrusage. Unscoped (every write is
-// pushed) against L1.Prefixes that match none of the keys.
+// the process's CPU time is read with getrusage. Broadcast unscoped (every
+// write is pushed), opt-in tracking (keys it read: none), and broadcast with
+// L1.Prefixes that match none of the keys.
 // RINGCACHE_MEASURE=1 go test -run TestMeasureIdleInvalidationCPU -v ./client/
 func TestMeasureIdleInvalidationCPU(t *testing.T) {
 	if os.Getenv("RINGCACHE_MEASURE") == "" {
@@ -84,8 +85,12 @@ func TestMeasureIdleInvalidationCPU(t *testing.T) {
 		t.Skip("redis-benchmark not installed")
 	}
 	tc := startCluster(t)
-	for _, prefixes := range [][]string{nil, {"user:"}} {
-		c := newClient(t, tc, func(cfg *Config) { cfg.L1.Prefixes = prefixes })
+	for _, m := range []struct {
+		mode     TrackingMode
+		prefixes []string
+	}{{TrackingBroadcast, nil}, {TrackingOptIn, nil}, {TrackingBroadcast, []string{"user:"}}} {
+		prefixes := m.prefixes
+		c := newClient(t, tc, func(cfg *Config) { cfg.L1.Prefixes, cfg.L1.Tracking = m.prefixes, m.mode })
 		pushes0, cpu0, start := c.Stats().Invalidations, processCPU(t), time.Now()
 		var wg sync.WaitGroup
 		for _, addr := range tc.seeds {
@@ -106,8 +111,8 @@ func TestMeasureIdleInvalidationCPU(t *testing.T) {
 		if pushes > 0 {
 			perPush = cpu / time.Duration(pushes)
 		}
-		t.Logf("prefixes %v: 300000 SETs in %v (%.0f/s); idle SDK received %d pushes, used %v CPU (%.1f%% of a core; %v per push, %.1f%% of a core per 10k pushes/s)",
-			prefixes, elapsed.Round(time.Millisecond), 300000/elapsed.Seconds(), pushes, cpu.Round(time.Millisecond),
+		t.Logf("%v, prefixes %v: 300000 SETs in %v (%.0f/s); idle SDK received %d pushes, used %v CPU (%.1f%% of a core; %v per push, %.1f%% of a core per 10k pushes/s)",
+			m.mode, prefixes, elapsed.Round(time.Millisecond), 300000/elapsed.Seconds(), pushes, cpu.Round(time.Millisecond),
 			100*cpu.Seconds()/elapsed.Seconds(), perPush, 100*perPush.Seconds()*10000)
 		c.Close()
 	}

@@ -29,6 +29,9 @@ type readPool struct {
 	tokens chan struct{}  // one per open-or-opening connection
 	idle   chan *readConn // capacity PoolSize
 	closed atomic.Bool
+	// readonly makes each connection say READONLY after AUTH (reads of
+	// slots the node holds as a replica, readpolicy.go).
+	readonly bool
 }
 
 // readConn is one pooled connection with its reply reader and request buffer.
@@ -37,6 +40,9 @@ type readConn struct {
 	pr   progressReader // conn, with read deadlines that scale with the reply (readconn.go)
 	rd   *resp.ReplyReader
 	req  []byte
+	// redir is the client id this connection's tracking redirects to (0:
+	// tracking off), see tracking.go.
+	redir int64
 }
 
 // errPoolTimeout is returned when no connection freed up in time.
@@ -54,18 +60,18 @@ func newReadPool(addr string, cfg *Config) *readPool {
 }
 
 // get returns key's value and, when withTTL is set (an L1 fill needs it),
-// its PTTL reply in milliseconds, in the same round trip (-1: no expiry,
-// or not asked); found is false when the node has no such key. A connection
-// that fails after sitting idle (the node closed it, or restarted) is
-// replaced and the read, which is idempotent, tried once more: go-redis
-// checked idle connections before use to the same effect.
-func (p *readPool) get(ctx context.Context, key string, withTTL bool) (val []byte, pttl int64, found bool, err error) {
+// its PTTL, in the same round trip; track makes it a tracked read
+// (tracking.go). A connection that fails after sitting idle (the node
+// closed it, or restarted) is replaced and the read, which is idempotent,
+// tried once more: go-redis checked idle connections before use to the
+// same effect.
+func (p *readPool) get(ctx context.Context, key string, withTTL bool, track int64) (r remoteReply, err error) {
 	err = p.do(ctx, func(cn *readConn) error {
 		var err error
-		val, pttl, found, err = cn.get(ctx, key, withTTL, p.cfg)
+		r, err = cn.get(ctx, key, withTTL, track, p.cfg)
 		return err
 	})
-	return val, pttl, found, err
+	return r, err
 }
 
 // do runs one request on a pooled connection, retried once on a fresh

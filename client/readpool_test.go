@@ -57,7 +57,7 @@ func TestReadPoolGet(t *testing.T) {
 		{key: "list", replyErr: "WRONGTYPE", noTTL: true},
 		{key: "expiring", val: "v2", found: true, ttlMin: 3_500_000, ttlAtMost: 3_600_000}, // replies stayed in step
 	} {
-		val, pttl, found, err := p.get(ctx, tc.key, !tc.noTTL)
+		val, pttl, found, err := get4(p, ctx, tc.key, !tc.noTTL)
 		if tc.replyErr != "" {
 			var re replyError
 			if !errors.As(err, &re) || !strings.HasPrefix(err.Error(), tc.replyErr) {
@@ -82,12 +82,12 @@ func TestReadPoolAuth(t *testing.T) {
 	if err := raw.Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if val, _, found, err := p.get(ctx, "k", true); err != nil || !found || string(val) != "v" {
+	if val, _, found, err := get4(p, ctx, "k", true); err != nil || !found || string(val) != "v" {
 		t.Fatalf("with password: %q %v %v", val, found, err)
 	}
 	bad := newReadPool(p.addr, &Config{PoolSize: 1, Password: "wrong", DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
 	defer bad.close()
-	if _, _, _, err := bad.get(ctx, "k", true); err == nil || !strings.Contains(err.Error(), "AUTH") {
+	if _, _, _, err := get4(bad, ctx, "k", true); err == nil || !strings.Contains(err.Error(), "AUTH") {
 		t.Fatalf("wrong password: err %v", err)
 	}
 	if len(bad.tokens) != 0 {
@@ -101,13 +101,13 @@ func TestReadPoolReplacesConnectionsTheNodeClosed(t *testing.T) {
 	p, raw := newTestPool(t, 1, "")
 	ctx := context.Background()
 	raw.Set(ctx, "k", "v", 0)
-	if _, _, _, err := p.get(ctx, "k", true); err != nil {
+	if _, _, _, err := get4(p, ctx, "k", true); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := raw.ClientKillByFilter(ctx, "TYPE", "normal", "SKIPME", "yes").Result(); err != nil || n != 1 {
 		t.Fatalf("CLIENT KILL: %d %v", n, err)
 	}
-	if val, _, found, err := p.get(ctx, "k", true); err != nil || !found || string(val) != "v" {
+	if val, _, found, err := get4(p, ctx, "k", true); err != nil || !found || string(val) != "v" {
 		t.Fatalf("after the node closed the idle connection: %q %v %v", val, found, err)
 	}
 }
@@ -125,7 +125,7 @@ func TestReadPoolBoundsConnections(t *testing.T) {
 	}
 	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
-	if _, _, _, err := p.get(short, "k", true); !errors.Is(err, context.DeadlineExceeded) {
+	if _, _, _, err := get4(p, short, "k", true); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("second reader with the pool exhausted: %v", err)
 	}
 	p.release(cn)
@@ -166,7 +166,7 @@ func TestReadPoolTimeout(t *testing.T) {
 	cfg := DefaultConfig()
 	p := newReadPool(ln.Addr().String(), &cfg)
 	defer p.close()
-	_, _, _, err = p.get(context.Background(), "k", true)
+	_, _, _, err = get4(p, context.Background(), "k", true)
 	var ne net.Error
 	if !errors.As(err, &ne) || !ne.Timeout() {
 		t.Fatalf("err %v, want a timeout", err)
@@ -198,7 +198,13 @@ func TestReadPoolClose(t *testing.T) {
 			t.Fatalf("connection still open after close: %v", err)
 		}
 	}
-	if _, _, _, err := p.get(ctx, "k", true); !errors.Is(err, ErrClosed) {
+	if _, _, _, err := get4(p, ctx, "k", true); !errors.Is(err, ErrClosed) {
 		t.Fatalf("read after close: %v", err)
 	}
+}
+
+// get4 is readPool.get without tracking, as four results.
+func get4(p *readPool, ctx context.Context, key string, withTTL bool) ([]byte, int64, bool, error) {
+	r, err := p.get(ctx, key, withTTL, 0)
+	return r.val, r.pttl, r.found, err
 }

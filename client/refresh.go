@@ -74,7 +74,7 @@ func (c *Client) refresh(ctx context.Context, key string) {
 	if r.useL1 {
 		r.tok = c.l1.begin(key, slot)
 	}
-	rep, err := c.leaseGet(ctx, n, key, true)
+	rep, err := c.leaseGet(ctx, n, key, true, 0)
 	if err != nil || rep.kind != leaseValue || rep.token == 0 {
 		return // failed, gone (the next Get loads it), or another refresher
 	}

@@ -22,6 +22,8 @@ type node struct {
 	addr  string
 	rdb   *redis.Client
 	reads *readPool // the remote-hit read (GET+PTTL)
+	ro    *readPool // READONLY connections: reads of slots it holds as a replica (readpolicy.go)
+	load  readLoad  // reads in flight and latency, for the read policies
 	br    *gobreaker.CircuitBreaker[any]
 	inval *invalidator
 	// noLeases is set once the node answered LEASEGET "unknown command"
@@ -36,6 +38,10 @@ type node struct {
 type table struct {
 	nodes map[string]*node
 	slots [ring.SlotCount]*node
+	// sets are the distinct replica sets (primary first) and setOf each
+	// slot's index in it plus one (0: the slot has no replica).
+	sets  [][]*node
+	setOf [ring.SlotCount]uint16
 }
 
 // router keeps the slot table current: read from any seed or known node,
@@ -54,6 +60,15 @@ type router struct {
 }
 
 func (r *router) current() *table { return r.tbl.Load() }
+
+// replicaSet returns the nodes holding slot, primary first; nil when the
+// slot has no replica (or no table yet).
+func (r *router) replicaSet(slot int) []*node {
+	if t := r.tbl.Load(); t != nil && t.setOf[slot] != 0 {
+		return t.sets[t.setOf[slot]-1]
+	}
+	return nil
+}
 
 func (r *router) nodeFor(slot int) *node {
 	if t := r.tbl.Load(); t != nil {
@@ -159,6 +174,7 @@ func (r *router) swap(shards []redis.ClusterShard, sourceHost string) error {
 	if len(next.nodes) == 0 {
 		return errors.New("ringcache: CLUSTER SHARDS listed no primary")
 	}
+	r.buildSets(old, next, shards, sourceHost)
 	r.tbl.Store(next)
 	r.dropMoved(old, next)
 	r.closeGone(old, next)
@@ -167,22 +183,88 @@ func (r *router) swap(shards []redis.ClusterShard, sourceHost string) error {
 
 func primaryAddr(sh redis.ClusterShard, sourceHost string) string {
 	for _, n := range sh.Nodes {
-		if n.Role != "" && n.Role != "master" {
+		if isReplicaRole(n.Role) {
 			continue
 		}
-		host := n.IP
-		if host == "" {
-			host = n.Endpoint
+		if a := nodeAddr(n, sourceHost); a != "" {
+			return a
 		}
-		if host == "" {
-			host = sourceHost
-		}
-		if host == "" || n.Port == 0 {
-			continue
-		}
-		return net.JoinHostPort(host, strconv.FormatInt(n.Port, 10))
 	}
 	return ""
+}
+
+func nodeAddr(n redis.Node, sourceHost string) string {
+	host := n.IP
+	if host == "" {
+		host = n.Endpoint
+	}
+	if host == "" {
+		host = sourceHost
+	}
+	if host == "" || n.Port == 0 {
+		return ""
+	}
+	return net.JoinHostPort(host, strconv.FormatInt(n.Port, 10))
+}
+
+// buildSets fills next's replica sets: from the shards' replica nodes, or
+// from testReplicaSets. Nodes only a replica are added to next.nodes.
+func (r *router) buildSets(old, next *table, shards []redis.ClusterShard, sourceHost string) {
+	setFor := func(slot int, addrs []string) {
+		if len(addrs) < 2 || next.slots[slot] == nil {
+			return
+		}
+		set := []*node{next.slots[slot]}
+		for _, a := range addrs[1:] {
+			n := next.nodes[a]
+			if n == nil {
+				n = r.reuseOrNew(old, a)
+				next.nodes[a] = n
+			}
+			set = append(set, n)
+		}
+		for i, s := range next.sets { // few distinct sets: reuse
+			if slicesEqual(s, set) {
+				next.setOf[slot] = uint16(i + 1)
+				return
+			}
+		}
+		next.sets = append(next.sets, set)
+		next.setOf[slot] = uint16(len(next.sets))
+	}
+	if h := r.c.testReplicaSets.Load(); h != nil {
+		for s := range next.slots {
+			if p := next.slots[s]; p != nil {
+				setFor(s, append([]string{p.addr}, (*h)(s, p.addr)...))
+			}
+		}
+		return
+	}
+	for _, sh := range shards {
+		addrs := []string{primaryAddr(sh, sourceHost)}
+		for _, n := range sh.Nodes {
+			if a := nodeAddr(n, sourceHost); isReplicaRole(n.Role) && a != "" {
+				addrs = append(addrs, a)
+			}
+		}
+		for _, rg := range sh.Slots {
+			for s := max(rg.Start, 0); s <= min(rg.End, ring.SlotCount-1); s++ {
+				setFor(int(s), addrs)
+			}
+		}
+	}
+}
+
+func slicesEqual(a, b []*node) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *router) reuseOrNew(old *table, addr string) *node {
@@ -190,7 +272,8 @@ func (r *router) reuseOrNew(old *table, addr string) *node {
 		return old.nodes[addr]
 	}
 	n := &node{addr: addr, rdb: redis.NewClient(r.c.redisOptions(addr, r.c.cfg.PoolSize)),
-		reads: newReadPool(addr, &r.c.cfg)}
+		reads: newReadPool(addr, &r.c.cfg), ro: newReadPool(addr, &r.c.cfg)}
+	n.ro.readonly = true
 	n.br = r.c.newBreaker("node "+addr, n)
 	if r.c.l1 != nil {
 		n.inval = newInvalidator(r.c, n)
@@ -253,5 +336,6 @@ func (n *node) close() {
 		n.inval.close()
 	}
 	n.reads.close()
+	n.ro.close()
 	_ = n.rdb.Close()
 }

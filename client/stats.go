@@ -4,8 +4,6 @@ import (
 	"context"
 	"sync/atomic"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 type tierCounters struct {
@@ -40,22 +38,25 @@ func (s *stripedCounter) load() int64 {
 // striped counter of their own: at tens of nanoseconds per hit, one shared
 // counter would be the bottleneck of concurrent hits.
 type stats struct {
-	l1Hits          stripedCounter
-	tier            [4]tierCounters
-	negativeHits    atomic.Int64
-	loads           atomic.Int64
-	sharedLoads     atomic.Int64
-	staleServed     atomic.Int64
-	writeBackErrors atomic.Int64
-	invalidations   atomic.Int64
-	invalConnLost   atomic.Int64
-	refreshes       atomic.Int64
-	l1LeaseLapsed   atomic.Int64
-	leaseWaits      atomic.Int64
-	leaseRefused    atomic.Int64
-	outageServed    atomic.Int64
-	earlyRefreshes  atomic.Int64
-	latency         atomic.Pointer[prometheus.HistogramVec]
+	l1Hits           stripedCounter
+	tier             [4]tierCounters
+	negativeHits     atomic.Int64
+	loads            atomic.Int64
+	sharedLoads      atomic.Int64
+	staleServed      atomic.Int64
+	writeBackErrors  atomic.Int64
+	invalidations    atomic.Int64
+	invalConnLost    atomic.Int64
+	refreshes        atomic.Int64
+	l1LeaseLapsed    atomic.Int64
+	leaseWaits       atomic.Int64
+	leaseRefused     atomic.Int64
+	outageServed     atomic.Int64
+	earlyRefreshes   atomic.Int64
+	replicaReads     atomic.Int64
+	failoverReads    atomic.Int64
+	replicaNotServed atomic.Int64
+	latency          atomic.Pointer[func(Tier, time.Duration)] // ObserveLatency
 }
 
 // TierStats counts the requests a tier answered (Hits), passed on (Misses)
@@ -80,6 +81,11 @@ type Stats struct {
 	EarlyRefreshes     int64 // background reloads before expiry (Config.EarlyRefresh) that took the lease
 	L1Dropped          int64 // ristretto sets dropped (buffer full)
 	L1Rejected         int64 // ristretto sets rejected by admission
+	ReplicaReads       int64 // reads served by a replica the read policy chose
+	FailoverReads      int64 // reads served by a replica because the primary failed
+	ReplicaNotServed   int64 // replica reads answered -MOVED or a miss, then read from the primary
+	L1Keys             int64 // entries in L1 (admitted minus evicted, by ristretto's metrics)
+	L1Cost             int64 // bytes L1 holds, its cost measure (admitted minus evicted)
 	Breakers           map[string]string
 }
 
@@ -97,10 +103,15 @@ func (c *Client) Stats() Stats {
 		Invalidations: s.invalidations.Load(), InvalidationLosses: s.invalConnLost.Load(),
 		Refreshes: s.refreshes.Load(), L1LeaseLapsed: s.l1LeaseLapsed.Load(),
 		LeaseWaits: s.leaseWaits.Load(), LeaseRefused: s.leaseRefused.Load(),
-		OutageServed: s.outageServed.Load(), EarlyRefreshes: s.earlyRefreshes.Load(), Breakers: map[string]string{"origin": c.origin.State().String()}}
+		OutageServed: s.outageServed.Load(), EarlyRefreshes: s.earlyRefreshes.Load(),
+		ReplicaReads: s.replicaReads.Load(), FailoverReads: s.failoverReads.Load(), ReplicaNotServed: s.replicaNotServed.Load(), Breakers: map[string]string{}}
+	c.origin.states(out.Breakers)
 	if c.l1 != nil && c.l1.cache.Metrics != nil {
 		out.L1Dropped = int64(c.l1.cache.Metrics.SetsDropped())
 		out.L1Rejected = int64(c.l1.cache.Metrics.SetsRejected())
+		m := c.l1.cache.Metrics
+		out.L1Keys = int64(m.KeysAdded()) - int64(m.KeysEvicted())
+		out.L1Cost = int64(m.CostAdded()) - int64(m.CostEvicted())
 	}
 	if t := c.router.current(); t != nil {
 		for addr, n := range t.nodes {
@@ -118,8 +129,19 @@ type Hooks struct {
 	AfterGet func(ctx context.Context, key string, tier Tier, err error, d time.Duration)
 }
 
-// observing reports whether anything consumes Get durations (a Collector
-// or Hooks.AfterGet); when nothing does, Gets skip the clock reads.
+// ObserveLatency makes f receive the tier and duration of every Get that
+// left L1 (client/promcollector times Gets with it); nil stops it. A client
+// has one such observer: a second call replaces the first.
+func (c *Client) ObserveLatency(f func(tier Tier, d time.Duration)) {
+	if f == nil {
+		c.stats.latency.Store(nil)
+		return
+	}
+	c.stats.latency.Store(&f)
+}
+
+// observing reports whether anything consumes Get durations
+// (ObserveLatency or Hooks.AfterGet); when nothing does, Gets skip the clock reads.
 func (c *Client) observing() bool {
 	return c.stats.latency.Load() != nil || (c.cfg.Hooks != nil && c.cfg.Hooks.AfterGet != nil)
 }
@@ -131,8 +153,8 @@ func (c *Client) observe(ctx context.Context, key string, tier Tier, err error, 
 		return
 	}
 	d := time.Since(start)
-	if h := c.stats.latency.Load(); h != nil {
-		h.WithLabelValues(tier.String()).Observe(d.Seconds())
+	if f := c.stats.latency.Load(); f != nil {
+		(*f)(tier, d)
 	}
 	if c.cfg.Hooks != nil && c.cfg.Hooks.AfterGet != nil {
 		c.cfg.Hooks.AfterGet(ctx, key, tier, err, d)

@@ -41,6 +41,9 @@ func TestSDKOverTLS(t *testing.T) {
 	}
 	cfg := DefaultConfig()
 	cfg.Seeds, cfg.TLS = seeds, ca.ClientConfig(t, sdk)
+	// Not a test of timeouts: a TLS handshake under -race on a loaded
+	// machine can exceed the 50 ms defaults (it failed that way).
+	cfg.DialTimeout, cfg.ReadTimeout, cfg.WriteTimeout = testHopTimeout, testHopTimeout, testHopTimeout
 	c, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatalf("New over TLS: %v", err)

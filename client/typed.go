@@ -38,7 +38,7 @@ func NewTyped[T any](c *Client, codec Codec[T]) *Typed[T] {
 }
 
 // Get decodes the value of key.
-func (t *Typed[T]) Get(ctx context.Context, key string, opts ...Option) (T, Result, error) {
+func (t *Typed[T]) Get(ctx context.Context, key string, opts ...ReadOption) (T, Result, error) {
 	var v T
 	res, err := t.c.Get(ctx, key, opts...)
 	if err != nil {
@@ -53,8 +53,8 @@ func (t *Typed[T]) Get(ctx context.Context, key string, opts ...Option) (T, Resu
 // load may choose the TTL the value is written back with; 0 means
 // Config.TTL.
 func (t *Typed[T]) GetOrLoad(ctx context.Context, key string, load func(ctx context.Context) (T, time.Duration, error),
-	opts ...Option) (T, Result, error) {
-	withLoad := func(o *callOptions) {
+	opts ...ReadOption) (T, Result, error) {
+	withLoad := func(o *readOptions) {
 		o.load = func(ctx context.Context, _ string) ([]byte, time.Duration, error) {
 			v, ttl, err := load(ctx)
 			if err != nil {
@@ -73,7 +73,7 @@ func (t *Typed[T]) GetOrLoad(ctx context.Context, key string, load func(ctx cont
 }
 
 // Set encodes and writes v.
-func (t *Typed[T]) Set(ctx context.Context, key string, v T, opts ...Option) error {
+func (t *Typed[T]) Set(ctx context.Context, key string, v T, opts ...WriteOption) error {
 	b, err := t.codec.Marshal(v)
 	if err != nil {
 		return err

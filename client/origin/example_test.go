@@ -9,9 +9,10 @@ import (
 	"path/filepath"
 
 	"github.com/ringcache/ringcache/client/origin"
+	"github.com/ringcache/ringcache/client/origin/sqlite"
 )
 
-func ExampleNewSQLite() {
+func Example_sqlite() {
 	dir, _ := os.MkdirTemp("", "origin-example")
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "users.db")
@@ -25,7 +26,7 @@ func ExampleNewSQLite() {
 	cfg := origin.DefaultSQLiteConfig()
 	cfg.Query = "SELECT profile FROM users WHERE id = ?"
 	cfg.BatchQuery = "SELECT id, profile FROM users WHERE id IN ({keys})"
-	o, err := origin.NewSQLite(path, cfg)
+	o, err := sqlite.New(path, cfg)
 	if err != nil {
 		fmt.Println(err)
 		return

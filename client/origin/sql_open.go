@@ -6,58 +6,45 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
-// NewSQLite opens the SQLite database file at path (created if absent) with
-// modernc.org/sqlite, runs cfg.SQLitePragmas on each connection, prepares
-// cfg.Query and returns an SQLOrigin that closes the database on Close. path
-// must not contain '?' (DSN parameters are set through cfg).
-func NewSQLite(path string, cfg SQLConfig) (*SQLOrigin, error) {
-	cfg, err := withDialect(cfg, DialectSQLite)
+// The database/sql drivers live in sub-packages, so that a program links
+// only the one it uses: origin/sqlite (modernc.org/sqlite) and
+// origin/postgres (pgx). They open the database with OpenOwned.
+
+// OpenOwned validates cfg for dialect d (a zero cfg.Dialect becomes d),
+// opens the database with open, applies cfg's pool settings, prepares
+// cfg.Query and returns an SQLOrigin that closes the database on Close (and
+// closes it at once if anything fails). It is for driver packages.
+func OpenOwned(cfg SQLConfig, d Dialect, open func(SQLConfig) (*sql.DB, error)) (*SQLOrigin, error) {
+	cfg, err := withDialect(cfg, d)
 	if err != nil {
 		return nil, err
 	}
+	db, err := open(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return ownDB(db, cfg)
+}
+
+// SQLiteDSN returns modernc.org/sqlite's DSN for the database file at path
+// with cfg.SQLitePragmas run on each connection. path must not contain '?'
+// (DSN parameters are set through cfg), nor a pragma ';'.
+func SQLiteDSN(path string, cfg SQLConfig) (string, error) {
 	if path == "" || strings.ContainsRune(path, '?') {
-		return nil, fmt.Errorf("origin: sqlite: invalid path %q (empty or contains '?')", path)
+		return "", fmt.Errorf("origin: sqlite: invalid path %q (empty or contains '?')", path)
 	}
 	for _, p := range cfg.SQLitePragmas {
 		if strings.ContainsRune(p, ';') {
-			return nil, fmt.Errorf("origin: sqlite: pragma %q: one pragma per entry, no ';'", p)
+			return "", fmt.Errorf("origin: sqlite: pragma %q: one pragma per entry, no ';'", p)
 		}
 	}
 	dsn := path
 	if len(cfg.SQLitePragmas) > 0 {
 		dsn += "?" + url.Values{"_pragma": cfg.SQLitePragmas}.Encode()
 	}
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("origin: sqlite open: %w", err)
-	}
-	return ownDB(db, cfg)
-}
-
-// NewPostgres connects to PostgreSQL through pgx's database/sql driver, with
-// dsn in any form pgx accepts (URL or key=value). When the DSN sets no
-// connect_timeout, cfg.ConnectTimeout bounds each connection attempt, so a
-// down server fails a Load promptly. It prepares cfg.Query (so the server
-// must be up) and returns an SQLOrigin that closes the pool on Close.
-func NewPostgres(dsn string, cfg SQLConfig) (*SQLOrigin, error) {
-	cfg, err := withDialect(cfg, DialectPostgres)
-	if err != nil {
-		return nil, err
-	}
-	pc, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		return nil, fmt.Errorf("origin: postgres: parse DSN: %w", err)
-	}
-	if pc.ConnectTimeout == 0 {
-		pc.ConnectTimeout = cfg.ConnectTimeout
-	}
-	return ownDB(stdlib.OpenDB(*pc), cfg)
+	return dsn, nil
 }
 
 // withDialect fills a zero Dialect with want and validates cfg.

@@ -7,7 +7,8 @@
 // write-back is discarded, never served; the example reads until L1
 // answers and says how many remote reads it took. A second SDK instance is
 // answered by the cluster, and an unknown key goes to SQLite, whose
-// not-found answer is remembered in this process's L1 for NegativeTTL.
+// not-found answer is remembered in the cluster (and then in L1) for
+// NegativeTTL: the second read is answered by the cluster's marker.
 //
 //	make run                                   # a local 3-node cluster
 //	go run ./examples/sqlite -seeds 127.0.0.1:7379
@@ -28,6 +29,7 @@ import (
 
 	"github.com/ringcache/ringcache/client"
 	"github.com/ringcache/ringcache/client/origin"
+	"github.com/ringcache/ringcache/client/origin/sqlite"
 )
 
 func main() {
@@ -50,7 +52,7 @@ func run(ctx context.Context, seeds []string, w io.Writer) error {
 	}
 	ocfg := origin.DefaultSQLiteConfig()
 	ocfg.Query = "SELECT profile FROM users WHERE id = ?"
-	users, err := origin.NewSQLite(path, ocfg)
+	users, err := sqlite.New(path, ocfg)
 	if err != nil {
 		return err
 	}
@@ -104,9 +106,10 @@ func demo(ctx context.Context, w io.Writer, a, b *client.Client, key string) err
 	if err := show("first Get (SDK b)", key, res, err); err != nil {
 		return err
 	}
+	unknown := key + ":nobody"
 	for _, what := range []string{"unknown key (SDK a)", "unknown key again"} {
-		res, err := a.Get(ctx, "user:nobody")
-		if err := show(what, "user:nobody", res, err); err != nil {
+		res, err := a.Get(ctx, unknown)
+		if err := show(what, unknown, res, err); err != nil {
 			return err
 		}
 	}
