@@ -129,14 +129,17 @@ var clusterAdminSubs = []string{"addslots", "addslotsrange", "delslots", "delslo
 	"meet", "replicate", "reset", "setslot", "flushslots", "saveconfig", "set-config-epoch", "bumpepoch",
 	"count-failure-reports", "keyring"}
 
-// channelsByConn returns each subscriber's channels.
+// channelsByConn returns each subscriber's channels and shard channels
+// (pattern subscriptions are not included).
 func (p *pubsubRegistry) channelsByConn() map[*conn][]string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	out := map[*conn][]string{}
-	for ch, subs := range p.channels {
-		for c := range subs {
-			out[c] = append(out[c], ch)
+	for _, kind := range []subKind{subChannel, subShard} {
+		for ch, subs := range p.tables[kind] {
+			for c := range subs {
+				out[c] = append(out[c], ch)
+			}
 		}
 	}
 	return out

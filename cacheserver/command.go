@@ -56,6 +56,9 @@ type command struct {
 	cats      acl.Categories        // derived from acl and flags
 	aclID     int                   // the command's id in the ACL catalog
 	subIDs    map[string]int        // the subcommands' ids in the ACL catalog
+	// movedOnly: never forwarded, -MOVED off the owner in both routing modes
+	// (SSUBSCRIBE: the subscription must live on the owner's connection).
+	movedOnly bool
 }
 
 // commandTable maps lower-case names to commands.

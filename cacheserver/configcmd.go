@@ -104,6 +104,7 @@ var configParams = map[string]configParam{
 		}
 		return "no"
 	}},
+	"notify-keyspace-events": notifyConfigParam, // notify.go
 }
 
 // setterFunc adapts a func to setPositive's destination.

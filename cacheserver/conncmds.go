@@ -58,7 +58,7 @@ func resetCmd(c *conn, _ [][]byte) {
 	c.multi = nil
 	c.srv.watch.unwatchAll(c)
 	c.srv.track.disable(c)
-	c.srv.pubsub.unsubscribeAll(c, false)
+	c.srv.pubsub.unsubscribeAll(c)
 	c.setProto(2)
 	c.mu.Lock()
 	c.name = ""

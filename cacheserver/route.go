@@ -71,7 +71,7 @@ func (c *conn) routed(cmd *command, args [][]byte) bool {
 	r := st.cl.Ring()
 	spec, splittable := route.Splittable[cmd.name]
 	mode := st.mode
-	if c.multi != nil || cmd.name == "watch" {
+	if c.multi != nil || cmd.name == "watch" || cmd.movedOnly {
 		mode, splittable = route.Moved, false
 	}
 	c.keyBuf = appendKeys(c.keyBuf[:0], cmd, args)

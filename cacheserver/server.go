@@ -47,6 +47,7 @@ type Server struct {
 	track      *tracker // CLIENT TRACKING (tracking.go)
 	pubsub     pubsubRegistry
 	acl        *aclRegistry
+	notify     *notifier    // keyspace notifications (notify.go)
 	release    *memReleaser // FLUSHALL returns freed memory to the OS (freemem.go)
 	leases     *leaseTable  // LEASEGET/LEASESET (lease.go)
 
@@ -96,7 +97,8 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	}
 	trk := newTracker()
 	watch := &watchRegistry{}
-	c.Store.OnRemove = trk.onRemoveHook(watch.onRemoveHook(c.Store.OnRemove))
+	ntf := &notifier{}
+	c.Store.OnRemove = ntf.onRemoveHook(trk.onRemoveHook(watch.onRemoveHook(c.Store.OnRemove)))
 	st, err := store.New(c.Store)
 	if err != nil {
 		return nil, err
@@ -104,7 +106,8 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	s := &Server{cfg: c, log: logger, store: st, cmds: newCommandTable(), start: time.Now(), track: trk, watch: watch,
 		leases:    newLeaseTable(c.Leases),
 		listeners: make(map[net.Listener]struct{}), conns: make(map[*conn]struct{}),
-		stop: make(chan struct{}), release: newMemReleaser()}
+		stop: make(chan struct{}), release: newMemReleaser(), notify: ntf}
+	ntf.pubsub = &s.pubsub
 	if s.tls, err = newTLSState(c.TLS, logger); err != nil {
 		_ = st.Close()
 		return nil, err

@@ -33,10 +33,10 @@ import (
 // connPush is the tracking, pub/sub and push state of one connection.
 type connPush struct {
 	box      outbox
-	busy     bool                // loop-local copy of box.busy
-	trk      trackState          // CLIENT TRACKING (tracking.go)
-	subs     map[string]struct{} // subscribed channels (pubsub.go), own goroutine, under pubsub.mu
-	subCount atomic.Int32        // len(subs), read by other connections
+	busy     bool                             // loop-local copy of box.busy
+	trk      trackState                       // CLIENT TRACKING (tracking.go)
+	subs     [numSubKinds]map[string]struct{} // channels, patterns, shard channels (pubsub.go), under pubsub.mu
+	subCount atomic.Int32                     // subscriptions of every kind, read by other connections
 }
 
 // outbox holds encoded push frames waiting to be written.
@@ -172,7 +172,7 @@ func (c *conn) detachPush() {
 	c.closePush()
 	c.push.box.wg.Wait()
 	c.srv.track.disable(c)
-	c.srv.pubsub.unsubscribeAll(c, false)
+	c.srv.pubsub.unsubscribeAll(c)
 }
 
 // isResp3 reports the connection's protocol from any goroutine.
@@ -200,12 +200,4 @@ func appendBulk(dst, b []byte) []byte {
 	dst = append(dst, '\r', '\n')
 	dst = append(dst, b...)
 	return append(dst, '\r', '\n')
-}
-
-// appendMessage encodes a pub/sub message: [>|*]3 message channel payload.
-func appendMessage(dst []byte, resp3 bool, channel, payload []byte) []byte {
-	dst = appendPushHeader(dst, resp3, 3)
-	dst = append(dst, "$7\r\nmessage\r\n"...)
-	dst = appendBulk(dst, channel)
-	return appendBulk(dst, payload)
 }
