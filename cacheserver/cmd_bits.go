@@ -91,6 +91,7 @@ func cmdSetBit(c *conn, args [][]byte) {
 		c.replyErr(err)
 		return
 	}
+	c.notify(ntfString, "setbit", args[1])
 	c.w.WriteInt(int64(old))
 }
 

@@ -69,7 +69,17 @@ func keyCommands() []*command {
 
 // cmdDel is DEL and UNLINK (freeing is cheap in the arena: no lazy free).
 func cmdDel(c *conn, args [][]byte) {
-	countKeys(c, args[1:], c.db.Del)
+	if !c.notifyOn(ntfGeneric) {
+		countKeys(c, args[1:], c.db.Del)
+		return
+	}
+	countKeys(c, args[1:], func(k []byte) bool {
+		ok := c.db.Del(k)
+		if ok {
+			c.notify(ntfGeneric, "del", k)
+		}
+		return ok
+	})
 }
 
 func cmdExists(c *conn, args [][]byte) {
@@ -96,7 +106,11 @@ func cmdType(c *conn, args [][]byte) {
 }
 
 func cmdPersist(c *conn, args [][]byte) {
-	c.w.WriteInt(boolInt(c.db.Persist(args[1])))
+	ok := c.db.Persist(args[1])
+	if ok {
+		c.notify(ntfGeneric, "persist", args[1])
+	}
+	c.w.WriteInt(boolInt(ok))
 }
 
 func cmdExpire(c *conn, args [][]byte)    { expireGeneric(c, args, 1000, false, "expire") }
@@ -182,7 +196,11 @@ func expireGeneric(c *conn, args [][]byte, unit int64, abs bool, name string) {
 	if e == "" {
 		var ttl time.Duration
 		if ttl, e = expireAt(args[2], unit, abs, name); e == "" {
-			c.w.WriteInt(boolInt(applyExpire(c, args[1], ttl, cond)))
+			ok := applyExpire(c, args[1], ttl, cond)
+			if ok {
+				c.notifyExpire(args[1], ttl)
+			}
+			c.w.WriteInt(boolInt(ok))
 			return
 		}
 	}
@@ -372,6 +390,9 @@ func readValue(c *conn, key []byte) ([]byte, bool) {
 		v, ok = c.db.Get(c.scratch[:0], key)
 	}
 	c.scratch = v[:0]
+	if !ok {
+		c.notify(ntfKeyMiss, "keymiss", key)
+	}
 	return v, ok
 }
 

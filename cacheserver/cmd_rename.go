@@ -105,8 +105,12 @@ func cmdRename(c *conn, args [][]byte) {
 	case res == transferNoSource:
 		c.replyErrString(noSuchKeyErr)
 	case nx:
+		if res == transferDone {
+			c.notifyRename(src, dst)
+		}
 		c.w.WriteInt(int64(res - transferExists))
 	default:
+		c.notifyRename(src, dst)
 		c.w.WriteSimple("OK")
 	}
 }
@@ -146,6 +150,7 @@ func cmdCopy(c *conn, args [][]byte) {
 	case err != nil:
 		c.replyErr(err)
 	case res == transferDone:
+		c.notify(ntfGeneric, "copy_to", args[2])
 		c.w.WriteInt(1)
 	default:
 		c.w.WriteInt(0)

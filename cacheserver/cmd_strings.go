@@ -131,6 +131,9 @@ func setAndReply(c *conn, key, val []byte, o store.SetOptions) {
 		return
 	}
 	c.scratch = old[:0]
+	if written {
+		c.notifySet(key, o.TTL != 0)
+	}
 	switch {
 	case o.Get:
 		writeBulkOrNull(c, old, oldExists)
@@ -146,6 +149,9 @@ func cmdSetNX(c *conn, args [][]byte) {
 	if err != nil {
 		c.replyErr(err)
 		return
+	}
+	if written {
+		c.notify(ntfString, "set", args[1])
 	}
 	c.w.WriteInt(boolInt(written))
 }
@@ -170,6 +176,9 @@ func cmdGetSet(c *conn, args [][]byte) {
 func cmdGetDel(c *conn, args [][]byte) {
 	v, ok := c.db.GetDel(c.scratch[:0], args[1])
 	c.scratch = v[:0]
+	if ok {
+		c.notify(ntfGeneric, "del", args[1])
+	}
 	writeBulkOrNull(c, v, ok)
 }
 
@@ -199,8 +208,15 @@ func cmdGetEx(c *conn, args [][]byte) {
 		}
 		return
 	}
+	hadTTL := flags&optPersist != 0 && c.notifyOn(ntfGeneric) && c.hasTTL(args[1])
 	v, found := c.db.GetEx(c.scratch[:0], args[1], expiredAsNegative(ttl), flags&optPersist != 0, expire != nil)
 	c.scratch = v[:0]
+	switch {
+	case found && expire != nil:
+		c.notifyExpire(args[1], ttl)
+	case found && hadTTL:
+		c.notify(ntfGeneric, "persist", args[1])
+	}
 	writeBulkOrNull(c, v, found)
 }
 
@@ -221,6 +237,7 @@ func cmdMSet(c *conn, args [][]byte) {
 		c.replyErr(err)
 		return
 	}
+	c.notifyPairs(args[1:])
 	c.w.WriteSimple("OK")
 }
 
@@ -233,6 +250,9 @@ func cmdMSetNX(c *conn, args [][]byte) {
 	if err != nil {
 		c.replyErr(err)
 		return
+	}
+	if ok {
+		c.notifyPairs(args[1:])
 	}
 	c.w.WriteInt(boolInt(ok))
 }
@@ -250,6 +270,7 @@ func cmdAppend(c *conn, args [][]byte) {
 		c.replyErr(err)
 		return
 	}
+	c.notify(ntfString, "append", args[1])
 	c.w.WriteInt(int64(n))
 }
 
@@ -289,6 +310,9 @@ func cmdSetRange(c *conn, args [][]byte) {
 		c.replyErr(err)
 		return
 	}
+	if len(args[3]) > 0 {
+		c.notify(ntfString, "setrange", args[1])
+	}
 	c.w.WriteInt(int64(n))
 }
 
@@ -321,6 +345,7 @@ func incrAndReply(c *conn, key []byte, delta int64) {
 		c.replyErr(err)
 		return
 	}
+	c.notify(ntfString, "incrby", key)
 	c.w.WriteInt(n)
 }
 
@@ -358,6 +383,7 @@ func cmdIncrByFloat(c *conn, args [][]byte) {
 		case errText != "":
 			c.replyErrString(errText)
 		default:
+			c.notify(ntfString, "incrbyfloat", args[1])
 			c.w.WriteBulk(out)
 		}
 		return

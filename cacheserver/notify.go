@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/ringcache/ringcache/internal/store"
 )
@@ -136,14 +137,51 @@ func (c *conn) notify(class int, event string, key []byte) {
 	c.srv.notify.notifyKeyspaceEvent(class, event, key)
 }
 
-// notifyEach emits event for each key.
-func (c *conn) notifyEach(class int, event string, keys [][]byte) {
-	if c.srv.notify.flags.Load()&int64(class) == 0 {
+// notifyOn reports whether events of class are published, for handlers
+// that must look something up to name the event.
+func (c *conn) notifyOn(class int) bool {
+	f := int(c.srv.notify.flags.Load())
+	return f&class != 0 && f&(ntfKeyspace|ntfKeyevent) != 0
+}
+
+// notifySet emits SET's events: set, then expire when it set a TTL.
+func (c *conn) notifySet(key []byte, withTTL bool) {
+	c.notify(ntfString, "set", key)
+	if withTTL {
+		c.notify(ntfGeneric, "expire", key)
+	}
+}
+
+// notifyPairs emits set for each key of k1 v1 k2 v2 ... (MSET, MSETNX).
+func (c *conn) notifyPairs(kvs [][]byte) {
+	if !c.notifyOn(ntfString) {
 		return
 	}
-	for _, k := range keys {
-		c.notify(class, event, k)
+	for i := 0; i+1 < len(kvs); i += 2 {
+		c.notify(ntfString, "set", kvs[i])
 	}
+}
+
+// notifyExpire emits expire, or del when the time was already past (the
+// key was deleted), as the EXPIRE family and GETEX do.
+func (c *conn) notifyExpire(key []byte, ttl time.Duration) {
+	if ttl <= 0 {
+		c.notify(ntfGeneric, "del", key)
+		return
+	}
+	c.notify(ntfGeneric, "expire", key)
+}
+
+// notifyRename emits RENAME's rename_from and rename_to.
+func (c *conn) notifyRename(src, dst []byte) {
+	c.notify(ntfGeneric, "rename_from", src)
+	c.notify(ntfGeneric, "rename_to", dst)
+}
+
+// hasTTL reports whether key exists with a TTL.
+func (c *conn) hasTTL(key []byte) bool {
+	_, st := c.db.TTL(key)
+	return st == store.HasTTL
 }
 
 // onRemoveHook returns the store's OnRemove callback emitting expired and

@@ -130,6 +130,11 @@ func runTrackScenario(t *testing.T, addr string, resp3 []bool, steps []trackStep
 		return s
 	}
 	var out []string
+	defer func() {
+		if t.Failed() {
+			t.Logf("%s transcript so far:\n%s", addr, strings.Join(out, "\n"))
+		}
+	}()
 	for _, s := range steps {
 		c := conns[s.conn]
 		switch s.args[0] {

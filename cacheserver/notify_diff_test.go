@@ -1,0 +1,48 @@
+package cacheserver
+
+import "testing"
+
+// Keyspace notifications compared with redis-server 7.0: the flags as
+// CONFIG GET prints them, and the events (channel, payload, order) of the
+// string and generic commands, expiry and key misses.
+var notifyScenarios = []trackScenario{
+	{"config flags", []bool{false}, []trackStep{
+		st(0, "CONFIG", "GET", "notify-keyspace-events"),
+		st(0, "CONFIG", "SET", "notify-keyspace-events", "KEA"), st(0, "CONFIG", "GET", "notify-keyspace-events"),
+		st(0, "CONFIG", "SET", "notify-keyspace-events", "Ag$n"), st(0, "CONFIG", "GET", "notify-keyspace-events"),
+		st(0, "CONFIG", "SET", "notify-keyspace-events", "Ex$gm"), st(0, "CONFIG", "GET", "notify-keyspace-events"),
+		st(0, "CONFIG", "SET", "notify-keyspace-events", "KEq"), st(0, "CONFIG", "GET", "notify-keyspace-events"),
+		st(0, "CONFIG", "SET", "notify-keyspace-events", "lshztdenmKE"),
+		st(0, "CONFIG", "GET", "notify-keyspace-events"),
+		st(0, "CONFIG", "SET", "notify-keyspace-events", ""), st(0, "CONFIG", "GET", "notify-keyspace-events"),
+	}},
+	{"string and generic events", []bool{false, false}, []trackStep{
+		st(1, "CONFIG", "SET", "notify-keyspace-events", "KEA"), st(0, "PSUBSCRIBE", "__key*__:*"),
+		st(1, "SET", "{k}", "1"), st(0, "READ"), st(0, "READ"),
+		st(1, "SET", "{k}", "2", "EX", "100"), st(0, "READ"), st(0, "READ"), st(0, "READ"), st(0, "READ"),
+		st(1, "SET", "{k}", "3", "NX"), st(1, "INCR", "{k}"), st(0, "READ"), st(0, "READ"),
+		st(1, "INCRBYFLOAT", "{k}", "1.5"), st(0, "READ"), st(0, "READ"),
+		st(1, "APPEND", "{k}", "x"), st(0, "READ"), st(0, "READ"),
+		st(1, "SETRANGE", "{k}", "0", "y"), st(0, "READ"), st(0, "READ"),
+		st(1, "PERSIST", "{k}"), st(0, "READ"), st(0, "READ"), st(1, "PERSIST", "{k}"),
+		st(1, "MSET", "a", "1", "b", "2"), st(0, "READ"), st(0, "READ"), st(0, "READ"), st(0, "READ"),
+		st(1, "DEL", "a", "nope", "b"), st(0, "READ"), st(0, "READ"), st(0, "READ"), st(0, "READ"),
+		st(1, "RENAME", "{k}", "{k}2"), st(0, "READ"), st(0, "READ"), st(0, "READ"), st(0, "READ"),
+		st(1, "COPY", "{k}2", "{k}3"), st(0, "READ"), st(0, "READ"),
+		st(1, "EXPIRE", "{k}3", "100"), st(0, "READ"), st(0, "READ"),
+		st(1, "EXPIRE", "{k}3", "-1"), st(0, "READ"), st(0, "READ"),
+		st(1, "GETDEL", "{k}2"), st(0, "READ"), st(0, "READ"),
+		st(1, "SETBIT", "bits", "3", "1"), st(0, "READ"), st(0, "READ"),
+		st(1, "GETEX", "bits", "PX", "100000"), st(0, "READ"), st(0, "READ"),
+		st(1, "GETEX", "bits", "PERSIST"), st(0, "READ"), st(0, "READ"), st(1, "GETEX", "bits", "PERSIST"),
+		st(1, "GET", "missing"), // m is not in A
+		st(1, "SET", "short", "v", "PX", "1"), st(0, "READ"), st(0, "READ"), st(0, "READ"), st(0, "READ"),
+		st(0, "READ"), st(0, "READ"), // expired, by the active expiry cycle
+		st(1, "CONFIG", "SET", "notify-keyspace-events", "Eg"), st(1, "SET", "x", "1"), st(1, "DEL", "x"),
+		st(0, "READ"), st(1, "CONFIG", "SET", "notify-keyspace-events", "Em"), st(1, "GET", "nokey"), st(0, "READ"),
+		st(1, "CONFIG", "SET", "notify-keyspace-events", ""),
+		st(1, "SET", "y", "1"), st(1, "DEL", "y"), st(0, "PING"),
+	}},
+}
+
+func TestNotifyDiffAgainstRedis(t *testing.T) { diffScenarios(t, notifyScenarios) }
