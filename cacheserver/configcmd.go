@@ -104,7 +104,8 @@ var configParams = map[string]configParam{
 		}
 		return "no"
 	}},
-	"notify-keyspace-events": notifyConfigParam, // notify.go
+	"notify-keyspace-events":    notifyConfigParam,  // notify.go
+	"latency-monitor-threshold": latencyConfigParam, // latency.go
 }
 
 // setterFunc adapts a func to setPositive's destination.

@@ -76,13 +76,18 @@ func (c *conn) dispatch(args [][]byte) {
 // connection for redis_command_duration_seconds (cmdtiming.go).
 func (c *conn) call(cmd *command, args [][]byte) {
 	c.sampleTick++
-	if c.sampleTick%durationSample != 0 {
+	sampled := c.sampleTick%durationSample == 0
+	if !sampled && !c.srv.latency.on() {
 		c.invoke(cmd, args)
 		return
 	}
 	start := time.Now()
 	c.invoke(cmd, args)
-	cmd.stats.duration.observe(time.Since(start))
+	d := time.Since(start)
+	if sampled {
+		cmd.stats.duration.observe(d)
+	}
+	c.srv.latency.observeCommand(cmd, d) // latency.go: LATENCY events over latency-monitor-threshold
 }
 
 // invoke runs a command's handler, first invalidating the WATCHes on the

@@ -47,9 +47,10 @@ type Server struct {
 	track      *tracker // CLIENT TRACKING (tracking.go)
 	pubsub     pubsubRegistry
 	acl        *aclRegistry
-	notify     *notifier    // keyspace notifications (notify.go)
-	release    *memReleaser // FLUSHALL returns freed memory to the OS (freemem.go)
-	leases     *leaseTable  // LEASEGET/LEASESET (lease.go)
+	notify     *notifier      // keyspace notifications (notify.go)
+	latency    latencyMonitor // LATENCY (latency.go)
+	release    *memReleaser   // FLUSHALL returns freed memory to the OS (freemem.go)
+	leases     *leaseTable    // LEASEGET/LEASESET (lease.go)
 
 	clusterOnce sync.Once
 	clusterErr  error
