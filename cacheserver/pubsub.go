@@ -132,15 +132,21 @@ func (s *Server) publish(channel, payload []byte) int {
 }
 
 // writeSubReply writes a (un)subscribe confirmation; a nil channel is null.
+// As in Redis, confirmations are pushes that CLIENT REPLY OFF|SKIP does not
+// silence.
 func (c *conn) writeSubReply(kind string, channel []byte, count int) {
-	c.w.WritePush(3)
-	c.w.WriteBulkString(kind)
-	if channel == nil {
-		c.w.WriteNull()
-	} else {
-		c.w.WriteBulk(channel)
+	w := c.w
+	if w == c.discard {
+		w = c.out
 	}
-	c.w.WriteInt(int64(count))
+	w.WritePush(3)
+	w.WriteBulkString(kind)
+	if channel == nil {
+		w.WriteNull()
+	} else {
+		w.WriteBulk(channel)
+	}
+	w.WriteInt(int64(count))
 }
 
 // count is the subscription count a confirmation of kind reports:

@@ -39,3 +39,18 @@ var pubsubScenarios = []trackScenario{
 }
 
 func TestPubsubDiffAgainstRedis(t *testing.T) { diffScenarios(t, pubsubScenarios) }
+
+// Confirmations are pushes that CLIENT REPLY OFF and SKIP do not silence.
+var pubsubReplyOffScenarios = []trackScenario{
+	{"reply off", []bool{true, false}, []trackStep{
+		st(0, "SEND", "CLIENT", "REPLY", "OFF"), st(0, "SEND", "SUBSCRIBE", "ch"), st(0, "READ"),
+		st(0, "SEND", "PSUBSCRIBE", "c*"), st(0, "READ"),
+		st(1, "PUBLISH", "ch", "x"), st(0, "READ"), st(0, "READ"), st(0, "SEND", "UNSUBSCRIBE", "ch"), st(0, "READ"),
+		st(0, "CLIENT", "REPLY", "ON"), st(0, "PING"),
+	}},
+	{"reply skip resp2", []bool{false}, []trackStep{
+		st(0, "SEND", "CLIENT", "REPLY", "SKIP"), st(0, "SEND", "PSUBSCRIBE", "*"), st(0, "READ"), st(0, "PING"),
+	}},
+}
+
+func TestPubsubReplyOffDiffAgainstRedis(t *testing.T) { diffScenarios(t, pubsubReplyOffScenarios) }

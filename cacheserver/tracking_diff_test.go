@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ringcache/ringcache/internal/redistest"
+	"github.com/ringcache/ringcache/internal/resp"
 )
 
 // Multi-connection differential test: each scenario drives several
@@ -16,7 +17,8 @@ import (
 // reply shapes are in testdata/diff/tracking.txt.
 
 // trackStep is one scenario step on connection conn: a command whose reply
-// is read, or "READ" (read one more frame, a push), "READ2" (two frames,
+// is read, or "SEND" (the rest of args sent, nothing read), "READ" (read
+// one more frame, a push), "READ2" (two frames,
 // compared sorted), or "CLOSE".
 type trackStep struct {
 	conn int
@@ -140,6 +142,8 @@ func runTrackScenario(t *testing.T, addr string, resp3 []bool, steps []trackStep
 		switch s.args[0] {
 		case "READ":
 			out = append(out, fmt.Sprintf("%d< %s", s.conn, norm(c.reply(), false)))
+		case "SEND": // a command whose reply is silenced (CLIENT REPLY OFF|SKIP): nothing is read
+			c.send(string(resp.AppendCommandStrings(nil, s.args[1:]...)))
 		case "READ2": // two frames whose order Redis does not define (pmessages of two patterns)
 			two := []string{c.reply(), c.reply()}
 			sort.Strings(two)
