@@ -14,7 +14,7 @@ import (
 // bitCommands returns GETBIT, SETBIT, BITCOUNT, BITPOS and LCS with Redis
 // 7.0's COMMAND INFO metadata (checked by TestCommandInfoMatchesRedis).
 func bitCommands() []*command {
-	return []*command{
+	return append([]*command{
 		{name: "getbit", arity: 3, flags: []string{"readonly", "fast"}, firstKey: 1, lastKey: 1, step: 1,
 			acl: []string{"@read", "@bitmap", "@fast"}, group: "bitmap", since: "2.2.0",
 			summary: "Returns the bit value at offset in the string value stored at key", handler: cmdGetBit},
@@ -30,7 +30,7 @@ func bitCommands() []*command {
 		{name: "lcs", arity: -3, flags: []string{"readonly"}, firstKey: 1, lastKey: 2, step: 1,
 			acl: []string{"@read", "@string", "@slow"}, group: "string", since: "7.0.0",
 			summary: "Find longest common substring", handler: cmdLCS},
-	}
+	}, bitfieldCommands()...) // cmd_bitfield.go
 }
 
 const bitOffsetErr = "ERR bit offset is not an integer or out of range"
