@@ -61,11 +61,12 @@ func cmdBitOp(c *conn, args [][]byte) {
 		return
 	}
 	res := bitop(op, srcs, maxLen)
+	absent := c.keyAbsent(dest)
 	if _, _, _, err := c.db.Set(nil, dest, res, store.SetOptions{}); err != nil {
 		c.replyErr(err)
 		return
 	}
-	c.notify(ntfString, "set", dest)
+	c.notifySet(absent, dest, false)
 	c.w.WriteInt(int64(maxLen))
 }
 
@@ -220,8 +221,9 @@ func cmdBitField(c *conn, args [][]byte) {
 		return
 	}
 	results := make([]*int64, len(ops))
-	changed := false
-	err := c.db.Modify(args[1], func(cur []byte, _ bool) ([]byte, bool) {
+	changed, existed := false, false
+	err := c.db.Modify(args[1], func(cur []byte, ex bool) ([]byte, bool) {
+		existed = ex
 		buf := append(c.scratch[:0], cur...)
 		if need := int(highest>>3) + 1; len(buf) < need {
 			buf = append(buf, make([]byte, need-len(buf))...)
@@ -236,6 +238,7 @@ func cmdBitField(c *conn, args [][]byte) {
 		c.replyErr(err)
 		return
 	}
+	c.notifyNew(!existed, args[1])
 	if changed {
 		c.notify(ntfString, "setbit", args[1])
 	}

@@ -76,8 +76,9 @@ func cmdSetBit(c *conn, args [][]byte) {
 		return
 	}
 	var old byte
-	err := c.db.Modify(args[1], func(cur []byte, _ bool) ([]byte, bool) {
-		old = bitAt(cur, off)
+	var existed bool
+	err := c.db.Modify(args[1], func(cur []byte, ex bool) ([]byte, bool) {
+		old, existed = bitAt(cur, off), ex
 		buf := append(c.scratch[:0], cur...)
 		if need := int(off>>3) + 1; len(buf) < need {
 			buf = append(buf, make([]byte, need-len(buf))...)
@@ -91,6 +92,7 @@ func cmdSetBit(c *conn, args [][]byte) {
 		c.replyErr(err)
 		return
 	}
+	c.notifyNew(!existed, args[1])
 	c.notify(ntfString, "setbit", args[1])
 	c.w.WriteInt(int64(old))
 }

@@ -150,6 +150,7 @@ func cmdCopy(c *conn, args [][]byte) {
 	case err != nil:
 		c.replyErr(err)
 	case res == transferDone:
+		c.notifyNew(true, args[2]) // Redis re-adds the destination
 		c.notify(ntfGeneric, "copy_to", args[2])
 		c.w.WriteInt(1)
 	default:

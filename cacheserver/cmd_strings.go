@@ -125,6 +125,7 @@ func expiredAsNegative(ttl time.Duration) time.Duration {
 // setAndReply runs c.db.Set and writes SET's reply: the old value with GET,
 // else OK, or null when NX/XX prevented the write.
 func setAndReply(c *conn, key, val []byte, o store.SetOptions) {
+	absent := c.keyAbsent(key)
 	old, oldExists, written, err := c.db.Set(c.scratch[:0], key, val, o)
 	if err != nil {
 		c.replyErr(err)
@@ -132,7 +133,7 @@ func setAndReply(c *conn, key, val []byte, o store.SetOptions) {
 	}
 	c.scratch = old[:0]
 	if written {
-		c.notifySet(key, o.TTL != 0)
+		c.notifySet(absent, key, o.TTL != 0)
 	}
 	switch {
 	case o.Get:
@@ -151,7 +152,7 @@ func cmdSetNX(c *conn, args [][]byte) {
 		return
 	}
 	if written {
-		c.notify(ntfString, "set", args[1])
+		c.notifySet(true, args[1], false) // SETNX writes only a new key
 	}
 	c.w.WriteInt(boolInt(written))
 }
@@ -233,11 +234,12 @@ func cmdMSet(c *conn, args [][]byte) {
 		c.replyErrString(arityErr("mset"))
 		return
 	}
+	absent := c.absentPairs(args[1:])
 	if err := c.db.MSet(args[1:]); err != nil {
 		c.replyErr(err)
 		return
 	}
-	c.notifyPairs(args[1:])
+	c.notifyPairs(args[1:], absent)
 	c.w.WriteSimple("OK")
 }
 
@@ -251,8 +253,12 @@ func cmdMSetNX(c *conn, args [][]byte) {
 		c.replyErr(err)
 		return
 	}
-	if ok {
-		c.notifyPairs(args[1:])
+	if ok && c.notifyOn(ntfString|ntfNew) {
+		absent := make([]bool, len(args)/2) // MSETNX writes only new keys
+		for i := range absent {
+			absent[i] = true
+		}
+		c.notifyPairs(args[1:], absent)
 	}
 	c.w.WriteInt(boolInt(ok))
 }
@@ -265,11 +271,13 @@ func msetnx(c *conn, kvs [][]byte) (bool, error) {
 }
 
 func cmdAppend(c *conn, args [][]byte) {
+	absent := c.keyAbsent(args[1])
 	n, err := c.db.Append(args[1], args[2])
 	if err != nil {
 		c.replyErr(err)
 		return
 	}
+	c.notifyNew(absent, args[1])
 	c.notify(ntfString, "append", args[1])
 	c.w.WriteInt(int64(n))
 }
@@ -305,12 +313,14 @@ func cmdSetRange(c *conn, args [][]byte) {
 		c.replyErrString(maxSizeErr) // checked here, before offset+len can overflow
 		return
 	}
+	absent := c.keyAbsent(args[1])
 	n, err := c.db.SetRange(args[1], off, args[3])
 	if err != nil {
 		c.replyErr(err)
 		return
 	}
 	if len(args[3]) > 0 {
+		c.notifyNew(absent, args[1])
 		c.notify(ntfString, "setrange", args[1])
 	}
 	c.w.WriteInt(int64(n))
@@ -340,11 +350,13 @@ func cmdDecrBy(c *conn, args [][]byte) {
 }
 
 func incrAndReply(c *conn, key []byte, delta int64) {
+	absent := c.keyAbsent(key)
 	n, err := c.db.IncrBy(key, delta)
 	if err != nil {
 		c.replyErr(err)
 		return
 	}
+	c.notifyNew(absent, key)
 	c.notify(ntfString, "incrby", key)
 	c.w.WriteInt(n)
 }
@@ -356,6 +368,7 @@ func incrAndReply(c *conn, key []byte, delta int64) {
 // races the computation runs under the lock.
 func cmdIncrByFloat(c *conn, args [][]byte) {
 	incr, incrOK := parseLongDouble(args[2])
+	absent := c.keyAbsent(args[1])
 	for try := 0; ; try++ {
 		optimistic := try < 4
 		var cur, out []byte
@@ -383,6 +396,7 @@ func cmdIncrByFloat(c *conn, args [][]byte) {
 		case errText != "":
 			c.replyErrString(errText)
 		default:
+			c.notifyNew(absent, args[1])
 			c.notify(ntfString, "incrbyfloat", args[1])
 			c.w.WriteBulk(out)
 		}

@@ -23,7 +23,9 @@ import (
 // made, with the class and Redis's event name ("set", "del", "expire",
 // "hset", "sadd", ...). It costs one atomic load while notifications are
 // off. Expired and evicted events come from the store's OnRemove hook.
-// Not emitted: "new" (n) events.
+// "new" (n) events: a command that may create a key calls keyAbsent before
+// its write and notifyNew after it (they cost nothing unless n is
+// selected); Redis emits "new" before the command's own event.
 
 // Notification classes (Redis's NOTIFY_* flags).
 const (
@@ -144,20 +146,50 @@ func (c *conn) notifyOn(class int) bool {
 	return f&class != 0 && f&(ntfKeyspace|ntfKeyevent) != 0
 }
 
-// notifySet emits SET's events: set, then expire when it set a TTL.
-func (c *conn) notifySet(key []byte, withTTL bool) {
+// keyAbsent reports, only while "new" events are selected, that key does
+// not exist: call it before a write that may create key and pass the
+// result to notifyNew once the write is done.
+func (c *conn) keyAbsent(key []byte) bool {
+	return c.notifyOn(ntfNew) && !c.db.Exists(key)
+}
+
+// notifyNew emits "new" for a key keyAbsent reported absent.
+func (c *conn) notifyNew(absent bool, key []byte) {
+	if absent {
+		c.notify(ntfNew, "new", key)
+	}
+}
+
+// notifySet emits SET's events: [new,] set, then expire when it set a TTL.
+func (c *conn) notifySet(absent bool, key []byte, withTTL bool) {
+	c.notifyNew(absent, key)
 	c.notify(ntfString, "set", key)
 	if withTTL {
 		c.notify(ntfGeneric, "expire", key)
 	}
 }
 
-// notifyPairs emits set for each key of k1 v1 k2 v2 ... (MSET, MSETNX).
-func (c *conn) notifyPairs(kvs [][]byte) {
-	if !c.notifyOn(ntfString) {
+// absentPairs is keyAbsent for each key of k1 v1 k2 v2 ... (nil when
+// "new" events are off).
+func (c *conn) absentPairs(kvs [][]byte) []bool {
+	if !c.notifyOn(ntfNew) {
+		return nil
+	}
+	absent := make([]bool, len(kvs)/2)
+	for i := range absent {
+		absent[i] = c.keyAbsent(kvs[2*i])
+	}
+	return absent
+}
+
+// notifyPairs emits [new,] set for each key of k1 v1 k2 v2 ... (MSET,
+// MSETNX); absent comes from absentPairs.
+func (c *conn) notifyPairs(kvs [][]byte, absent []bool) {
+	if !c.notifyOn(ntfString | ntfNew) {
 		return
 	}
 	for i := 0; i+1 < len(kvs); i += 2 {
+		c.notifyNew(absent != nil && absent[i/2], kvs[i])
 		c.notify(ntfString, "set", kvs[i])
 	}
 }
@@ -172,8 +204,10 @@ func (c *conn) notifyExpire(key []byte, ttl time.Duration) {
 	c.notify(ntfGeneric, "expire", key)
 }
 
-// notifyRename emits RENAME's rename_from and rename_to.
+// notifyRename emits RENAME's events: new (Redis re-adds the
+// destination), rename_from and rename_to.
 func (c *conn) notifyRename(src, dst []byte) {
+	c.notifyNew(true, dst)
 	c.notify(ntfGeneric, "rename_from", src)
 	c.notify(ntfGeneric, "rename_to", dst)
 }

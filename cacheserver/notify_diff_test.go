@@ -43,6 +43,23 @@ var notifyScenarios = []trackScenario{
 		st(1, "CONFIG", "SET", "notify-keyspace-events", ""),
 		st(1, "SET", "y", "1"), st(1, "DEL", "y"), st(0, "PING"),
 	}},
+	{"new key events", []bool{false, false}, []trackStep{
+		st(1, "CONFIG", "SET", "notify-keyspace-events", "En$g"), st(0, "PSUBSCRIBE", "*"),
+		st(1, "SET", "{n}a", "1"), st(0, "READ"), st(0, "READ"), st(1, "SET", "{n}a", "2"), st(0, "READ"),
+		st(1, "SET", "{n}b", "1", "NX"), st(0, "READ"), st(0, "READ"), st(1, "SETNX", "{n}c", "1"), st(0, "READ"),
+		st(0, "READ"), st(1, "MSET", "{n}a", "3", "{n}d", "4"), st(0, "READ"), st(0, "READ"), st(0, "READ"),
+		st(1, "MSETNX", "{n}e", "1", "{n}f", "2"), st(0, "READ"), st(0, "READ"), st(0, "READ"), st(0, "READ"),
+		st(1, "INCR", "{n}g"), st(0, "READ"), st(0, "READ"), st(1, "INCRBYFLOAT", "{n}h", "1"), st(0, "READ"),
+		st(0, "READ"), st(1, "APPEND", "{n}i", "x"), st(0, "READ"), st(0, "READ"),
+		st(1, "SETRANGE", "{n}j", "2", "x"), st(0, "READ"), st(0, "READ"),
+		st(1, "SETBIT", "{n}k", "1", "1"), st(0, "READ"), st(0, "READ"),
+		st(1, "BITFIELD", "{n}l", "SET", "u8", "0", "1"), st(0, "READ"), st(0, "READ"),
+		st(1, "BITOP", "OR", "{n}m", "{n}a"), st(0, "READ"), st(0, "READ"),
+		st(1, "COPY", "{n}a", "{n}o"), st(0, "READ"), st(0, "READ"),
+		st(1, "RENAME", "{n}o", "{n}p"), st(0, "READ"), st(0, "READ"), st(0, "READ"),
+		st(1, "RENAME", "{n}p", "{n}a"), st(0, "READ"), st(0, "READ"), st(0, "READ"),
+		st(1, "CONFIG", "SET", "notify-keyspace-events", ""), st(0, "PING"),
+	}},
 }
 
 func TestNotifyDiffAgainstRedis(t *testing.T) { diffScenarios(t, notifyScenarios) }
