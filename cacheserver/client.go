@@ -17,14 +17,17 @@ func (c *conn) runSubcommand(name string, table map[string]subcommand, args [][]
 	sub := strings.ToLower(string(args[1]))
 	h, ok := table[sub]
 	if !ok {
+		c.subStat = &c.srv.cmds.noStats
 		c.replyErrString(fmt.Sprintf("ERR unknown subcommand '%.128s'. Try %s HELP.", args[1], name))
 		return
 	}
+	full := strings.ToLower(name) + "|" + sub
+	c.subStat = c.srv.cmds.subStat(full)
 	if !h.arityOK(len(args)) {
-		c.replyErrString(arityErr(strings.ToLower(name) + "|" + sub))
+		c.subRejected = true
+		c.replyErrString(arityErr(full))
 		return
 	}
-	full := strings.ToLower(name) + "|" + sub
 	c.lastSub.Store(&full)
 	h.fn(c, args)
 }

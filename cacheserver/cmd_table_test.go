@@ -74,7 +74,7 @@ func strs(r reply) []string {
 func TestCommandTablesComplete(t *testing.T) {
 	want := []string{"get", "set", "setnx", "setex", "psetex", "getset", "getdel", "getex",
 		"mget", "mset", "msetnx", "append", "strlen", "getrange", "substr", "setrange",
-		"getbit", "setbit", "bitcount", "bitpos", "lcs", "incr", "incrby", "decr", "decrby",
+		"getbit", "setbit", "bitcount", "bitpos", "bitop", "bitfield", "bitfield_ro", "lcs", "incr", "incrby", "decr", "decrby",
 		"incrbyfloat", "del", "unlink", "exists", "touch", "type", "expire", "pexpire",
 		"expireat", "pexpireat", "expiretime", "pexpiretime", "ttl", "pttl", "persist",
 		"scan", "keys", "randomkey", "dbsize", "flushdb", "flushall"}

@@ -1,6 +1,8 @@
 package cacheserver
 
 import (
+	"sync"
+
 	"github.com/ringcache/ringcache/internal/acl"
 	"github.com/ringcache/ringcache/ring"
 )
@@ -67,7 +69,9 @@ type commandTable struct {
 	sorted   []*command
 	get, set *command // the hottest commands, found without hashing
 
-	catalog *acl.Catalog // commands and subcommands numbered for ACL (acl_table.go)
+	catalog  *acl.Catalog // commands and subcommands numbered for ACL (acl_table.go)
+	subStats sync.Map     // "config|get" → *cmdStats: container commands count per subcommand (cmdstats.go)
+	noStats  cmdStats     // where an unknown subcommand's call is counted: nowhere reported
 }
 
 // newCommandTable builds the table from every command group.

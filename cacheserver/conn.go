@@ -51,6 +51,8 @@ type conn struct {
 	current       *command               // the command being dispatched (nil: unknown), for commandstats
 	errReplies    int64                  // error replies written (commandstats failed_calls)
 	lastSub       atomic.Pointer[string] // "client|list": the last subcommand run (CLIENT LIST cmd=)
+	subStat       *cmdStats              // the running subcommand's counters, set by runSubcommand (cmdstats.go)
+	subRejected   bool                   // runSubcommand refused it (arity): a rejected call
 	peer          bool                   // a peer node's forwarding connection (RINGCACHE PEER)
 	peerNonce     []byte                 // the pending RINGCACHE CHALLENGE, good once (peerauth.go)
 	protectedOnly bool                   // let in by protected mode for peer authentication only (protected.go)

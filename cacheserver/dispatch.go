@@ -85,7 +85,7 @@ func (c *conn) call(cmd *command, args [][]byte) {
 	c.invoke(cmd, args)
 	d := time.Since(start)
 	if sampled {
-		cmd.stats.duration.observe(d)
+		c.statsOf(cmd).duration.observe(d)
 	}
 	c.srv.latency.observeCommand(cmd, d) // latency.go: LATENCY events over latency-monitor-threshold
 }
@@ -102,16 +102,14 @@ func (c *conn) invoke(cmd *command, args [][]byte) {
 	if cmd.write && !cmd.ownLease && c.srv.leases.active.Load() > 0 {
 		c.voidLeases(cmd, args) // leasecmd.go: a write voids its keys' leases first
 	}
-	cmd.stats.calls.Add(1)
+	c.subStat, c.subRejected = nil, false
 	errs := c.errReplies
 	if c.srv.track.active.Load() > 0 {
 		c.trackCall(cmd, args) // tracking.go: remember reads, invalidate writes
 	} else {
 		cmd.handler(c, args)
 	}
-	if c.errReplies != errs {
-		cmd.stats.failed.Add(1)
-	}
+	c.countCall(cmd, c.errReplies != errs) // cmdstats.go
 }
 
 // unknownCommandErr formats Redis's unknown-command error, arguments

@@ -19,7 +19,7 @@ import (
 // one sample per second (the highest), the last 160 samples and its
 // all-time maximum. Events Redis records elsewhere (expire-cycle,
 // eviction-cycle, fork, aof-*) are not produced. LATENCY HISTOGRAM answers
-// per command (not per subcommand) its calls and the distribution of the
+// per command (per subcommand for containers) its calls and the distribution of the
 // calls timed for /metrics (one in durationSample, cmdtiming.go), in
 // Redis's shape: bucket upper bounds of 2^i µs, cumulative counts.
 
@@ -254,30 +254,37 @@ func latencyHelp(c *conn, _ [][]byte) {
 		"    Prints this help.")
 }
 
-// latencyHistogram is LATENCY HISTOGRAM [command ...]: unknown names are
-// skipped, no names means every command called since CONFIG RESETSTAT.
+// latencyHistogram is LATENCY HISTOGRAM [command ...]: a container name
+// stands for its subcommands ("client" for client|id, client|list...),
+// unknown and uncalled names are skipped, no names means every command
+// and subcommand called since CONFIG RESETSTAT.
 func latencyHistogram(c *conn, args [][]byte) {
-	var cmds []*command
-	if len(args) == 2 {
-		for _, cmd := range c.srv.cmds.sorted {
-			if cmd.stats.calls.Load() > 0 {
-				cmds = append(cmds, cmd)
+	all := c.srv.cmds.allStats()
+	var out []namedStats
+	for _, ns := range all {
+		if ns.st.calls.Load() == 0 {
+			continue
+		}
+		if len(args) == 2 {
+			out = append(out, ns)
+			continue
+		}
+		for _, a := range args[2:] {
+			name := strings.ToLower(string(a))
+			if ns.name == name || strings.HasPrefix(ns.name, name+"|") {
+				out = append(out, ns)
+				break
 			}
 		}
 	}
-	for _, a := range args[2:] {
-		if cmd := c.srv.cmds.lookup(a); cmd != nil && cmd.stats.calls.Load() > 0 {
-			cmds = append(cmds, cmd)
-		}
-	}
-	c.w.WriteMap(len(cmds))
-	for _, cmd := range cmds {
-		c.w.WriteBulkString(cmd.name)
+	c.w.WriteMap(len(out))
+	for _, ns := range out {
+		c.w.WriteBulkString(ns.name)
 		c.w.WriteMap(2)
 		c.w.WriteBulkString("calls")
-		c.w.WriteInt(cmd.stats.calls.Load())
+		c.w.WriteInt(ns.st.calls.Load())
 		c.w.WriteBulkString("histogram_usec")
-		writeHistogramUsec(c, &cmd.stats.duration)
+		writeHistogramUsec(c, &ns.st.duration)
 	}
 }
 

@@ -61,3 +61,37 @@ func TestLatencyHistogram(t *testing.T) {
 		t.Fatalf("LATENCY HISTOGRAM = %q", got)
 	}
 }
+
+// TestCommandstatsPerSubcommand: container commands are counted per
+// subcommand in INFO commandstats and LATENCY HISTOGRAM, as Redis 7
+// (cmdstat_client|id), arity errors of a subcommand as its rejected calls,
+// and a command is counted once it has run (INFO does not count itself).
+func TestCommandstatsPerSubcommand(t *testing.T) {
+	srv := startServer(t, testConfig())
+	c := dialRaw(t, srv)
+	c.must("+OK\r\n", "CONFIG", "RESETSTAT")
+	c.do("CLIENT", "ID")
+	c.do("CLIENT", "LIST")
+	c.do("CONFIG", "GET")
+	c.do("CONFIG", "NOPE")
+	info := c.do("INFO", "commandstats")
+	for _, want := range []string{
+		"cmdstat_client|id:calls=1,usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=0\r\n",
+		"cmdstat_client|list:calls=1,",
+		"cmdstat_config|get:calls=0,usec=0,usec_per_call=0.00,rejected_calls=1,failed_calls=0\r\n",
+		"cmdstat_config|resetstat:calls=1,",
+	} {
+		if !strings.Contains(info, want) {
+			t.Errorf("INFO commandstats lacks %q:\n%s", want, info)
+		}
+	}
+	for _, no := range []string{"cmdstat_info:", "cmdstat_client:", "cmdstat_config:"} {
+		if strings.Contains(info, no) {
+			t.Errorf("INFO commandstats has %q:\n%s", no, info)
+		}
+	}
+	got := c.do("LATENCY", "HISTOGRAM", "client")
+	if !strings.HasPrefix(got, "*4\r\n$9\r\nclient|id\r\n") || !strings.Contains(got, "$11\r\nclient|list\r\n") {
+		t.Fatalf("LATENCY HISTOGRAM client = %q", got)
+	}
+}
