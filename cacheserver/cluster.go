@@ -312,6 +312,7 @@ func (s *Server) onRing(st *clusterState, old, next *ring.Ring) (published func(
 	}
 	dropped := s.store.DropSlots(func(slot int) bool { return changed[slot] })
 	s.leases.dropSlots(changed)
+	s.pubsub.dropShardSlots(changed) // pubsub_cluster.go: sunsubscribe, as Redis Cluster
 	s.log.Info("ring applied", "members", next.Len(), "owned_slots", st.ownedSlots(next),
 		"moved_slots", moved, "dropped_keys", dropped)
 	return func() {

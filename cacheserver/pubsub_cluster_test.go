@@ -117,3 +117,66 @@ func TestClusterShardedPubsub(t *testing.T) {
 		})
 	}
 }
+
+// TestClusterShardSubscribersToldWhenSlotMoves: when a ring change moves a
+// slot away, the subscribers of its shard channels get sunsubscribe for
+// each of them (and only them), as in Redis Cluster.
+func TestClusterShardSubscribersToldWhenSlotMoves(t *testing.T) {
+	c := cachetest.Start(t, cachetest.Options{N: 2, Timeout: time.Minute})
+	ctx := context.Background()
+	n0 := c.Nodes[0]
+	ps := nodeClient(t, n0.Addr, 2).SSubscribe(ctx)
+	defer ps.Close()
+	var chans []string
+	for i := 0; len(chans) < 64; i++ {
+		if ch := fmt.Sprintf("ch%d", i); n0.Srv.Ring().Owner(ch).Name == n0.Name {
+			if err := ps.SSubscribe(ctx, ch); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ps.Receive(ctx); err != nil {
+				t.Fatal(err)
+			}
+			chans = append(chans, ch)
+		}
+	}
+	c.AddNode()
+	c.WaitAgreed()
+	moved := map[string]bool{}
+	for _, ch := range chans {
+		if n0.Srv.Ring().Owner(ch).Name != n0.Name {
+			moved[ch] = true
+		}
+	}
+	if len(moved) == 0 {
+		t.Skip("no channel's slot moved")
+	}
+	// The join may pass through intermediate rings: a channel whose slot
+	// left and came back was told too. Every sunsubscribe is queued before
+	// the node published its final ring, so before the PING's reply.
+	subscribed := map[string]bool{}
+	for _, ch := range chans {
+		subscribed[ch] = true
+	}
+	if err := ps.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	told := map[string]bool{}
+	for {
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		m, err := ps.Receive(rctx)
+		cancel()
+		if _, pong := m.(*redis.Pong); pong {
+			break
+		}
+		s, ok := m.(*redis.Subscription)
+		if err != nil || !ok || s.Kind != "sunsubscribe" || !subscribed[s.Channel] || told[s.Channel] {
+			t.Fatalf("got %#v, %v; want one sunsubscribe per channel", m, err)
+		}
+		told[s.Channel] = true
+	}
+	for ch := range moved {
+		if !told[ch] {
+			t.Errorf("%s moved away but its subscriber was not told", ch)
+		}
+	}
+}
