@@ -224,10 +224,7 @@ func cmdBitField(c *conn, args [][]byte) {
 	changed, existed := false, false
 	err := c.db.Modify(args[1], func(cur []byte, ex bool) ([]byte, bool) {
 		existed = ex
-		buf := append(c.scratch[:0], cur...)
-		if need := int(highest>>3) + 1; len(buf) < need {
-			buf = append(buf, make([]byte, need-len(buf))...)
-		}
+		buf := c.paddedCopy(cur, highest)
 		for i, op := range ops {
 			results[i], changed = op.apply(buf), changed || op.op != "get"
 		}

@@ -79,10 +79,7 @@ func cmdSetBit(c *conn, args [][]byte) {
 	var existed bool
 	err := c.db.Modify(args[1], func(cur []byte, ex bool) ([]byte, bool) {
 		old, existed = bitAt(cur, off), ex
-		buf := append(c.scratch[:0], cur...)
-		if need := int(off>>3) + 1; len(buf) < need {
-			buf = append(buf, make([]byte, need-len(buf))...)
-		}
+		buf := c.paddedCopy(cur, off)
 		mask := byte(1) << (7 - off&7)
 		buf[off>>3] = buf[off>>3]&^mask | byte(on)<<(7-off&7)
 		c.scratch = buf[:0]
@@ -95,6 +92,16 @@ func cmdSetBit(c *conn, args [][]byte) {
 	c.notifyNew(!existed, args[1])
 	c.notify(ntfString, "setbit", args[1])
 	c.w.WriteInt(int64(old))
+}
+
+// paddedCopy copies cur into the connection's scratch buffer, padded with
+// zero bytes up to the byte holding bit (SETBIT, BITFIELD).
+func (c *conn) paddedCopy(cur []byte, bit int64) []byte {
+	buf := append(c.scratch[:0], cur...)
+	if need := int(bit>>3) + 1; len(buf) < need {
+		buf = append(buf, make([]byte, need-len(buf))...)
+	}
+	return buf
 }
 
 // bitRange is a normalised BITCOUNT/BITPOS range over a string of n bytes:
