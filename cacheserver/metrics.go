@@ -191,19 +191,15 @@ func (s *Server) collectCluster(emit emitter) {
 }
 
 // collectCommands emits the per-command counters of INFO commandstats
-// and the duration histogram, for every command called or rejected at
-// least once.
+// and the duration histogram, for every command (subcommand of a
+// container) called or rejected at least once.
 func (s *Server) collectCommands(emit emitter, duration *prometheus.Desc, ch chan<- prometheus.Metric) {
-	for _, cmd := range s.cmds.sorted {
-		st := &cmd.stats
-		calls, rejected, failed := st.calls.Load(), st.rejected.Load(), st.failed.Load()
-		if calls == 0 && rejected == 0 {
-			continue
-		}
-		emit("redis_commands_total", float64(calls), cmd.name)
-		emit("redis_commands_rejected_calls_total", float64(rejected), cmd.name)
-		emit("redis_commands_failed_calls_total", float64(failed), cmd.name)
-		if h, ok := st.duration.histogram(duration, cmd.name); ok {
+	for _, ns := range s.cmds.allStats() { // subcommands as "config|get", as INFO
+		st := ns.st
+		emit("redis_commands_total", float64(st.calls.Load()), ns.name)
+		emit("redis_commands_rejected_calls_total", float64(st.rejected.Load()), ns.name)
+		emit("redis_commands_failed_calls_total", float64(st.failed.Load()), ns.name)
+		if h, ok := st.duration.histogram(duration, ns.name); ok {
 			ch <- h
 		}
 	}
