@@ -221,23 +221,13 @@ func cmdBitField(c *conn, args [][]byte) {
 		return
 	}
 	results := make([]*int64, len(ops))
-	changed, existed := false, false
-	err := c.db.Modify(args[1], func(cur []byte, ex bool) ([]byte, bool) {
-		existed = ex
-		buf := c.paddedCopy(cur, highest)
+	ok := c.editBits(args[1], highest, func(buf []byte) { // highest >= 0: a SET or INCRBY runs
 		for i, op := range ops {
-			results[i], changed = op.apply(buf), changed || op.op != "get"
+			results[i] = op.apply(buf)
 		}
-		c.scratch = buf[:0]
-		return buf, true
 	})
-	if err != nil {
-		c.replyErr(err)
+	if !ok {
 		return
-	}
-	c.notifyNew(!existed, args[1])
-	if changed {
-		c.notify(ntfString, "setbit", args[1])
 	}
 	c.w.WriteArray(len(results))
 	for _, r := range results {

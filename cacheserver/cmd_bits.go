@@ -76,32 +76,40 @@ func cmdSetBit(c *conn, args [][]byte) {
 		return
 	}
 	var old byte
-	var existed bool
-	err := c.db.Modify(args[1], func(cur []byte, ex bool) ([]byte, bool) {
-		old, existed = bitAt(cur, off), ex
-		buf := c.paddedCopy(cur, off)
+	ok = c.editBits(args[1], off, func(buf []byte) {
+		old = bitAt(buf, off)
 		mask := byte(1) << (7 - off&7)
 		buf[off>>3] = buf[off>>3]&^mask | byte(on)<<(7-off&7)
+	})
+	if !ok {
+		return
+	}
+	c.w.WriteInt(int64(old))
+}
+
+// editBits runs edit on a copy of key's value padded with zero bytes up to
+// the byte holding bit, stores it and emits the key's events (new,
+// setbit): SETBIT and BITFIELD with a SET or INCRBY. It replies the store's error
+// and returns false when the write failed.
+func (c *conn) editBits(key []byte, bit int64, edit func(buf []byte)) bool {
+	existed := false
+	err := c.db.Modify(key, func(cur []byte, ex bool) ([]byte, bool) {
+		existed = ex
+		buf := append(c.scratch[:0], cur...)
+		if need := int(bit>>3) + 1; len(buf) < need {
+			buf = append(buf, make([]byte, need-len(buf))...)
+		}
+		edit(buf)
 		c.scratch = buf[:0]
 		return buf, true
 	})
 	if err != nil {
 		c.replyErr(err)
-		return
+		return false
 	}
-	c.notifyNew(!existed, args[1])
-	c.notify(ntfString, "setbit", args[1])
-	c.w.WriteInt(int64(old))
-}
-
-// paddedCopy copies cur into the connection's scratch buffer, padded with
-// zero bytes up to the byte holding bit (SETBIT, BITFIELD).
-func (c *conn) paddedCopy(cur []byte, bit int64) []byte {
-	buf := append(c.scratch[:0], cur...)
-	if need := int(bit>>3) + 1; len(buf) < need {
-		buf = append(buf, make([]byte, need-len(buf))...)
-	}
-	return buf
+	c.notifyNew(!existed, key)
+	c.notify(ntfString, "setbit", key)
+	return true
 }
 
 // bitRange is a normalised BITCOUNT/BITPOS range over a string of n bytes:
