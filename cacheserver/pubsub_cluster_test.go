@@ -11,13 +11,29 @@ import (
 
 	"github.com/ringcache/ringcache/cacheserver"
 	"github.com/ringcache/ringcache/cacheserver/cachetest"
+	"github.com/ringcache/ringcache/internal/poll"
 )
 
 // startPubsubCluster starts 3 nodes whose peer connections authenticate
 // with a cluster secret.
 func startPubsubCluster(t *testing.T, mode string) *cachetest.Cluster {
-	return cachetest.Start(t, cachetest.Options{N: 3, Redirect: mode, Timeout: time.Minute,
+	c := cachetest.Start(t, cachetest.Options{N: 3, Redirect: mode, Timeout: time.Minute,
 		Configure: func(_ string, cfg *cacheserver.Config) { cfg.Cluster.ClusterSecret = []byte("pubsub-secret") }})
+	waitServing(t, c)
+	return c
+}
+
+// waitServing waits until every node serves keys (under heavy load a node
+// may still be without its lease, answering CLUSTERDOWN, right after the
+// ring agreed).
+func waitServing(t *testing.T, c *cachetest.Cluster) {
+	for _, n := range c.Nodes {
+		rdb := nodeClient(t, n.Addr, 2)
+		poll.Until(t, time.Minute, n.Name+" serving keys", func() bool {
+			err := rdb.Exists(context.Background(), "probe").Err()
+			return err == nil || !strings.HasPrefix(err.Error(), "CLUSTERDOWN")
+		})
+	}
 }
 
 // nextMessage returns the next message of ps as "channel=payload", or
@@ -123,6 +139,7 @@ func TestClusterShardedPubsub(t *testing.T) {
 // each of them (and only them), as in Redis Cluster.
 func TestClusterShardSubscribersToldWhenSlotMoves(t *testing.T) {
 	c := cachetest.Start(t, cachetest.Options{N: 2, Timeout: time.Minute})
+	waitServing(t, c)
 	ctx := context.Background()
 	n0 := c.Nodes[0]
 	ps := nodeClient(t, n0.Addr, 2).SSubscribe(ctx)
