@@ -14,9 +14,11 @@ import (
 // message crosses the cluster once and never loops.
 //
 // The client's reply does not wait for the peers: it counts the receivers
-// on the node asked, as Redis Cluster's does. The copies a client publishes
-// travel to each peer on one connection (chosen by the client's id), so
-// they arrive, and are delivered, in the order they were published. A
+// on the node asked, as Redis Cluster's does. Every copy this node sends
+// travels to a given peer on the same connection, so the messages published
+// on one node reach every subscriber in the order that node published them
+// (as over Redis Cluster's bus); messages published on different nodes
+// have no order between them. A
 // peer that cannot be reached misses the message (pub/sub is at most once,
 // as in Redis).
 //
@@ -34,7 +36,7 @@ func (s *Server) publishToPeers(c *conn, args [][]byte) {
 	pool := st.peers[2]
 	for _, m := range st.cl.Ring().Members() {
 		if m.Name != st.self {
-			pool.Send(m.Addr, uint64(c.id), args) // reply not awaited
+			pool.Send(m.Addr, 0, args) // one connection per peer: this node's order; reply not awaited
 		}
 	}
 }
