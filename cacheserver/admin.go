@@ -87,6 +87,8 @@ func (s *Server) Ready() (bool, string) {
 		return false, "not joined"
 	case !st.ready():
 		return false, "fenced: no majority lease" // answers CLUSTERDOWN (fence.go)
+	case st.ho.warming():
+		return false, "warming: copying slots from their previous owners" // handoff.go
 	}
 	if _, ok := st.view().r.Member(st.self); !ok {
 		return false, "not in the ring"

@@ -75,6 +75,20 @@ type ClusterConfig struct {
 	// be shorter than the earliest failure detection of the gossip profile
 	// (LAN 4.5s, FastGossip 750ms). 0 (default): three quarters of it.
 	Lease time.Duration
+	// HandoffRate is the bytes/s budget of copying slots from their
+	// previous owner after a ring change (handoff.go). Default 64 MiB/s;
+	// 0 turns hand-off off (moved slots start empty). HandoffKeep is how
+	// long a node keeps a slot it lost for its new owner to pull (default
+	// 60s); HandoffReadThrough bounds a miss's read-through to the
+	// previous owner (default 250ms); HandoffWarm is how long at most a
+	// joining node reports not ready while it copies (default 30s);
+	// HandoffDrain caps the hand-off phase of a graceful leave (default
+	// 20s).
+	HandoffRate        int64
+	HandoffKeep        time.Duration
+	HandoffReadThrough time.Duration
+	HandoffWarm        time.Duration
+	HandoffDrain       time.Duration
 	// Partition, when set, lets a test cut this node's gossip in both
 	// directions while its RESP port stays reachable. Nil in production.
 	Partition *membership.Partition
@@ -83,7 +97,9 @@ type ClusterConfig struct {
 // DefaultClusterConfig returns the documented defaults.
 func DefaultClusterConfig() ClusterConfig {
 	return ClusterConfig{GossipAddr: "127.0.0.1:7946", Redirect: "forward", Ring: ring.DefaultConfig(),
-		ForwardConns: 2, ForwardTimeout: 2 * time.Second, LeaveDrain: time.Second}
+		ForwardConns: 2, ForwardTimeout: 2 * time.Second, LeaveDrain: time.Second,
+		HandoffRate: 64 << 20, HandoffKeep: time.Minute, HandoffReadThrough: 250 * time.Millisecond,
+		HandoffWarm: 30 * time.Second, HandoffDrain: 20 * time.Second}
 }
 
 func (cc ClusterConfig) validate() error {
@@ -95,6 +111,10 @@ func (cc ClusterConfig) validate() error {
 	}
 	if cc.ForwardConns < 1 || cc.ForwardTimeout <= 0 || cc.LeaveDrain < 0 {
 		return errors.New("cacheserver: ForwardConns and ForwardTimeout must be positive, LeaveDrain >= 0")
+	}
+	if cc.HandoffRate < 0 || cc.HandoffRate > 0 && (cc.HandoffKeep <= 0 || cc.HandoffReadThrough <= 0 ||
+		cc.HandoffWarm < 0 || cc.HandoffDrain < 0) {
+		return errors.New("cacheserver: HandoffRate must be >= 0; with hand-off on, HandoffKeep and HandoffReadThrough positive, HandoffWarm and HandoffDrain >= 0")
 	}
 	if _, _, err := cc.FencingTimes(); err != nil {
 		return err
@@ -137,6 +157,7 @@ type clusterState struct {
 	ctx    context.Context // ends when the cluster stops
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // confirmRing goroutines
+	ho     *handoff       // hand-off of moved slots (handoff.go)
 }
 
 // recentMoves are the slots whose owner changed in the latest ring change.
@@ -226,6 +247,10 @@ func (s *Server) startCluster(ln net.Listener) error {
 	if err := s.newPeerPools(st, cc); err != nil {
 		return err
 	}
+	if err := s.startHandoff(st, cc); err != nil { // handoff_cmd.go
+		st.closePools()
+		return err
+	}
 	cl, err := cluster.New(cluster.Config{Membership: mc, Ring: cc.Ring, RESPAddr: net.JoinHostPort(host, port),
 		Zone: cc.Zone, Version: Version, Logger: s.log, Lease: cc.Lease, Agree: st.agree, Fence: s.fence},
 		func(old, next *ring.Ring) func() { return s.onRing(st, old, next) })
@@ -288,6 +313,9 @@ func (st *clusterState) closePools() {
 			_ = p.Close()
 		}
 	}
+	if st.ho != nil {
+		_ = st.ho.pool.Close()
+	}
 }
 
 // onRing runs on the cluster's goroutine on every ring change, before the
@@ -310,12 +338,17 @@ func (s *Server) onRing(st *clusterState, old, next *ring.Ring) (published func(
 			moved += m.Len()
 		}
 	}
-	dropped := s.store.DropSlots(func(slot int) bool { return changed[slot] })
+	// Hand-off (handoff.go): lost slots are kept for their new owner to
+	// pull, gained ones emptied and pulled from their previous owner once
+	// the ring is published.
+	drop, startHandoff := st.ho.onRing(old, next, changed)
+	dropped := s.store.DropSlots(func(slot int) bool { return drop[slot] })
 	s.leases.dropSlots(changed)
 	s.pubsub.dropShardSlots(changed) // pubsub_cluster.go: sunsubscribe, as Redis Cluster
 	s.log.Info("ring applied", "members", next.Len(), "owned_slots", st.ownedSlots(next),
 		"moved_slots", moved, "dropped_keys", dropped)
 	return func() {
+		startHandoff()
 		rm := &recentMoves{at: time.Now(), slots: all}
 		st.recent.Store(rm)
 		st.wg.Add(1)

@@ -167,6 +167,7 @@ func (s *Server) leaveCluster(ctx context.Context) {
 		st.cl.Depart(next)
 		s.log.Info("draining: redirecting every key to its new owner", "peers_agreed", agreed,
 			"waited", time.Since(begin))
+		st.ho.awaitHandoffOut(ctx) // handoff_cmd.go: the new owners copy this node's slots first
 	}
 	_ = ctxsleep.Sleep(ctx, drain)
 }

@@ -259,6 +259,7 @@ func (s *Server) infoRingcache(b *strings.Builder) {
 	field(b, "ringcache_lease_fences", fences)
 	field(b, "ringcache_redirect", redirect)
 	field(b, "ringcache_ring_changes", st.cl.RingChanges())
+	st.ho.info(func(name string, v any) { field(b, name, v) }) // handoff_cmd.go
 }
 
 func (s *Server) infoKeyspace(b *strings.Builder) {

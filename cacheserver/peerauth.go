@@ -111,8 +111,12 @@ func ringcacheCmd(c *conn, args [][]byte) {
 		peerUnproven(c)
 	case sub == "epoch" && len(args) <= 3:
 		ringcacheEpoch(c, args) // fence.go
+	case sub == "handoff" && len(args) >= 4:
+		ringcacheHandoff(c, args) // handoff_cmd.go
+	case sub == "drain" && len(args) == 2:
+		ringcacheDrain(c) // handoff_cmd.go
 	default:
-		c.replyErrString(fmt.Sprintf("ERR unknown subcommand '%.128s'. Try RINGCACHE PEER or RINGCACHE EPOCH [name].", args[1]))
+		c.replyErrString(handoffUsage(args[1]))
 	}
 }
 

@@ -1,9 +1,6 @@
 package store
 
-import (
-	"slices"
-	"time"
-)
+import "slices"
 
 // Cursors order keys inside a shard by the top 50 bits of their hash, which
 // no insert, delete or map growth changes: a batch returns the smallest
@@ -195,11 +192,7 @@ func (s *Store) ExportSlot(slot int, batch int, fn func([]Entry) bool) {
 		sh.mu.Lock()
 		now := s.now()
 		cursor = sh.batch(slot, cursor, batch, now, func(r rec) {
-			e := Entry{Key: append([]byte(nil), r.key()...), Value: append([]byte(nil), r.val()...)}
-			if d := r.deadline(); d != 0 {
-				e.TTL = time.Duration(d - now)
-			}
-			ents = append(ents, e)
+			ents = append(ents, entryOf(r, now)) // handoff.go
 		})
 		sh.mu.Unlock()
 		if len(ents) > 0 && !fn(ents) || cursor == 0 {

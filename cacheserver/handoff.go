@@ -1,0 +1,326 @@
+package cacheserver
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ringcache/ringcache/internal/forward"
+	"github.com/ringcache/ringcache/ring"
+)
+
+// Hand-off of slot data on planned membership changes (issue 13).
+//
+// The model. On a ring change, a node keeps the data of each slot it lost
+// ("kept": it no longer owns the slot, so it forwards or redirects its
+// keys, and its copy no longer changes) until the new owner reports the
+// slot copied (RINGCACHE HANDOFF DONE) or HandoffKeep passes. A node
+// empties each slot it gained (data it held from an earlier ownership is
+// older than what the previous owner took since) and pulls it from the
+// previous owner, in cursor batches, hottest keys of each batch first,
+// throttled by HandoffRate bytes/s. The previous owner answers a pull
+// (RINGCACHE HANDOFF DUMP, GET) only once the ring it routes with gives
+// the slot to the asker: the fence that makes its copy final. Until a
+// slot's copy is complete, the first command on a key of that slot reads
+// the key through from the previous owner (RINGCACHE HANDOFF GET, one hop,
+// HandoffReadThrough at most) if this node does not hold it, and marks the
+// key resolved: from then on the new owner's state of the key is the
+// truth and the bulk copy skips it, so a write, delete or expiry here
+// always wins over imported data (a late import never resurrects a deleted
+// key). TTLs travel as absolute expiry times (Unix ms).
+//
+// A node that just joined (its previous ring held only itself) takes as
+// previous owner of a slot the slot's owner in the ring of the other
+// members. A previous owner that cannot be reached (it crashed) ends the
+// transfer of its slots: they start empty, as before hand-off existed.
+
+// handoffConfig is the part of ClusterConfig hand-off uses.
+type handoffConfig struct {
+	rate        int64         // bytes/s of bulk copy
+	keep        time.Duration // how long a lost slot is kept for its new owner
+	readThrough time.Duration // bound of one read-through
+	warm        time.Duration // a joining node is not ready for at most this long while it copies
+	drain       time.Duration // hard cap of the hand-off phase of a graceful leave
+}
+
+// handoff is a clustered node's hand-off state.
+type handoff struct {
+	s    *Server
+	st   *clusterState
+	cfg  handoffConfig
+	pool *forward.Pool // dedicated peer connections for pulls
+	lim  limiter
+
+	in  [ring.SlotCount]atomic.Pointer[inSlot] // gained slots being copied
+	nIn atomic.Int64                           // slots in transfer here
+
+	mu  sync.Mutex
+	out map[int]keptSlot // lost slots kept for their new owner
+
+	joined    bool         // a ring with peers was applied (apply step only)
+	warmLeft  atomic.Int64 // slots of the join transfer still copying
+	warmUntil atomic.Int64 // unix ns: readiness stops waiting for them then
+
+	stats handoffStats
+}
+
+// keptSlot is a lost slot whose data waits for its new owner's pull.
+type keptSlot struct {
+	to    string
+	until time.Time
+}
+
+// handoffStats are the counters INFO and /metrics report.
+type handoffStats struct {
+	keysIn, bytesIn, keysOut, bytesOut atomic.Int64
+	readThroughs, readThroughHits      atomic.Int64
+	slotsDone, slotsFailed, transfers  atomic.Int64
+	keptDropped                        atomic.Int64 // kept slots dropped at their deadline
+}
+
+// inSlot is a gained slot being copied from src.
+type inSlot struct {
+	slot int
+	src  *handoffSource
+	warm bool // part of the transfer after this node joined
+
+	mu        sync.Mutex
+	resolved  map[string]struct{} // keys whose state here is final
+	cancelled bool                // lost again, or copy finished
+}
+
+// handoffSource is the previous owner of some gained slots.
+type handoffSource struct {
+	name, addr string
+	failed     atomic.Bool // unreachable: no more read-through
+}
+
+func newHandoff(s *Server, st *clusterState, cfg handoffConfig, pool *forward.Pool) *handoff {
+	ho := &handoff{s: s, st: st, cfg: cfg, pool: pool, out: map[int]keptSlot{}}
+	ho.lim.rate = float64(cfg.rate)
+	return ho
+}
+
+// enabled reports whether hand-off is on (HandoffRate > 0).
+func (ho *handoff) enabled() bool { return ho != nil && ho.cfg.rate > 0 }
+
+// onRing runs in the cluster's apply step (cluster.go onRing), before next
+// is published. changed marks the slots whose owner changed to or from
+// this node; it returns the slots to empty now: every gained slot, but no
+// lost one, which is kept for its new owner. The returned start function
+// begins the pulls once next routes.
+func (ho *handoff) onRing(old, next *ring.Ring, changed []bool) (drop []bool, start func()) {
+	drop = append([]bool(nil), changed...)
+	if !ho.enabled() {
+		return drop, func() {}
+	}
+	self := ho.st.self
+	// A node that was asked to join and sees its first ring with peers
+	// held nothing before (it answered CLUSTERDOWN): every slot it owns
+	// now comes from the ring of the others.
+	prev, joining := old, ho.st.join && !ho.joined && old.Len() == 1 && next.Len() > 1
+	ho.joined = ho.joined || next.Len() > 1
+	if joining {
+		if r, err := ho.othersRing(next); err == nil {
+			prev = r
+		}
+	}
+	until := time.Now().Add(ho.cfg.keep)
+	bySource := map[string][]*inSlot{}
+	sources := map[string]*handoffSource{}
+	ho.mu.Lock()
+	defer ho.mu.Unlock()
+	for slot := range ring.SlotCount {
+		nowOwner, wasOwner := next.SlotOwner(slot).Name == self, old.SlotOwner(slot).Name == self
+		switch {
+		case wasOwner && !nowOwner:
+			ho.cancel(slot)
+			ho.out[slot] = keptSlot{to: next.SlotOwner(slot).Name, until: until}
+			drop[slot] = false
+		case nowOwner && (changed[slot] || joining):
+			delete(ho.out, slot)
+			ho.cancel(slot)
+			drop[slot] = true
+			from := prev.SlotOwner(slot)
+			if from.Name == self {
+				continue
+			}
+			src := sources[from.Name]
+			if src == nil {
+				src = &handoffSource{name: from.Name, addr: from.Addr}
+				sources[from.Name] = src
+			}
+			in := &inSlot{slot: slot, src: src, warm: joining, resolved: map[string]struct{}{}}
+			ho.in[slot].Store(in)
+			ho.nIn.Add(1)
+			if joining {
+				ho.warmLeft.Add(1)
+			}
+			bySource[from.Name] = append(bySource[from.Name], in)
+		}
+	}
+	if joining {
+		ho.warmUntil.Store(time.Now().Add(ho.cfg.warm).UnixNano())
+	}
+	return drop, func() {
+		for _, slots := range bySource {
+			ho.st.wg.Add(1)
+			go ho.pull(slots)
+		}
+	}
+}
+
+// othersRing is the ring of next's members but this node: who held the
+// slots before this node joined.
+func (ho *handoff) othersRing(next *ring.Ring) (*ring.Ring, error) {
+	var rest []ring.Member
+	for _, m := range next.Members() {
+		if m.Name != ho.st.self {
+			rest = append(rest, m)
+		}
+	}
+	return ring.Build(ho.s.cfg.Cluster.Ring, rest)
+}
+
+// cancel ends the transfer of slot, if one runs.
+func (ho *handoff) cancel(slot int) {
+	if in := ho.in[slot].Swap(nil); in != nil {
+		in.mu.Lock()
+		in.cancelled = true
+		in.mu.Unlock()
+		ho.finished(in)
+	}
+}
+
+// complete ends in's transfer if it is still the slot's.
+func (ho *handoff) complete(in *inSlot) {
+	if ho.in[in.slot].CompareAndSwap(in, nil) {
+		in.mu.Lock()
+		in.cancelled = true
+		in.resolved = nil
+		in.mu.Unlock()
+		ho.finished(in)
+	}
+}
+
+func (ho *handoff) finished(in *inSlot) {
+	ho.nIn.Add(-1)
+	if in.warm {
+		ho.warmLeft.Add(-1)
+	}
+}
+
+// warming reports whether the node still copies the slots it took when it
+// joined, and at most cfg.warm after the join.
+func (ho *handoff) warming() bool {
+	return ho.enabled() && ho.warmLeft.Load() > 0 && time.Now().UnixNano() < ho.warmUntil.Load()
+}
+
+// resolveKeys makes this node's state of each key final before a command
+// runs on it: a key of a slot still in transfer that this node does not
+// hold is read through from the previous owner. Cheap when nothing moves.
+func (ho *handoff) resolveKeys(keys [][]byte) {
+	if ho == nil || ho.nIn.Load() == 0 {
+		return
+	}
+	for _, k := range keys {
+		if in := ho.in[ring.KeySlotBytes(k)].Load(); in != nil {
+			ho.resolve(in, k)
+		}
+	}
+}
+
+func (ho *handoff) resolve(in *inSlot, key []byte) {
+	in.mu.Lock()
+	if _, ok := in.resolved[string(key)]; ok || in.cancelled {
+		in.mu.Unlock()
+		return
+	}
+	if ho.s.store.Contains(key) {
+		in.resolved[string(key)] = struct{}{}
+		in.mu.Unlock()
+		return
+	}
+	in.mu.Unlock()
+	e, found := ho.readThrough(in, key)
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if _, ok := in.resolved[string(key)]; ok || in.cancelled {
+		return
+	}
+	in.resolved[string(key)] = struct{}{}
+	if found {
+		if ok, _ := ho.s.store.ImportMissing(e); ok {
+			ho.stats.readThroughHits.Add(1)
+		}
+	}
+}
+
+// importBatch installs a pulled batch, skipping resolved keys and keys
+// this node holds, and returns how many it installed; false once the
+// transfer was cancelled.
+func (ho *handoff) importBatch(in *inSlot, b []wireEntry) (int, bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.cancelled {
+		return 0, false
+	}
+	n := 0
+	for _, w := range b {
+		if _, ok := in.resolved[string(w.e.Key)]; ok {
+			continue
+		}
+		if ok, _ := ho.s.store.ImportMissing(w.e); ok {
+			n++
+		}
+	}
+	return n, true
+}
+
+// keptFor reports whether slot is kept here for node to (the fence of
+// DUMP and GET: this node's ring gives the slot to the asker).
+func (ho *handoff) keptFor(slot int, to string) bool {
+	r := ho.st.cl.Ring()
+	return r.SlotOwner(slot).Name == to && to != ho.st.self
+}
+
+// release drops kept slots the new owner reports copied, if this node's
+// ring still gives them to it, and returns how many it dropped.
+func (ho *handoff) release(to string, slots []int) int {
+	ho.mu.Lock()
+	defer ho.mu.Unlock()
+	n := 0
+	for _, slot := range slots {
+		if k, ok := ho.out[slot]; ok && k.to == to && ho.keptFor(slot, to) {
+			delete(ho.out, slot)
+			ho.s.store.DropSlot(slot)
+			n++
+		}
+	}
+	return n
+}
+
+// expire drops kept slots whose deadline passed.
+func (ho *handoff) expire(now time.Time) {
+	ho.mu.Lock()
+	defer ho.mu.Unlock()
+	for slot, k := range ho.out {
+		if now.After(k.until) {
+			delete(ho.out, slot)
+			if r := ho.st.cl.Ring(); r.SlotOwner(slot).Name != ho.st.self {
+				ho.s.store.DropSlot(slot)
+				ho.stats.keptDropped.Add(1)
+			}
+		}
+	}
+}
+
+// kept is the number of lost slots still kept for their new owners.
+func (ho *handoff) kept() int {
+	if ho == nil {
+		return 0
+	}
+	ho.mu.Lock()
+	defer ho.mu.Unlock()
+	return len(ho.out)
+}

@@ -1,0 +1,211 @@
+package cacheserver
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ringcache/ringcache/internal/ctxsleep"
+	"github.com/ringcache/ringcache/internal/forward"
+	"github.com/ringcache/ringcache/ring"
+)
+
+// The previous owner's side of a hand-off, its commands, and the
+// hand-off's life cycle, INFO and drain.
+
+// handoffFencedErr answers a pull for a slot this node's ring does not
+// give to the asker (yet).
+const handoffFencedErr = "TRYAGAIN handoff: this node does not route the slot to the asker yet"
+
+// ringcacheHandoff is RINGCACHE HANDOFF DUMP|GET|DONE <asker> ..., on
+// authenticated peer connections only.
+func ringcacheHandoff(c *conn, args [][]byte) {
+	st := c.srv.cs.Load()
+	switch {
+	case st == nil:
+		c.replyErrString(clusterDisabledErr)
+		return
+	case !c.peer:
+		c.replyErrString("NOPERM RINGCACHE HANDOFF is for peer connections (RINGCACHE PEER)")
+		return
+	case !st.ho.enabled():
+		c.replyErrString("ERR hand-off is disabled on this node")
+		return
+	}
+	asker := string(args[3])
+	switch sub := strings.ToLower(string(args[2])); {
+	case sub == "dump" && len(args) == 7:
+		handoffDump(c, st.ho, asker, args[4:])
+	case sub == "get" && len(args) == 5:
+		handoffGet(c, st.ho, asker, args[4])
+	case sub == "done":
+		slots := make([]int, 0, len(args)-4)
+		for _, a := range args[4:] {
+			if n, err := strconv.Atoi(string(a)); err == nil && n >= 0 && n < ring.SlotCount {
+				slots = append(slots, n)
+			}
+		}
+		c.w.WriteInt(int64(st.ho.release(asker, slots)))
+	default:
+		c.replyErrString("ERR syntax error")
+	}
+}
+
+// handoffDump answers DUMP <slot> <cursor> <count>: [next-cursor, key,
+// value, expiry-ms, ...], hottest keys first within the batch.
+func handoffDump(c *conn, ho *handoff, asker string, a [][]byte) {
+	slot, err1 := strconv.Atoi(string(a[0]))
+	cursor, err2 := strconv.ParseUint(string(a[1]), 10, 64)
+	count, err3 := strconv.Atoi(string(a[2]))
+	if err1 != nil || err2 != nil || err3 != nil || slot < 0 || slot >= ring.SlotCount || count < 1 {
+		c.replyErrString("ERR syntax error")
+		return
+	}
+	if !ho.keptFor(slot, asker) {
+		c.replyErrString(handoffFencedErr)
+		return
+	}
+	ents, heat, next := ho.s.store.ExportBatch(slot, cursor, min(count, 1024))
+	order := make([]int, len(ents))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(x, y int) int { return int(heat[y]) - int(heat[x]) })
+	c.w.WriteArray(1 + 3*len(ents))
+	c.w.WriteBulkString(strconv.FormatUint(next, 10))
+	n := 0
+	for _, i := range order {
+		e := ents[i]
+		c.w.WriteBulk(e.Key)
+		c.w.WriteBulk(e.Value)
+		c.w.WriteBulkString(strconv.FormatInt(expiryMillis(e.TTL), 10))
+		n += len(e.Key) + len(e.Value)
+	}
+	ho.stats.keysOut.Add(int64(len(ents)))
+	ho.stats.bytesOut.Add(int64(n))
+}
+
+// handoffGet answers GET <key>: [value, expiry-ms], or null.
+func handoffGet(c *conn, ho *handoff, asker string, key []byte) {
+	if !ho.keptFor(ring.KeySlotBytes(key), asker) {
+		c.replyErrString(handoffFencedErr)
+		return
+	}
+	e, ok := ho.s.store.Lookup(key)
+	if !ok {
+		c.w.WriteNullArray()
+		return
+	}
+	c.w.WriteArray(2)
+	c.w.WriteBulk(e.Value)
+	c.w.WriteBulkString(strconv.FormatInt(expiryMillis(e.TTL), 10))
+}
+
+// ringcacheDrain is RINGCACHE DRAIN: a graceful leave, as on SIGTERM, the
+// slots handed over first; the server then stops (the process exits).
+func ringcacheDrain(c *conn) {
+	if !c.authed {
+		c.replyErrString(noAuthErr)
+		return
+	}
+	s := c.srv
+	if s.cs.Load() == nil {
+		c.replyErrString(clusterDisabledErr)
+		return
+	}
+	if s.draining.Load() {
+		c.w.WriteSimple("OK")
+		return
+	}
+	s.bgWG.Add(1)
+	go func() {
+		defer s.bgWG.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Cluster.HandoffDrain+30*time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			s.log.Warn("drain", "err", err)
+		}
+	}()
+	c.w.WriteSimple("OK")
+}
+
+// startHandoff builds the hand-off state of a clustered node: its own
+// pool of authenticated peer connections and the janitor that drops kept
+// slots at their deadline.
+func (s *Server) startHandoff(st *clusterState, cc ClusterConfig) error {
+	cfg := handoffConfig{rate: cc.HandoffRate, keep: cc.HandoffKeep, readThrough: cc.HandoffReadThrough,
+		warm: cc.HandoffWarm, drain: cc.HandoffDrain}
+	fc := forward.DefaultConfig()
+	fc.ConnsPerPeer, fc.Timeout = 1, 5*time.Second
+	fc.Reader.MaxBulkLen = s.cfg.MaxBulkLen
+	fc.Authenticate = s.authenticatePeer
+	if s.cfg.TLS.Cluster {
+		fc.TLS = s.tls.peerConfig
+	}
+	pool, err := forward.New(fc)
+	if err != nil {
+		return err
+	}
+	st.ho = newHandoff(s, st, cfg, pool)
+	st.wg.Add(1)
+	go func() {
+		defer st.wg.Done()
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-st.ctx.Done():
+				return
+			case now := <-t.C:
+				st.ho.expire(now)
+			}
+		}
+	}()
+	return nil
+}
+
+// awaitHandoffOut waits, during a graceful leave, until the new owners
+// report every slot of this node copied, at most cfg.drain.
+func (ho *handoff) awaitHandoffOut(ctx context.Context) {
+	if !ho.enabled() {
+		return
+	}
+	begin, kept := time.Now(), ho.kept()
+	ctx, cancel := context.WithTimeout(ctx, ho.cfg.drain)
+	defer cancel()
+	for ho.kept() > 0 && ctxsleep.Sleep(ctx, 20*time.Millisecond) == nil {
+	}
+	ho.s.log.Info("draining: hand-off of this node's slots", "slots", kept, "left_uncopied", ho.kept(),
+		"keys_sent", ho.stats.keysOut.Load(), "bytes_sent", ho.stats.bytesOut.Load(),
+		"waited", time.Since(begin).Round(time.Millisecond))
+}
+
+// handoffInfo appends the hand-off fields of INFO ringcache.
+func (ho *handoff) info(field func(name string, v any)) {
+	if ho == nil {
+		return
+	}
+	st := &ho.stats
+	field("ringcache_handoff_enabled", ho.enabled())
+	field("ringcache_handoff_in_slots", ho.nIn.Load())
+	field("ringcache_handoff_kept_slots", ho.kept())
+	field("ringcache_handoff_warming", ho.warming())
+	field("ringcache_handoff_keys_in", st.keysIn.Load())
+	field("ringcache_handoff_bytes_in", st.bytesIn.Load())
+	field("ringcache_handoff_keys_out", st.keysOut.Load())
+	field("ringcache_handoff_bytes_out", st.bytesOut.Load())
+	field("ringcache_handoff_read_throughs", st.readThroughs.Load())
+	field("ringcache_handoff_read_through_hits", st.readThroughHits.Load())
+	field("ringcache_handoff_transfers", st.transfers.Load())
+	field("ringcache_handoff_slots_copied", st.slotsDone.Load())
+	field("ringcache_handoff_slots_failed", st.slotsFailed.Load())
+	field("ringcache_handoff_kept_expired", st.keptDropped.Load())
+}
+
+// handoffErr formats an unknown RINGCACHE subcommand reply.
+func handoffUsage(sub []byte) string {
+	return fmt.Sprintf("ERR unknown subcommand '%.128s'. Try RINGCACHE PEER, EPOCH [name], HANDOFF or DRAIN.", sub)
+}

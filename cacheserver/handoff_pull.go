@@ -1,0 +1,231 @@
+package cacheserver
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ringcache/ringcache/internal/ctxsleep"
+	"github.com/ringcache/ringcache/internal/resp"
+	"github.com/ringcache/ringcache/internal/store"
+)
+
+// The new owner's side of a hand-off: bulk pulls and read-through.
+
+// pullBatch is the number of keys asked for in one DUMP.
+const pullBatch = 128
+
+// errFenced is a source that kept answering TRYAGAIN (its ring did not
+// give it the slot) until the source's keep time ran out.
+var errFenced = errors.New("handoff: the previous owner never routed the slot here")
+
+// wireEntry is an entry as it travels: the key, the value and the
+// absolute expiry (Unix ms, 0 = none), turned back into a TTL on arrival.
+type wireEntry struct{ e store.Entry }
+
+// pull copies slots (all from one source) one after another, then tells
+// the source which it may drop.
+func (ho *handoff) pull(slots []*inSlot) {
+	defer ho.st.wg.Done()
+	src, begin := slots[0].src, time.Now()
+	ho.stats.transfers.Add(1)
+	var keys, size int64
+	var done []int
+	var err error
+	for _, in := range slots {
+		var k, b int64
+		if err == nil {
+			k, b, err = ho.pullSlot(in)
+			keys, size = keys+k, size+b
+		}
+		if err != nil {
+			ho.stats.slotsFailed.Add(1)
+		} else {
+			ho.stats.slotsDone.Add(1)
+			done = append(done, in.slot)
+		}
+		ho.complete(in) // a failed slot goes on empty, as without hand-off
+	}
+	if err != nil {
+		src.failed.Store(true)
+	}
+	ho.sendDone(src, done)
+	ho.s.log.Info("hand-off received", "from", src.name, "slots", len(slots), "copied_slots", len(done),
+		"keys", keys, "bytes", size, "duration", time.Since(begin).Round(time.Millisecond), "err", err)
+}
+
+// pullSlot copies one slot until its cursor ends or the transfer is
+// cancelled.
+func (ho *handoff) pullSlot(in *inSlot) (keys, size int64, err error) {
+	slot := strconv.Itoa(in.slot)
+	cursor := []byte("0")
+	for {
+		v, err := ho.ask(ho.st.ctx, in.src, time.Now().Add(ho.cfg.keep),
+			"DUMP", slot, string(cursor), strconv.Itoa(pullBatch))
+		if err != nil {
+			return keys, size, err
+		}
+		next, batch, n, err := decodeDump(v)
+		if err != nil {
+			return keys, size, err
+		}
+		if err := ho.lim.wait(ho.st.ctx, n); err != nil {
+			return keys, size, err
+		}
+		got, ok := ho.importBatch(in, batch)
+		keys, size = keys+int64(got), size+int64(n)
+		ho.stats.keysIn.Add(int64(got))
+		ho.stats.bytesIn.Add(int64(n))
+		if !ok || string(next) == "0" {
+			return keys, size, nil
+		}
+		cursor = next
+	}
+}
+
+// readThrough fetches one key from the previous owner, at most
+// cfg.readThrough; not found on any failure.
+func (ho *handoff) readThrough(in *inSlot, key []byte) (store.Entry, bool) {
+	if in.src.failed.Load() {
+		return store.Entry{}, false
+	}
+	ho.stats.readThroughs.Add(1)
+	ctx, cancel := context.WithTimeout(ho.st.ctx, ho.cfg.readThrough)
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	v, err := ho.ask(ctx, in.src, deadline, "GET", string(key))
+	if err != nil || v.Null || len(v.Elems) != 2 {
+		return store.Entry{}, false
+	}
+	return decodeEntry(key, v.Elems[0].Str, v.Elems[1].Str)
+}
+
+// ask sends RINGCACHE HANDOFF <sub> <self> args... to src, retrying while
+// src answers TRYAGAIN (it does not route the slot here yet) until
+// deadline, and a failed connection twice.
+func (ho *handoff) ask(ctx context.Context, src *handoffSource, deadline time.Time, sub string, args ...string) (resp.Value, error) {
+	cmd := [][]byte{[]byte("RINGCACHE"), []byte("HANDOFF"), []byte(sub), []byte(ho.st.self)}
+	for _, a := range args {
+		cmd = append(cmd, []byte(a))
+	}
+	netErrs := 0
+	for {
+		raw, err := ho.pool.Do(ctx, src.addr, cmd, nil)
+		var v resp.Value
+		if err == nil {
+			v, err = parseReply(raw, ho.s.cfg.MaxBulkLen)
+		}
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return v, err
+		case err != nil:
+			if netErrs++; netErrs > 2 {
+				return v, err
+			}
+		case v.IsError() && bytes.HasPrefix(v.Str, []byte("TRYAGAIN")):
+			if time.Now().After(deadline) {
+				return v, errFenced
+			}
+		case v.IsError():
+			return v, errors.New(string(v.Str))
+		default:
+			return v, nil
+		}
+		if err := ctxsleep.Sleep(ctx, 20*time.Millisecond*time.Duration(1+netErrs*4)); err != nil {
+			return v, err
+		}
+	}
+}
+
+// sendDone tells src the slots are copied, so it drops its copy now.
+func (ho *handoff) sendDone(src *handoffSource, slots []int) {
+	for len(slots) > 0 {
+		n := min(len(slots), 1024)
+		args := make([]string, n)
+		for i, s := range slots[:n] {
+			args[i] = strconv.Itoa(s)
+		}
+		ctx, cancel := context.WithTimeout(ho.st.ctx, time.Second)
+		_, err := ho.ask(ctx, src, time.Time{}, "DONE", args...)
+		cancel()
+		if err != nil {
+			return
+		}
+		slots = slots[n:]
+	}
+}
+
+// parseReply parses one raw RESP reply.
+func parseReply(raw []byte, maxBulk int64) (resp.Value, error) {
+	cfg := resp.DefaultReaderConfig()
+	if maxBulk > 0 {
+		cfg.MaxBulkLen = maxBulk
+	}
+	return resp.NewReplyReader(bytes.NewReader(raw), cfg).Read()
+}
+
+// decodeDump splits a DUMP reply: the next cursor, then key, value and
+// expiry of each entry; n is the bytes of keys and values.
+func decodeDump(v resp.Value) (next []byte, b []wireEntry, n int, err error) {
+	if len(v.Elems) < 1 || (len(v.Elems)-1)%3 != 0 {
+		return nil, nil, 0, errors.New("handoff: malformed DUMP reply")
+	}
+	for i := 1; i < len(v.Elems); i += 3 {
+		k, val, exp := v.Elems[i].Str, v.Elems[i+1].Str, v.Elems[i+2].Str
+		if e, ok := decodeEntry(k, val, exp); ok {
+			b = append(b, wireEntry{e})
+		}
+		n += len(k) + len(val)
+	}
+	return v.Elems[0].Str, b, n, nil
+}
+
+// decodeEntry turns a travelling entry back into a store entry; false
+// when it expired on the way.
+func decodeEntry(key, val, exp []byte) (store.Entry, bool) {
+	e := store.Entry{Key: append([]byte(nil), key...), Value: append([]byte(nil), val...)}
+	ms, err := strconv.ParseInt(string(exp), 10, 64)
+	if err != nil {
+		return e, false
+	}
+	if ms != 0 {
+		if e.TTL = time.Until(time.UnixMilli(ms)); e.TTL <= 0 {
+			return e, false
+		}
+	}
+	return e, true
+}
+
+// expiryMillis is the absolute expiry of a TTL from now (0: none).
+func expiryMillis(ttl time.Duration) int64 {
+	if ttl == 0 {
+		return 0
+	}
+	return time.Now().Add(ttl).UnixMilli()
+}
+
+// limiter spaces bulk copies to rate bytes/s, shared by every pull.
+type limiter struct {
+	mu   sync.Mutex
+	rate float64
+	next time.Time
+}
+
+// wait blocks until n more bytes fit the budget.
+func (l *limiter) wait(ctx context.Context, n int) error {
+	l.mu.Lock()
+	now := time.Now()
+	if l.next.Before(now) {
+		l.next = now
+	}
+	at := l.next
+	l.next = l.next.Add(time.Duration(float64(n) / l.rate * float64(time.Second)))
+	l.mu.Unlock()
+	if d := time.Until(at); d > 0 {
+		return ctxsleep.Sleep(ctx, d)
+	}
+	return nil
+}
