@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ringcache/ringcache/internal/ctxsleep"
@@ -104,33 +105,53 @@ func handoffGet(c *conn, ho *handoff, asker string, key []byte) {
 	c.w.WriteBulkString(strconv.FormatInt(expiryMillis(e.TTL), 10))
 }
 
-// ringcacheDrain is RINGCACHE DRAIN: a graceful leave, as on SIGTERM, the
-// slots handed over first; the server then stops (the process exits).
+// ringcacheDrain is RINGCACHE DRAIN: asks the program running the server
+// for a graceful leave, as SIGTERM does (Server.DrainRequested): the
+// node's slots are handed over, then it leaves and stops.
 func ringcacheDrain(c *conn) {
-	if !c.authed {
+	switch {
+	case !c.authed:
 		c.replyErrString(noAuthErr)
-		return
-	}
-	s := c.srv
-	if s.cs.Load() == nil {
+	case c.srv.cs.Load() == nil:
 		c.replyErrString(clusterDisabledErr)
-		return
-	}
-	if s.draining.Load() {
+	default:
+		c.srv.drainReq.request()
 		c.w.WriteSimple("OK")
-		return
 	}
-	s.bgWG.Add(1)
-	go func() {
-		defer s.bgWG.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Cluster.HandoffDrain+30*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			s.log.Warn("drain", "err", err)
-		}
-	}()
-	c.w.WriteSimple("OK")
 }
+
+// drainRequest is RINGCACHE DRAIN's signal; its zero value is ready.
+type drainRequest struct {
+	mu   sync.Mutex
+	ch   chan struct{}
+	done bool
+}
+
+func (d *drainRequest) wait() <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.channel()
+}
+
+func (d *drainRequest) channel() chan struct{} {
+	if d.ch == nil {
+		d.ch = make(chan struct{})
+	}
+	return d.ch
+}
+
+func (d *drainRequest) request() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.done {
+		d.done = true
+		close(d.channel())
+	}
+}
+
+// DrainRequested is closed once a client sent RINGCACHE DRAIN: the
+// program should then call Shutdown, as on SIGTERM.
+func (s *Server) DrainRequested() <-chan struct{} { return s.drainReq.wait() }
 
 // startHandoff builds the hand-off state of a clustered node: its own
 // pool of authenticated peer connections and the janitor that drops kept

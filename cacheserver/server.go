@@ -57,7 +57,8 @@ type Server struct {
 	cs          atomic.Pointer[clusterState] // set once Serve started the cluster; nil on a standalone node
 	tls         *tlsState                    // nil without TLS (tls.go)
 
-	draining  atomic.Bool // Shutdown started: /readyz answers 503
+	draining  atomic.Bool  // Shutdown started: /readyz answers 503
+	drainReq  drainRequest // RINGCACHE DRAIN (handoff_cmd.go)
 	registry  *prometheus.Registry
 	adminOnce sync.Once
 	adminErr  error

@@ -53,6 +53,7 @@ type options struct {
 
 	sec   secOptions // security.go
 	lease time.Duration
+	ho    handoffOptions // handoff.go
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -81,6 +82,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.redirect, "redirect", "forward", "keys owned by another node: forward (proxy) or moved (-MOVED like Redis Cluster)")
 	fs.StringVar(&o.gossipProfile, "gossip-profile", "lan", "gossip timers: lan, or local (fast failure detection, one machine)")
 	o.sec.register(fs)
+	o.ho.register(fs)
 	fs.DurationVar(&o.lease, "cluster-lease", 0,
 		"serve keys only this long after a majority answered (0 = 3/4 of the gossip profile's earliest failure detection)")
 	fs.String("config", "", "config file: one 'name value' per line")
@@ -173,6 +175,9 @@ func (o *options) clusterConfig() (cacheserver.ClusterConfig, error) {
 		return cc, fmt.Errorf("--redirect: %w", err)
 	}
 	cc.Lease = o.lease
+	if err := o.ho.apply(&cc); err != nil {
+		return cc, err
+	}
 	if _, _, err := cc.FencingTimes(); err != nil {
 		return cc, fmt.Errorf("--cluster-lease: %w", err)
 	}
@@ -280,6 +285,7 @@ func serve(ctx context.Context, cfg cacheserver.Config, log *slog.Logger) error 
 		}
 		return err
 	case <-ctx.Done():
+	case <-srv.DrainRequested(): // RINGCACHE DRAIN: as SIGTERM
 	}
 	log.Info("shutting down: draining connections")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
