@@ -146,6 +146,11 @@ type clusterState struct {
 	self  string
 	mode  route.Mode
 	join  bool                     // Join was configured: CLUSTERDOWN until joined
+	// peered is set once a ring with another member was applied: a node
+	// asked to join serves no key with the one-member ring it starts with
+	// (gossip may have reached the seed before the member list arrived; it
+	// would take writes for every slot, which its first real ring drops).
+	peered atomic.Bool
 	peers [4]*forward.Pool         // by protocol: [2] RESP2, [3] RESP3
 	ids   atomic.Pointer[ringView] // node ids of the cluster's current ring, derived on demand
 	// settle is how long after a ring change a slot that changed owner is
@@ -199,7 +204,7 @@ type ringView struct {
 
 // joined reports whether the node joined the cluster or was not asked to
 // join one.
-func (st *clusterState) joined() bool { return !st.join || st.cl.Joined() }
+func (st *clusterState) joined() bool { return !st.join || st.cl.Joined() && st.peered.Load() }
 
 // ready reports whether the node may serve keys: it joined and it holds
 // its lease.
@@ -348,6 +353,9 @@ func (s *Server) onRing(st *clusterState, old, next *ring.Ring) (published func(
 	s.log.Info("ring applied", "members", next.Len(), "owned_slots", st.ownedSlots(next),
 		"moved_slots", moved, "dropped_keys", dropped)
 	return func() {
+		if next.Len() > 1 {
+			st.peered.Store(true)
+		}
 		startHandoff()
 		rm := &recentMoves{at: time.Now(), slots: all}
 		st.recent.Store(rm)

@@ -1,6 +1,7 @@
 package cacheserver
 
 import (
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,8 +52,9 @@ type handoff struct {
 	pool *forward.Pool // dedicated peer connections for pulls
 	lim  limiter
 
-	in  [ring.SlotCount]atomic.Pointer[inSlot] // gained slots being copied
-	nIn atomic.Int64                           // slots in transfer here
+	in    [ring.SlotCount]atomic.Pointer[inSlot] // gained slots being copied
+	nIn   atomic.Int64                           // slots in transfer here
+	pulls atomic.Int64                           // pull goroutines running (copy, then DONE)
 
 	mu  sync.Mutex
 	out map[int]keptSlot // lost slots kept for their new owner
@@ -87,6 +89,13 @@ type inSlot struct {
 	mu        sync.Mutex
 	resolved  map[string]struct{} // keys whose state here is final
 	cancelled bool                // lost again, or copy finished
+}
+
+// isCancelled reports whether in's transfer ended.
+func (in *inSlot) isCancelled() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.cancelled
 }
 
 // handoffSource is the previous owner of some gained slots.
@@ -125,7 +134,7 @@ func (ho *handoff) onRing(old, next *ring.Ring, changed []bool) (drop []bool, st
 			prev = r
 		}
 	}
-	until := time.Now().Add(ho.cfg.keep)
+	until, held := time.Now().Add(ho.cfg.keep), ho.s.store.SlotsWithKeys()
 	bySource := map[string][]*inSlot{}
 	sources := map[string]*handoffSource{}
 	ho.mu.Lock()
@@ -135,8 +144,11 @@ func (ho *handoff) onRing(old, next *ring.Ring, changed []bool) (drop []bool, st
 		switch {
 		case wasOwner && !nowOwner:
 			ho.cancel(slot)
-			ho.out[slot] = keptSlot{to: next.SlotOwner(slot).Name, until: until}
-			drop[slot] = false
+			delete(ho.out, slot)
+			if held[slot] && !joining { // a joining node held nothing worth keeping
+				ho.out[slot] = keptSlot{to: next.SlotOwner(slot).Name, until: until}
+				drop[slot] = false
+			}
 		case nowOwner && (changed[slot] || joining):
 			delete(ho.out, slot)
 			ho.cancel(slot)
@@ -165,6 +177,7 @@ func (ho *handoff) onRing(old, next *ring.Ring, changed []bool) (drop []bool, st
 	return drop, func() {
 		for _, slots := range bySource {
 			ho.st.wg.Add(1)
+			ho.pulls.Add(1)
 			go ho.pull(slots)
 		}
 	}
@@ -218,35 +231,43 @@ func (ho *handoff) warming() bool {
 
 // resolveKeys makes this node's state of each key final before a command
 // runs on it: a key of a slot still in transfer that this node does not
-// hold is read through from the previous owner. Cheap when nothing moves.
-func (ho *handoff) resolveKeys(keys [][]byte) {
+// hold is read through from the previous owner. It reports false when the
+// previous owner is up but does not answer for the slot yet (its ring
+// still owns it): the command must be retried (TRYAGAIN), since running it
+// now could miss, or overwrite, a value that owner still takes writes
+// for. Cheap when nothing moves.
+func (ho *handoff) resolveKeys(keys [][]byte) bool {
 	if ho == nil || ho.nIn.Load() == 0 {
-		return
+		return true
 	}
 	for _, k := range keys {
-		if in := ho.in[ring.KeySlotBytes(k)].Load(); in != nil {
-			ho.resolve(in, k)
+		if in := ho.in[ring.KeySlotBytes(k)].Load(); in != nil && !ho.resolve(in, k) {
+			return false
 		}
 	}
+	return true
 }
 
-func (ho *handoff) resolve(in *inSlot, key []byte) {
+func (ho *handoff) resolve(in *inSlot, key []byte) bool {
 	in.mu.Lock()
 	if _, ok := in.resolved[string(key)]; ok || in.cancelled {
 		in.mu.Unlock()
-		return
+		return true
 	}
 	if ho.s.store.Contains(key) {
 		in.resolved[string(key)] = struct{}{}
 		in.mu.Unlock()
-		return
+		return true
 	}
 	in.mu.Unlock()
-	e, found := ho.readThrough(in, key)
+	e, found, err := ho.readThrough(in, key)
+	if errors.Is(err, errFenced) {
+		return false
+	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if _, ok := in.resolved[string(key)]; ok || in.cancelled {
-		return
+		return true
 	}
 	in.resolved[string(key)] = struct{}{}
 	if found {
@@ -254,6 +275,7 @@ func (ho *handoff) resolve(in *inSlot, key []byte) {
 			ho.stats.readThroughHits.Add(1)
 		}
 	}
+	return true
 }
 
 // importBatch installs a pulled batch, skipping resolved keys and keys

@@ -204,6 +204,13 @@ func (ho *handoff) awaitHandoffOut(ctx context.Context) {
 		"waited", time.Since(begin).Round(time.Millisecond))
 }
 
+// HandoffIdle reports whether no slot is being copied to this node (and
+// no copy still has to report DONE). Standalone or hand-off off: true.
+func (s *Server) HandoffIdle() bool {
+	st := s.cs.Load()
+	return st == nil || !st.ho.enabled() || st.ho.nIn.Load() == 0 && st.ho.pulls.Load() == 0
+}
+
 // handoffInfo appends the hand-off fields of INFO ringcache.
 func (ho *handoff) info(field func(name string, v any)) {
 	if ho == nil {

@@ -2,6 +2,7 @@ package cacheserver
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"strconv"
@@ -22,39 +23,66 @@ const pullBatch = 128
 // give it the slot) until the source's keep time ran out.
 var errFenced = errors.New("handoff: the previous owner never routed the slot here")
 
+// errCancelled is a transfer that ended while it waited for its source.
+var errCancelled = errors.New("handoff: cancelled")
+
 // wireEntry is an entry as it travels: the key, the value and the
 // absolute expiry (Unix ms, 0 = none), turned back into a TTL on arrival.
 type wireEntry struct{ e store.Entry }
 
-// pull copies slots (all from one source) one after another, then tells
-// the source which it may drop.
+// pullWorkers is the number of slots of one source copied at a time (their
+// requests are pipelined on one connection).
+const pullWorkers = 8
+
+// pull copies slots (all from one source), then tells the source which it
+// may drop.
 func (ho *handoff) pull(slots []*inSlot) {
 	defer ho.st.wg.Done()
+	defer ho.pulls.Add(-1)
 	src, begin := slots[0].src, time.Now()
 	ho.stats.transfers.Add(1)
-	var keys, size int64
-	var done []int
-	var err error
+	var (
+		mu         sync.Mutex
+		keys, size int64
+		done       []int
+		firstErr   error
+		wg         sync.WaitGroup
+		next       = make(chan *inSlot)
+	)
+	for range min(pullWorkers, len(slots)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for in := range next {
+				var k, b int64
+				var err error
+				if !src.failed.Load() {
+					k, b, err = ho.pullSlot(in)
+				}
+				mu.Lock()
+				keys, size = keys+k, size+b
+				switch {
+				case err != nil || src.failed.Load():
+					firstErr = cmp.Or(firstErr, err)
+					src.failed.Store(true)
+					ho.stats.slotsFailed.Add(1)
+				default:
+					ho.stats.slotsDone.Add(1)
+					done = append(done, in.slot)
+				}
+				mu.Unlock()
+				ho.complete(in) // a failed slot goes on empty, as without hand-off
+			}
+		}()
+	}
 	for _, in := range slots {
-		var k, b int64
-		if err == nil {
-			k, b, err = ho.pullSlot(in)
-			keys, size = keys+k, size+b
-		}
-		if err != nil {
-			ho.stats.slotsFailed.Add(1)
-		} else {
-			ho.stats.slotsDone.Add(1)
-			done = append(done, in.slot)
-		}
-		ho.complete(in) // a failed slot goes on empty, as without hand-off
+		next <- in
 	}
-	if err != nil {
-		src.failed.Store(true)
-	}
+	close(next)
+	wg.Wait()
 	ho.sendDone(src, done)
 	ho.s.log.Info("hand-off received", "from", src.name, "slots", len(slots), "copied_slots", len(done),
-		"keys", keys, "bytes", size, "duration", time.Since(begin).Round(time.Millisecond), "err", err)
+		"keys", keys, "bytes", size, "duration", time.Since(begin).Round(time.Millisecond), "err", firstErr)
 }
 
 // pullSlot copies one slot until its cursor ends or the transfer is
@@ -63,8 +91,11 @@ func (ho *handoff) pullSlot(in *inSlot) (keys, size int64, err error) {
 	slot := strconv.Itoa(in.slot)
 	cursor := []byte("0")
 	for {
-		v, err := ho.ask(ho.st.ctx, in.src, time.Now().Add(ho.cfg.keep),
+		v, err := ho.ask(ho.st.ctx, in.src, time.Now().Add(ho.cfg.keep), in.isCancelled,
 			"DUMP", slot, string(cursor), strconv.Itoa(pullBatch))
+		if errors.Is(err, errCancelled) {
+			return keys, size, nil
+		}
 		if err != nil {
 			return keys, size, err
 		}
@@ -87,31 +118,43 @@ func (ho *handoff) pullSlot(in *inSlot) (keys, size int64, err error) {
 }
 
 // readThrough fetches one key from the previous owner, at most
-// cfg.readThrough; not found on any failure.
-func (ho *handoff) readThrough(in *inSlot, key []byte) (store.Entry, bool) {
+// cfg.readThrough: errFenced when the owner answered but does not route
+// the slot here yet; not found on any other failure, and then the source
+// counts as gone.
+func (ho *handoff) readThrough(in *inSlot, key []byte) (store.Entry, bool, error) {
 	if in.src.failed.Load() {
-		return store.Entry{}, false
+		return store.Entry{}, false, nil
 	}
 	ho.stats.readThroughs.Add(1)
 	ctx, cancel := context.WithTimeout(ho.st.ctx, ho.cfg.readThrough)
 	defer cancel()
 	deadline, _ := ctx.Deadline()
-	v, err := ho.ask(ctx, in.src, deadline, "GET", string(key))
-	if err != nil || v.Null || len(v.Elems) != 2 {
-		return store.Entry{}, false
+	v, err := ho.ask(ctx, in.src, deadline, in.isCancelled, "GET", string(key))
+	switch {
+	case errors.Is(err, errFenced):
+		return store.Entry{}, false, errFenced
+	case err != nil:
+		if ho.st.ctx.Err() == nil && !errors.Is(err, errCancelled) {
+			in.src.failed.Store(true)
+		}
+		return store.Entry{}, false, nil
+	case v.Null || len(v.Elems) != 2:
+		return store.Entry{}, false, nil
 	}
-	return decodeEntry(key, v.Elems[0].Str, v.Elems[1].Str)
+	e, ok := decodeEntry(key, v.Elems[0].Str, v.Elems[1].Str)
+	return e, ok, nil
 }
 
 // ask sends RINGCACHE HANDOFF <sub> <self> args... to src, retrying while
 // src answers TRYAGAIN (it does not route the slot here yet) until
-// deadline, and a failed connection twice.
-func (ho *handoff) ask(ctx context.Context, src *handoffSource, deadline time.Time, sub string, args ...string) (resp.Value, error) {
+// deadline or until stop reports true, and a failed connection twice.
+func (ho *handoff) ask(ctx context.Context, src *handoffSource, deadline time.Time, stop func() bool,
+	sub string, args ...string) (resp.Value, error) {
 	cmd := [][]byte{[]byte("RINGCACHE"), []byte("HANDOFF"), []byte(sub), []byte(ho.st.self)}
 	for _, a := range args {
 		cmd = append(cmd, []byte(a))
 	}
-	netErrs := 0
+	netErrs, fenced := 0, false
 	for {
 		raw, err := ho.pool.Do(ctx, src.addr, cmd, nil)
 		var v resp.Value
@@ -119,6 +162,8 @@ func (ho *handoff) ask(ctx context.Context, src *handoffSource, deadline time.Ti
 			v, err = parseReply(raw, ho.s.cfg.MaxBulkLen)
 		}
 		switch {
+		case err != nil && ctx.Err() != nil && fenced:
+			return v, errFenced
 		case err != nil && ctx.Err() != nil:
 			return v, err
 		case err != nil:
@@ -126,8 +171,12 @@ func (ho *handoff) ask(ctx context.Context, src *handoffSource, deadline time.Ti
 				return v, err
 			}
 		case v.IsError() && bytes.HasPrefix(v.Str, []byte("TRYAGAIN")):
+			fenced = true
 			if time.Now().After(deadline) {
 				return v, errFenced
+			}
+			if stop != nil && stop() {
+				return v, errCancelled
 			}
 		case v.IsError():
 			return v, errors.New(string(v.Str))
@@ -135,6 +184,9 @@ func (ho *handoff) ask(ctx context.Context, src *handoffSource, deadline time.Ti
 			return v, nil
 		}
 		if err := ctxsleep.Sleep(ctx, 20*time.Millisecond*time.Duration(1+netErrs*4)); err != nil {
+			if fenced {
+				return v, errFenced
+			}
 			return v, err
 		}
 	}
@@ -149,7 +201,7 @@ func (ho *handoff) sendDone(src *handoffSource, slots []int) {
 			args[i] = strconv.Itoa(s)
 		}
 		ctx, cancel := context.WithTimeout(ho.st.ctx, time.Second)
-		_, err := ho.ask(ctx, src, time.Time{}, "DONE", args...)
+		_, err := ho.ask(ctx, src, time.Time{}, nil, "DONE", args...)
 		cancel()
 		if err != nil {
 			return

@@ -77,8 +77,10 @@ func (c *conn) routed(cmd *command, args [][]byte) bool {
 	c.keyBuf = appendKeys(c.keyBuf[:0], cmd, args)
 	d := route.Decide(r, st.self, c.keyBuf, mode, c.peer, splittable)
 	nkeys := len(c.keyBuf)
-	if d.Kind == route.Local || d.Kind == route.Split {
-		st.ho.resolveKeys(c.keyBuf) // handoff.go: keys of slots still being copied read through first
+	// handoff.go: keys of slots still being copied are read through from
+	// their previous owner first; TRYAGAIN while it does not answer yet.
+	if (d.Kind == route.Local || d.Kind == route.Split) && !st.ho.resolveKeys(c.keyBuf) {
+		d.Kind = route.TryAgain
 	}
 	clear(c.keyBuf)
 	switch d.Kind {

@@ -178,14 +178,16 @@ func (c *Cluster) Running() []*Node {
 
 // WaitAgreed waits until every running node routes with a ring of all
 // running nodes, with the same epoch, serves keys (holds its lease) and
-// knows the others route with that ring (Settled).
+// knows the others route with that ring (Settled), and no slot is still
+// being copied to it (HandoffIdle).
 func (c *Cluster) WaitAgreed() {
 	c.tb.Helper()
 	run := c.Running()
 	poll.Until(c.tb, c.opts.Timeout, fmt.Sprintf("%d nodes to agree on the ring", len(run)), func() bool {
 		for _, n := range run {
 			r := n.Srv.Ring()
-			if r == nil || r.Len() != len(run) || r.Epoch() != run[0].Srv.Ring().Epoch() || !n.Srv.Serving() || !n.Srv.Settled() {
+			if r == nil || r.Len() != len(run) || r.Epoch() != run[0].Srv.Ring().Epoch() || !n.Srv.Serving() || !n.Srv.Settled() ||
+				!n.Srv.HandoffIdle() {
 				return false
 			}
 		}

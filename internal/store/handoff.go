@@ -75,3 +75,18 @@ func (s *Store) ImportMissing(e Entry) (bool, error) {
 	_, _, ok, err := s.Set(nil, e.Key, e.Value, SetOptions{Cond: SetNX, TTL: e.TTL})
 	return ok, err
 }
+
+// SlotsWithKeys reports, per slot, whether it holds keys (expired ones
+// not yet purged included).
+func (s *Store) SlotsWithKeys() []bool {
+	out := make([]bool, slotCount)
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		for j, c := range sh.counts {
+			out[sh.first+j] = c > 0
+		}
+		sh.mu.Unlock()
+	}
+	return out
+}
