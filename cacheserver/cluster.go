@@ -146,11 +146,6 @@ type clusterState struct {
 	self  string
 	mode  route.Mode
 	join  bool                     // Join was configured: CLUSTERDOWN until joined
-	// peered is set once a ring with another member was applied: a node
-	// asked to join serves no key with the one-member ring it starts with
-	// (gossip may have reached the seed before the member list arrived; it
-	// would take writes for every slot, which its first real ring drops).
-	peered atomic.Bool
 	peers [4]*forward.Pool         // by protocol: [2] RESP2, [3] RESP3
 	ids   atomic.Pointer[ringView] // node ids of the cluster's current ring, derived on demand
 	// settle is how long after a ring change a slot that changed owner is
@@ -163,6 +158,11 @@ type clusterState struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // confirmRing goroutines
 	ho     *handoff       // hand-off of moved slots (handoff.go)
+	// peered is set once a ring with another member was published: a node
+	// asked to join serves no key with the one-member ring it starts with
+	// (gossip may reach the seed before the member list arrives; it would
+	// take writes for every slot, which its first real ring drops).
+	peered atomic.Bool
 }
 
 // recentMoves are the slots whose owner changed in the latest ring change.
