@@ -353,10 +353,7 @@ func (s *Server) onRing(st *clusterState, old, next *ring.Ring) (published func(
 	s.log.Info("ring applied", "members", next.Len(), "owned_slots", st.ownedSlots(next),
 		"moved_slots", moved, "dropped_keys", dropped)
 	return func() {
-		if next.Len() > 1 {
-			st.peered.Store(true)
-		}
-		startHandoff()
+		startHandoff() // handoff.go: also sets peered once a joining node may serve
 		rm := &recentMoves{at: time.Now(), slots: all}
 		st.recent.Store(rm)
 		st.wg.Add(1)

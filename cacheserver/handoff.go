@@ -30,9 +30,9 @@ import (
 // always wins over imported data (a late import never resurrects a deleted
 // key). TTLs travel as absolute expiry times (Unix ms).
 //
-// A node that just joined (its previous ring held only itself) takes as
-// previous owner of a slot the slot's owner in the ring of the other
-// members. A previous owner that cannot be reached (it crashed) ends the
+// A node that joins waits until every member routes with its ring, and
+// then takes as previous owner of each slot it owns the slot's owner in
+// the ring of the other members. A previous owner that cannot be reached (it crashed) ends the
 // transfer of its slots: they start empty, as before hand-off existed.
 
 // handoffConfig is the part of ClusterConfig hand-off uses.
@@ -59,7 +59,7 @@ type handoff struct {
 	mu  sync.Mutex
 	out map[int]keptSlot // lost slots kept for their new owner
 
-	joined    bool         // a ring with peers was applied (apply step only)
+	joinDone  bool         // a joining node started its first copy (under mu)
 	warmLeft  atomic.Int64 // slots of the join transfer still copying
 	warmUntil atomic.Int64 // unix ns: readiness stops waiting for them then
 
@@ -118,69 +118,120 @@ func (ho *handoff) enabled() bool { return ho != nil && ho.cfg.rate > 0 }
 // this node; it returns the slots to empty now: every gained slot, but no
 // lost one, which is kept for its new owner. The returned start function
 // begins the pulls once next routes.
+//
+// A node asked to join serves no key until its first ring with peers is
+// the ring every member routes with (its first member list may be
+// partial): then every slot it owns comes from that ring's other members
+// (awaitJoin). Until then its rings move nothing here.
 func (ho *handoff) onRing(old, next *ring.Ring, changed []bool) (drop []bool, start func()) {
 	drop = append([]bool(nil), changed...)
 	if !ho.enabled() {
-		return drop, func() {}
-	}
-	self := ho.st.self
-	// A node that was asked to join and sees its first ring with peers
-	// held nothing before (it answered CLUSTERDOWN): every slot it owns
-	// now comes from the ring of the others.
-	prev, joining := old, ho.st.join && !ho.joined && old.Len() == 1 && next.Len() > 1
-	ho.joined = ho.joined || next.Len() > 1
-	if joining {
-		if r, err := ho.othersRing(next); err == nil {
-			prev = r
+		return drop, func() {
+			if next.Len() > 1 {
+				ho.st.peered.Store(true)
+			}
 		}
 	}
-	until, held := time.Now().Add(ho.cfg.keep), ho.s.store.SlotsWithKeys()
-	bySource := map[string][]*inSlot{}
-	sources := map[string]*handoffSource{}
 	ho.mu.Lock()
 	defer ho.mu.Unlock()
+	if ho.st.join && !ho.joinDone {
+		return drop, func() {
+			if next.Len() > 1 {
+				ho.st.wg.Add(1)
+				go ho.awaitJoin(next)
+			}
+		}
+	}
+	self := ho.st.self
+	until, held := time.Now().Add(ho.cfg.keep), ho.s.store.SlotsWithKeys()
+	var gained []int
 	for slot := range ring.SlotCount {
 		nowOwner, wasOwner := next.SlotOwner(slot).Name == self, old.SlotOwner(slot).Name == self
 		switch {
 		case wasOwner && !nowOwner:
 			ho.cancel(slot)
 			delete(ho.out, slot)
-			if held[slot] && !joining { // a joining node held nothing worth keeping
+			if held[slot] {
 				ho.out[slot] = keptSlot{to: next.SlotOwner(slot).Name, until: until}
 				drop[slot] = false
 			}
-		case nowOwner && (changed[slot] || joining):
+		case nowOwner && changed[slot]:
 			delete(ho.out, slot)
 			ho.cancel(slot)
 			drop[slot] = true
-			from := prev.SlotOwner(slot)
-			if from.Name == self {
-				continue
-			}
-			src := sources[from.Name]
-			if src == nil {
-				src = &handoffSource{name: from.Name, addr: from.Addr}
-				sources[from.Name] = src
-			}
-			in := &inSlot{slot: slot, src: src, warm: joining, resolved: map[string]struct{}{}}
-			ho.in[slot].Store(in)
-			ho.nIn.Add(1)
-			if joining {
-				ho.warmLeft.Add(1)
-			}
-			bySource[from.Name] = append(bySource[from.Name], in)
+			gained = append(gained, slot)
 		}
 	}
-	if joining {
-		ho.warmUntil.Store(time.Now().Add(ho.cfg.warm).UnixNano())
+	return drop, ho.track(old, gained, false)
+}
+
+// track registers the transfers of gained slots from their owner in prev
+// and returns the function that starts the pulls. The caller holds ho.mu.
+func (ho *handoff) track(prev *ring.Ring, gained []int, warm bool) (start func()) {
+	bySource := map[string][]*inSlot{}
+	sources := map[string]*handoffSource{}
+	for _, slot := range gained {
+		from := prev.SlotOwner(slot)
+		if from.Name == ho.st.self {
+			continue
+		}
+		src := sources[from.Name]
+		if src == nil {
+			src = &handoffSource{name: from.Name, addr: from.Addr}
+			sources[from.Name] = src
+		}
+		in := &inSlot{slot: slot, src: src, warm: warm, resolved: map[string]struct{}{}}
+		ho.in[slot].Store(in)
+		ho.nIn.Add(1)
+		if warm {
+			ho.warmLeft.Add(1)
+		}
+		bySource[from.Name] = append(bySource[from.Name], in)
 	}
-	return drop, func() {
+	return func() {
 		for _, slots := range bySource {
 			ho.st.wg.Add(1)
 			ho.pulls.Add(1)
 			go ho.pull(slots)
 		}
 	}
+}
+
+// joinAgreeCap bounds how long a joining node waits for every member to
+// route with its ring before it serves anyway.
+const joinAgreeCap = 10 * time.Second
+
+// awaitJoin waits until every member of next routes with it (or
+// joinAgreeCap), then, if next is still the ring, takes every slot it owns
+// from the other members and lets the node serve.
+func (ho *handoff) awaitJoin(next *ring.Ring) {
+	defer ho.st.wg.Done()
+	begin := time.Now()
+	for !ho.st.awaitPeers(ho.st.ctx, next, time.Second) && time.Since(begin) < joinAgreeCap {
+		if ho.st.ctx.Err() != nil || ho.st.cl.Ring() != next {
+			return
+		}
+	}
+	prev, err := ho.othersRing(next)
+	ho.mu.Lock()
+	if err != nil || ho.joinDone || ho.st.cl.Ring() != next {
+		ho.mu.Unlock()
+		return
+	}
+	ho.joinDone = true
+	var owned []int
+	for slot := range ring.SlotCount {
+		if next.SlotOwner(slot).Name == ho.st.self {
+			owned = append(owned, slot)
+		}
+	}
+	ho.warmUntil.Store(time.Now().Add(ho.cfg.warm).UnixNano())
+	start := ho.track(prev, owned, true)
+	ho.mu.Unlock()
+	ho.st.peered.Store(true)
+	ho.s.log.Info("joined: copying this node's slots from their previous owners", "slots", len(owned),
+		"waited_for_agreement", time.Since(begin).Round(time.Millisecond))
+	start()
 }
 
 // othersRing is the ring of next's members but this node: who held the

@@ -40,6 +40,8 @@ func ringcacheHandoff(c *conn, args [][]byte) {
 	switch sub := strings.ToLower(string(args[2])); {
 	case sub == "dump" && len(args) == 7:
 		handoffDump(c, st.ho, asker, args[4:])
+	case sub == "held":
+		handoffHeld(c, st.ho, asker, args[4:])
 	case sub == "get" && len(args) == 5:
 		handoffGet(c, st.ho, asker, args[4])
 	case sub == "done":
@@ -87,6 +89,32 @@ func handoffDump(c *conn, ho *handoff, asker string, a [][]byte) {
 	}
 	ho.stats.keysOut.Add(int64(len(ents)))
 	ho.stats.bytesOut.Add(int64(n))
+}
+
+// handoffHeld answers HELD <slot>...: one digit per slot, 0 when this
+// node holds nothing of it for the asker (nothing to copy), 1 when it
+// keeps the slot's keys for the asker, 2 when its ring does not give the
+// slot to the asker yet (ask again).
+func handoffHeld(c *conn, ho *handoff, asker string, slots [][]byte) {
+	out := make([]byte, len(slots))
+	ho.mu.Lock()
+	for i, a := range slots {
+		slot, err := strconv.Atoi(string(a))
+		switch {
+		case err != nil || slot < 0 || slot >= ring.SlotCount:
+			ho.mu.Unlock()
+			c.replyErrString("ERR syntax error")
+			return
+		case !ho.keptFor(slot, asker):
+			out[i] = '2'
+		case ho.out[slot].to == asker:
+			out[i] = '1'
+		default:
+			out[i] = '0'
+		}
+	}
+	ho.mu.Unlock()
+	c.w.WriteBulk(out)
 }
 
 // handoffGet answers GET <key>: [value, expiry-ms], or null.

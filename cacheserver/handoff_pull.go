@@ -75,14 +75,67 @@ func (ho *handoff) pull(slots []*inSlot) {
 			}
 		}()
 	}
-	for _, in := range slots {
-		next <- in
+	held := ho.held(src, slots)
+	for i, in := range slots {
+		if held[i] {
+			next <- in
+			continue
+		}
+		ho.stats.slotsDone.Add(1)
+		ho.complete(in) // nothing kept there: nothing to copy
 	}
 	close(next)
 	wg.Wait()
 	ho.sendDone(src, done)
 	ho.s.log.Info("hand-off received", "from", src.name, "slots", len(slots), "copied_slots", len(done),
 		"keys", keys, "bytes", size, "duration", time.Since(begin).Round(time.Millisecond), "err", firstErr)
+}
+
+// held asks src which of slots it keeps keys of for this node, retrying
+// the slots it does not route here yet until they are cancelled or the
+// keep time runs out; a slot it cannot tell about counts as held (the
+// pull then finds out).
+func (ho *handoff) held(src *handoffSource, slots []*inSlot) []bool {
+	out := make([]bool, len(slots))
+	todo := make([]int, len(slots))
+	for i := range todo {
+		todo[i] = i
+	}
+	deadline := time.Now().Add(ho.cfg.keep)
+	for len(todo) > 0 && time.Now().Before(deadline) {
+		var again []int
+		for lo := 0; lo < len(todo); lo += 2048 {
+			part := todo[lo:min(lo+2048, len(todo))]
+			args := make([]string, len(part))
+			for j, i := range part {
+				args[j] = strconv.Itoa(slots[i].slot)
+			}
+			v, err := ho.ask(ho.st.ctx, src, deadline, nil, "HELD", args...)
+			if err != nil || len(v.Str) != len(part) {
+				for _, i := range part {
+					out[i] = true
+				}
+				continue
+			}
+			for j, i := range part {
+				switch v.Str[j] {
+				case '1':
+					out[i] = true
+				case '2':
+					if !slots[i].isCancelled() {
+						again = append(again, i)
+					}
+				}
+			}
+		}
+		if todo = again; len(todo) > 0 && ctxsleep.Sleep(ho.st.ctx, 20*time.Millisecond) != nil {
+			break
+		}
+	}
+	for _, i := range todo {
+		out[i] = true
+	}
+	return out
 }
 
 // pullSlot copies one slot until its cursor ends or the transfer is

@@ -122,7 +122,8 @@ func TestHandoffReadThroughBeforeCopy(t *testing.T) {
 	d := c.StartNode("node-4", func(cfg *cacheserver.Config) { cfg.Cluster.HandoffRate = 1000 })
 	poll.Until(t, 15*time.Second, "the four nodes to agree", func() bool {
 		for _, n := range c.Running() {
-			if r := n.Srv.Ring(); r == nil || r.Len() != 4 || r.Epoch() != d.Srv.Ring().Epoch() || !n.Srv.Settled() {
+			if r := n.Srv.Ring(); r == nil || r.Len() != 4 || r.Epoch() != d.Srv.Ring().Epoch() || !n.Srv.Settled() ||
+				!n.Srv.Serving() {
 				return false
 			}
 		}

@@ -325,6 +325,9 @@ func agreed(ctx context.Context, nodes []*Node) (bool, string) {
 		if info["ringcache_lease"] == "false" || info["ringcache_ring_settled"] == "false" {
 			return false, n.Name + " holds no lease or its ring is settling"
 		}
+		if v := info["ringcache_handoff_in_slots"]; v != "" && v != "0" {
+			return false, n.Name + " is still copying " + v + " slots (hand-off)"
+		}
 		epoch = info["ringcache_ring_epoch"]
 	}
 	return true, ""
