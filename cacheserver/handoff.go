@@ -143,18 +143,23 @@ func (ho *handoff) onRing(old, next *ring.Ring, changed []bool) (drop []bool, st
 		}
 	}
 	self := ho.st.self
-	until, held := time.Now().Add(ho.cfg.keep), ho.s.store.SlotsWithKeys()
+	until := time.Now().Add(ho.cfg.keep)
+	for slot, k := range ho.out {
+		if next.SlotOwner(slot).Name != k.to { // its new owner lost it again: it pulls from there
+			delete(ho.out, slot)
+			drop[slot] = next.SlotOwner(slot).Name != self
+		}
+	}
 	var gained []int
 	for slot := range ring.SlotCount {
 		nowOwner, wasOwner := next.SlotOwner(slot).Name == self, old.SlotOwner(slot).Name == self
 		switch {
 		case wasOwner && !nowOwner:
+			// Kept even if empty now: a write this node accepted with the
+			// old ring may still land before it routes with next.
 			ho.cancel(slot)
-			delete(ho.out, slot)
-			if held[slot] {
-				ho.out[slot] = keptSlot{to: next.SlotOwner(slot).Name, until: until}
-				drop[slot] = false
-			}
+			ho.out[slot] = keptSlot{to: next.SlotOwner(slot).Name, until: until}
+			drop[slot] = false
 		case nowOwner && changed[slot]:
 			delete(ho.out, slot)
 			ho.cancel(slot)

@@ -92,11 +92,12 @@ func handoffDump(c *conn, ho *handoff, asker string, a [][]byte) {
 }
 
 // handoffHeld answers HELD <slot>...: one digit per slot, 0 when this
-// node holds nothing of it for the asker (nothing to copy), 1 when it
-// keeps the slot's keys for the asker, 2 when its ring does not give the
-// slot to the asker yet (ask again).
+// node holds nothing of it for the asker (nothing to copy; an empty kept
+// slot is released), 1 when it keeps the slot's keys for the asker, 2 when
+// its ring does not give the slot to the asker yet (ask again).
 func handoffHeld(c *conn, ho *handoff, asker string, slots [][]byte) {
 	out := make([]byte, len(slots))
+	nonEmpty := ho.s.store.SlotsWithKeys()
 	ho.mu.Lock()
 	for i, a := range slots {
 		slot, err := strconv.Atoi(string(a))
@@ -107,8 +108,11 @@ func handoffHeld(c *conn, ho *handoff, asker string, slots [][]byte) {
 			return
 		case !ho.keptFor(slot, asker):
 			out[i] = '2'
-		case ho.out[slot].to == asker:
+		case ho.out[slot].to == asker && nonEmpty[slot]:
 			out[i] = '1'
+		case ho.out[slot].to == asker:
+			delete(ho.out, slot)
+			out[i] = '0'
 		default:
 			out[i] = '0'
 		}
