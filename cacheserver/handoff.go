@@ -101,6 +101,7 @@ func (in *inSlot) isCancelled() bool {
 // handoffSource is the previous owner of some gained slots.
 type handoffSource struct {
 	name, addr string
+	since      time.Time   // when the transfer began
 	failed     atomic.Bool // unreachable: no more read-through
 }
 
@@ -175,14 +176,18 @@ func (ho *handoff) onRing(old, next *ring.Ring, changed []bool) (drop []bool, st
 func (ho *handoff) track(prev *ring.Ring, gained []int, warm bool) (start func()) {
 	bySource := map[string][]*inSlot{}
 	sources := map[string]*handoffSource{}
+	status := map[string]string{}
+	for _, m := range ho.st.cl.Members() {
+		status[m.Name] = m.Status
+	}
 	for _, slot := range gained {
 		from := prev.SlotOwner(slot)
-		if from.Name == ho.st.self {
+		if from.Name == ho.st.self || !ho.planned(from.Name, status[from.Name]) {
 			continue
 		}
 		src := sources[from.Name]
 		if src == nil {
-			src = &handoffSource{name: from.Name, addr: from.Addr}
+			src = &handoffSource{name: from.Name, addr: from.Addr, since: time.Now()}
 			sources[from.Name] = src
 		}
 		in := &inSlot{slot: slot, src: src, warm: warm, resolved: map[string]struct{}{}}
@@ -201,6 +206,23 @@ func (ho *handoff) track(prev *ring.Ring, gained []int, warm bool) (start func()
 		}
 	}
 }
+
+// planned reports whether a previous owner gave its slots up in a planned
+// change: it is still a member (a node joined), or it left gracefully. A
+// member that failed (crashed, or cut off) is not asked: its data is lost,
+// or fenced (it drops it when it returns).
+func (ho *handoff) planned(name, status string) bool {
+	if _, ok := ho.st.cl.Ring().Member(name); ok && status == "alive" {
+		return true
+	}
+	return status == "left" || status == "leaving"
+}
+
+// fenceWait bounds how long a previous owner may answer that its ring
+// does not give a slot to this node yet: a planned change reaches it
+// within a coalescing period or a leave's drain; one that never does
+// (views that do not converge) counts as gone.
+const fenceWait = 5 * time.Second
 
 // joinAgreeCap bounds how long a joining node waits for every member to
 // route with its ring before it serves anyway.

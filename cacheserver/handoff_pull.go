@@ -101,7 +101,7 @@ func (ho *handoff) held(src *handoffSource, slots []*inSlot) []bool {
 	for i := range todo {
 		todo[i] = i
 	}
-	deadline := time.Now().Add(ho.cfg.keep)
+	deadline := src.since.Add(fenceWait)
 	for len(todo) > 0 && time.Now().Before(deadline) {
 		var again []int
 		for lo := 0; lo < len(todo); lo += 2048 {
@@ -144,7 +144,7 @@ func (ho *handoff) pullSlot(in *inSlot) (keys, size int64, err error) {
 	slot := strconv.Itoa(in.slot)
 	cursor := []byte("0")
 	for {
-		v, err := ho.ask(ho.st.ctx, in.src, time.Now().Add(ho.cfg.keep), in.isCancelled,
+		v, err := ho.ask(ho.st.ctx, in.src, in.src.since.Add(fenceWait), in.isCancelled,
 			"DUMP", slot, string(cursor), strconv.Itoa(pullBatch))
 		if errors.Is(err, errCancelled) {
 			return keys, size, nil
@@ -184,8 +184,11 @@ func (ho *handoff) readThrough(in *inSlot, key []byte) (store.Entry, bool, error
 	deadline, _ := ctx.Deadline()
 	v, err := ho.ask(ctx, in.src, deadline, in.isCancelled, "GET", string(key))
 	switch {
-	case errors.Is(err, errFenced):
+	case errors.Is(err, errFenced) && time.Since(in.src.since) < fenceWait:
 		return store.Entry{}, false, errFenced
+	case errors.Is(err, errFenced):
+		in.src.failed.Store(true)
+		return store.Entry{}, false, nil
 	case err != nil:
 		if ho.st.ctx.Err() == nil && !errors.Is(err, errCancelled) {
 			in.src.failed.Store(true)
