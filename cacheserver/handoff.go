@@ -220,9 +220,10 @@ func (ho *handoff) planned(name, status string) bool {
 
 // fenceWait bounds how long a previous owner may answer that its ring
 // does not give a slot to this node yet: a planned change reaches it
-// within a coalescing period or a leave's drain; one that never does
+// within a coalescing period or a leave's drain (seconds on an overloaded
+// host); one that never does
 // (views that do not converge) counts as gone.
-const fenceWait = 5 * time.Second
+const fenceWait = 10 * time.Second
 
 // joinAgreeCap bounds how long a joining node waits for every member to
 // route with its ring before it serves anyway.

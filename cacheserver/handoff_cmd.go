@@ -1,6 +1,7 @@
 package cacheserver
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -21,7 +22,7 @@ import (
 // give to the asker (yet).
 const handoffFencedErr = "TRYAGAIN handoff: this node does not route the slot to the asker yet"
 
-// ringcacheHandoff is RINGCACHE HANDOFF DUMP|GET|DONE <asker> ..., on
+// ringcacheHandoff is RINGCACHE HANDOFF HELD|SLOTS|GET|DONE <asker> ..., on
 // authenticated peer connections only.
 func ringcacheHandoff(c *conn, args [][]byte) {
 	st := c.srv.cs.Load()
@@ -38,8 +39,8 @@ func ringcacheHandoff(c *conn, args [][]byte) {
 	}
 	asker := string(args[3])
 	switch sub := strings.ToLower(string(args[2])); {
-	case sub == "dump" && len(args) == 7:
-		handoffDump(c, st.ho, asker, args[4:])
+	case sub == "slots":
+		handoffSlots(c, st.ho, asker, args[4:])
 	case sub == "held":
 		handoffHeld(c, st.ho, asker, args[4:])
 	case sub == "get" && len(args) == 5:
@@ -57,28 +58,35 @@ func ringcacheHandoff(c *conn, args [][]byte) {
 	}
 }
 
-// handoffDump answers DUMP <slot> <cursor> <count>: [next-cursor, key,
-// value, expiry-ms, ...], hottest keys first within the batch.
-func handoffDump(c *conn, ho *handoff, asker string, a [][]byte) {
-	slot, err1 := strconv.Atoi(string(a[0]))
-	cursor, err2 := strconv.ParseUint(string(a[1]), 10, 64)
-	count, err3 := strconv.Atoi(string(a[2]))
-	if err1 != nil || err2 != nil || err3 != nil || slot < 0 || slot >= ring.SlotCount || count < 1 {
+// handoffSlots answers SLOTS <slot>...: [covered, key, value, expiry-ms,
+// ...]: every key of the first covered slots (at least one; the reply
+// ends at the first slot end past pullBytes), hottest first.
+func handoffSlots(c *conn, ho *handoff, asker string, args [][]byte) {
+	slots := make([]int, len(args))
+	for i, a := range args {
+		slot, err := strconv.Atoi(string(a))
+		if err != nil || slot < 0 || slot >= ring.SlotCount {
+			c.replyErrString("ERR syntax error")
+			return
+		}
+		if !ho.keptFor(slot, asker) {
+			c.replyErrString(handoffFencedErr)
+			return
+		}
+		slots[i] = slot
+	}
+	if len(slots) == 0 {
 		c.replyErrString("ERR syntax error")
 		return
 	}
-	if !ho.keptFor(slot, asker) {
-		c.replyErrString(handoffFencedErr)
-		return
-	}
-	ents, heat, next := ho.s.store.ExportBatch(slot, cursor, min(count, 1024))
+	ents, heat, covered := ho.s.store.ExportSlots(slots, pullBytes)
 	order := make([]int, len(ents))
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortStableFunc(order, func(x, y int) int { return int(heat[y]) - int(heat[x]) })
+	slices.SortStableFunc(order, func(x, y int) int { return cmp.Compare(heat[y], heat[x]) })
 	c.w.WriteArray(1 + 3*len(ents))
-	c.w.WriteBulkString(strconv.FormatUint(next, 10))
+	c.w.WriteBulkString(strconv.Itoa(covered))
 	n := 0
 	for _, i := range order {
 		e := ents[i]
@@ -226,8 +234,11 @@ func (ho *handoff) awaitHandoffOut(ctx context.Context) {
 	if !ho.enabled() {
 		return
 	}
-	begin, kept := time.Now(), ho.kept()
-	ctx, cancel := context.WithTimeout(ctx, ho.cfg.drain)
+	begin, kept, wait := time.Now(), ho.kept(), ho.cfg.drain
+	if dl, ok := ctx.Deadline(); ok {
+		wait = min(wait, time.Until(dl)/2) // leave the rest of the shutdown its time
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	for ho.kept() > 0 && ctxsleep.Sleep(ctx, 20*time.Millisecond) == nil {
 	}

@@ -2,7 +2,6 @@ package cacheserver
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"errors"
 	"strconv"
@@ -12,12 +11,18 @@ import (
 	"github.com/ringcache/ringcache/internal/ctxsleep"
 	"github.com/ringcache/ringcache/internal/resp"
 	"github.com/ringcache/ringcache/internal/store"
+	"github.com/ringcache/ringcache/ring"
 )
 
 // The new owner's side of a hand-off: bulk pulls and read-through.
 
-// pullBatch is the number of keys asked for in one DUMP.
-const pullBatch = 128
+// pullSlots is the number of slots asked for in one SLOTS request, and
+// pullBytes the size of keys and values after which the previous owner
+// ends its reply (at a slot's end).
+const (
+	pullSlots = 256
+	pullBytes = 4 << 20
+)
 
 // errFenced is a source that kept answering TRYAGAIN (its ring did not
 // give it the slot) until the source's keep time ran out.
@@ -30,65 +35,88 @@ var errCancelled = errors.New("handoff: cancelled")
 // absolute expiry (Unix ms, 0 = none), turned back into a TTL on arrival.
 type wireEntry struct{ e store.Entry }
 
-// pullWorkers is the number of slots of one source copied at a time (their
-// requests are pipelined on one connection).
-const pullWorkers = 8
-
-// pull copies slots (all from one source), then tells the source which it
-// may drop.
+// pull copies slots (all from one source), the slots that source keeps
+// keys of, in requests of up to pullSlots slots, then tells the source
+// which it may drop.
 func (ho *handoff) pull(slots []*inSlot) {
 	defer ho.st.wg.Done()
 	defer ho.pulls.Add(-1)
 	src, begin := slots[0].src, time.Now()
 	ho.stats.transfers.Add(1)
-	var (
-		mu         sync.Mutex
-		keys, size int64
-		done       []int
-		firstErr   error
-		wg         sync.WaitGroup
-		next       = make(chan *inSlot)
-	)
-	for range min(pullWorkers, len(slots)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for in := range next {
-				var k, b int64
-				var err error
-				if !src.failed.Load() {
-					k, b, err = ho.pullSlot(in)
-				}
-				mu.Lock()
-				keys, size = keys+k, size+b
-				switch {
-				case err != nil || src.failed.Load():
-					firstErr = cmp.Or(firstErr, err)
-					src.failed.Store(true)
-					ho.stats.slotsFailed.Add(1)
-				default:
-					ho.stats.slotsDone.Add(1)
-					done = append(done, in.slot)
-				}
-				mu.Unlock()
-				ho.complete(in) // a failed slot goes on empty, as without hand-off
-			}
-		}()
-	}
 	held := ho.held(src, slots)
+	var todo []*inSlot
 	for i, in := range slots {
 		if held[i] {
-			next <- in
+			todo = append(todo, in)
 			continue
 		}
 		ho.stats.slotsDone.Add(1)
 		ho.complete(in) // nothing kept there: nothing to copy
 	}
-	close(next)
-	wg.Wait()
+	var keys, size int64
+	var done []int
+	var err error
+	for len(todo) > 0 && err == nil {
+		var n, k, b int
+		n, k, b, err = ho.pullGroup(todo[:min(pullSlots, len(todo))])
+		keys, size = keys+int64(k), size+int64(b)
+		for _, in := range todo[:n] {
+			ho.stats.slotsDone.Add(1)
+			done = append(done, in.slot)
+			ho.complete(in)
+		}
+		todo = todo[n:]
+	}
+	for _, in := range todo { // the source failed: these go on empty
+		ho.stats.slotsFailed.Add(1)
+		ho.complete(in)
+	}
+	if err != nil {
+		src.failed.Store(true)
+	}
 	ho.sendDone(src, done)
 	ho.s.log.Info("hand-off received", "from", src.name, "slots", len(slots), "copied_slots", len(done),
-		"keys", keys, "bytes", size, "duration", time.Since(begin).Round(time.Millisecond), "err", firstErr)
+		"keys", keys, "bytes", size, "duration", time.Since(begin).Round(time.Millisecond), "err", err)
+}
+
+// pullGroup asks the source for whole slots of group and installs them;
+// it returns how many slots of group the reply covered, keys installed
+// and bytes received.
+func (ho *handoff) pullGroup(group []*inSlot) (covered, keys, size int, err error) {
+	args := make([]string, 0, len(group))
+	bySlot := make(map[int]*inSlot, len(group))
+	for _, in := range group {
+		args = append(args, strconv.Itoa(in.slot))
+		bySlot[in.slot] = in
+	}
+	stop := func() bool { return group[0].isCancelled() }
+	v, err := ho.ask(ho.st.ctx, group[0].src, group[0].src.since.Add(fenceWait), stop, "SLOTS", args...)
+	if errors.Is(err, errCancelled) {
+		return 1, 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	n, batch, size, err := decodeSlots(v, len(group))
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if err := ho.lim.wait(ho.st.ctx, size); err != nil {
+		return 0, 0, size, err
+	}
+	per := map[*inSlot][]wireEntry{}
+	for _, w := range batch {
+		if in := bySlot[ring.KeySlotBytes(w.e.Key)]; in != nil {
+			per[in] = append(per[in], w)
+		}
+	}
+	for in, b := range per {
+		got, _ := ho.importBatch(in, b)
+		keys += got
+	}
+	ho.stats.keysIn.Add(int64(keys))
+	ho.stats.bytesIn.Add(int64(size))
+	return n, keys, size, nil
 }
 
 // held asks src which of slots it keeps keys of for this node, retrying
@@ -136,38 +164,6 @@ func (ho *handoff) held(src *handoffSource, slots []*inSlot) []bool {
 		out[i] = true
 	}
 	return out
-}
-
-// pullSlot copies one slot until its cursor ends or the transfer is
-// cancelled.
-func (ho *handoff) pullSlot(in *inSlot) (keys, size int64, err error) {
-	slot := strconv.Itoa(in.slot)
-	cursor := []byte("0")
-	for {
-		v, err := ho.ask(ho.st.ctx, in.src, in.src.since.Add(fenceWait), in.isCancelled,
-			"DUMP", slot, string(cursor), strconv.Itoa(pullBatch))
-		if errors.Is(err, errCancelled) {
-			return keys, size, nil
-		}
-		if err != nil {
-			return keys, size, err
-		}
-		next, batch, n, err := decodeDump(v)
-		if err != nil {
-			return keys, size, err
-		}
-		if err := ho.lim.wait(ho.st.ctx, n); err != nil {
-			return keys, size, err
-		}
-		got, ok := ho.importBatch(in, batch)
-		keys, size = keys+int64(got), size+int64(n)
-		ho.stats.keysIn.Add(int64(got))
-		ho.stats.bytesIn.Add(int64(n))
-		if !ok || string(next) == "0" {
-			return keys, size, nil
-		}
-		cursor = next
-	}
 }
 
 // readThrough fetches one key from the previous owner, at most
@@ -275,20 +271,25 @@ func parseReply(raw []byte, maxBulk int64) (resp.Value, error) {
 	return resp.NewReplyReader(bytes.NewReader(raw), cfg).Read()
 }
 
-// decodeDump splits a DUMP reply: the next cursor, then key, value and
-// expiry of each entry; n is the bytes of keys and values.
-func decodeDump(v resp.Value) (next []byte, b []wireEntry, n int, err error) {
+// decodeSlots splits a SLOTS reply: how many of the asked slots it
+// covers, then key, value and expiry of each entry; size is the bytes of
+// keys and values.
+func decodeSlots(v resp.Value, asked int) (covered int, b []wireEntry, size int, err error) {
 	if len(v.Elems) < 1 || (len(v.Elems)-1)%3 != 0 {
-		return nil, nil, 0, errors.New("handoff: malformed DUMP reply")
+		return 0, nil, 0, errors.New("handoff: malformed SLOTS reply")
+	}
+	covered, err = strconv.Atoi(string(v.Elems[0].Str))
+	if err != nil || covered < 1 || covered > asked {
+		return 0, nil, 0, errors.New("handoff: malformed SLOTS reply")
 	}
 	for i := 1; i < len(v.Elems); i += 3 {
 		k, val, exp := v.Elems[i].Str, v.Elems[i+1].Str, v.Elems[i+2].Str
 		if e, ok := decodeEntry(k, val, exp); ok {
 			b = append(b, wireEntry{e})
 		}
-		n += len(k) + len(val)
+		size += len(k) + len(val)
 	}
-	return v.Elems[0].Str, b, n, nil
+	return covered, b, size, nil
 }
 
 // decodeEntry turns a travelling entry back into a store entry; false

@@ -83,7 +83,7 @@ func infoField(t testing.TB, addr, name string) string {
 // their previous owners with the new values, not the older copies those
 // owners held before the join.
 func TestHandoffJoinThenLeaveLosesNoKeys(t *testing.T) {
-	c := cachetest.Start(t, cachetest.Options{N: 3})
+	c := cachetest.Start(t, cachetest.Options{N: 3, Logger: debugLogger()})
 	keys := testKeys(3000)
 	rdb := nodeClient(t, c.Nodes[0].Addr, 2)
 	setAll(t, rdb, keys, valueOf)
@@ -340,25 +340,25 @@ func TestHandoffFence(t *testing.T) {
 	cl := redis.NewClient(&redis.Options{Addr: c.Nodes[0].Addr})
 	defer cl.Close()
 	ctx := context.Background()
-	err := cl.Do(ctx, "RINGCACHE", "HANDOFF", "DUMP", "node-9", "0", "0", "10").Err()
+	err := cl.Do(ctx, "RINGCACHE", "HANDOFF", "SLOTS", "node-9", "0", "1").Err()
 	if err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
-		t.Fatalf("DUMP on a client connection: %v", err)
+		t.Fatalf("SLOTS on a client connection: %v", err)
 	}
 	conn := cl.Conn()
 	defer conn.Close()
 	if err := conn.Do(ctx, "RINGCACHE", "PEER").Err(); err != nil {
 		t.Fatal(err)
 	}
-	err = conn.Do(ctx, "RINGCACHE", "HANDOFF", "DUMP", "node-9", "0", "0", "10").Err()
+	err = conn.Do(ctx, "RINGCACHE", "HANDOFF", "SLOTS", "node-9", "0", "1").Err()
 	if err == nil || !strings.HasPrefix(err.Error(), "TRYAGAIN") {
-		t.Fatalf("DUMP of a slot this node owns: %v", err)
+		t.Fatalf("SLOTS of a slot this node owns: %v", err)
 	}
 	err = conn.Do(ctx, "RINGCACHE", "HANDOFF", "GET", "node-9", "k").Err()
 	if err == nil || !strings.HasPrefix(err.Error(), "TRYAGAIN") {
 		t.Fatalf("GET of a slot this node owns: %v", err)
 	}
-	if err := conn.Do(ctx, "RINGCACHE", "HANDOFF", "DUMP", "node-9", "x", "0", "10").Err(); err == nil {
-		t.Fatal("DUMP with a bad slot number succeeded")
+	if err := conn.Do(ctx, "RINGCACHE", "HANDOFF", "SLOTS", "node-9", "x").Err(); err == nil {
+		t.Fatal("SLOTS with a bad slot number succeeded")
 	}
 }
 

@@ -26,24 +26,6 @@ func (sh *shard) heat(r rec, now int64) uint32 {
 	return r.access()
 }
 
-// ExportBatch returns copies of about count live entries of slot from
-// cursor (0 = start), each with its heat (higher is hotter), and the next
-// cursor (0 = done). The slot's lock is held for this batch only.
-func (s *Store) ExportBatch(slot int, cursor uint64, count int) (ents []Entry, heat []uint32, next uint64) {
-	if slot < 0 || slot >= slotCount || cursor > posMask {
-		return nil, nil, 0
-	}
-	sh := s.shardOf(slot)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	now := s.now()
-	next = sh.batch(slot, cursor, count, now, func(r rec) {
-		ents = append(ents, entryOf(r, now))
-		heat = append(heat, sh.heat(r, now))
-	})
-	return ents, heat, next
-}
-
 // Lookup returns a copy of key's live entry without counting a hit or
 // touching it.
 func (s *Store) Lookup(key []byte) (Entry, bool) {
@@ -89,4 +71,49 @@ func (s *Store) SlotsWithKeys() []bool {
 		sh.mu.Unlock()
 	}
 	return out
+}
+
+// ExportSlots returns copies of every live entry of slots, grouped by
+// slot in the order given, each with its heat, walking each shard once
+// (rather than once per slot). It stops after the first slot that brings
+// the total of keys and values to maxBytes or more, and returns how many
+// of slots it covered (0 only when slots is empty).
+func (s *Store) ExportSlots(slots []int, maxBytes int) (ents []Entry, heat []uint32, covered int) {
+	want := map[int]int{} // slot -> position in slots
+	for i, sl := range slots {
+		if sl >= 0 && sl < slotCount {
+			want[sl] = i
+		}
+	}
+	type item struct {
+		e Entry
+		h uint32
+	}
+	got := make([][]item, len(slots))
+	done := map[int]bool{}
+	for _, sl := range slots {
+		if sl < 0 || sl >= slotCount || done[s.shardIndex(sl)] {
+			continue
+		}
+		done[s.shardIndex(sl)] = true
+		sh := s.shardOf(sl)
+		sh.mu.Lock()
+		now := s.now()
+		sh.each(-1, func(_, loc uint64) {
+			r := sh.arena.rec(loc)
+			if i, ok := want[r.slot()]; ok && !expired(r, now) {
+				got[i] = append(got[i], item{entryOf(r, now), sh.heat(r, now)})
+			}
+		})
+		sh.mu.Unlock()
+	}
+	size := 0
+	for covered < len(slots) && (covered == 0 || size < maxBytes) {
+		for _, it := range got[covered] {
+			ents, heat = append(ents, it.e), append(heat, it.h)
+			size += len(it.e.Key) + len(it.e.Value)
+		}
+		covered++
+	}
+	return ents, heat, covered
 }
