@@ -102,6 +102,7 @@ func (in *inSlot) isCancelled() bool {
 type handoffSource struct {
 	name, addr string
 	since      time.Time   // when the transfer began
+	planned    bool        // a member, or left gracefully: reads wait (TRYAGAIN) for its fence
 	failed     atomic.Bool // unreachable: no more read-through
 }
 
@@ -182,12 +183,13 @@ func (ho *handoff) track(prev *ring.Ring, gained []int, warm bool) (start func()
 	}
 	for _, slot := range gained {
 		from := prev.SlotOwner(slot)
-		if from.Name == ho.st.self || !ho.planned(from.Name, status[from.Name]) {
+		if from.Name == ho.st.self {
 			continue
 		}
 		src := sources[from.Name]
 		if src == nil {
-			src = &handoffSource{name: from.Name, addr: from.Addr, since: time.Now()}
+			src = &handoffSource{name: from.Name, addr: from.Addr, since: time.Now(),
+				planned: ho.planned(from.Name, status[from.Name])}
 			sources[from.Name] = src
 		}
 		in := &inSlot{slot: slot, src: src, warm: warm, resolved: map[string]struct{}{}}
@@ -208,9 +210,10 @@ func (ho *handoff) track(prev *ring.Ring, gained []int, warm bool) (start func()
 }
 
 // planned reports whether a previous owner gave its slots up in a planned
-// change: it is still a member (a node joined), or it left gracefully. A
-// member that failed (crashed, or cut off) is not asked: its data is lost,
-// or fenced (it drops it when it returns).
+// change: it is still a member (a node joined), or it left gracefully.
+// Reads of a slot from a previous owner that failed (crashed, cut off; or
+// seen failed for a moment while it leaves) never wait for its fence: they
+// miss, and only the bulk copy waits (fenceWait at most).
 func (ho *handoff) planned(name, status string) bool {
 	if _, ok := ho.st.cl.Ring().Member(name); ok && status == "alive" {
 		return true

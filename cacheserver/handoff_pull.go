@@ -178,10 +178,15 @@ func (ho *handoff) readThrough(in *inSlot, key []byte) (store.Entry, bool, error
 	ctx, cancel := context.WithTimeout(ho.st.ctx, ho.cfg.readThrough)
 	defer cancel()
 	deadline, _ := ctx.Deadline()
+	if !in.src.planned {
+		deadline = time.Time{} // its fence answer is final: do not wait
+	}
 	v, err := ho.ask(ctx, in.src, deadline, in.isCancelled, "GET", string(key))
 	switch {
-	case errors.Is(err, errFenced) && time.Since(in.src.since) < fenceWait:
+	case errors.Is(err, errFenced) && in.src.planned && time.Since(in.src.since) < fenceWait:
 		return store.Entry{}, false, errFenced
+	case errors.Is(err, errFenced) && !in.src.planned:
+		return store.Entry{}, false, nil
 	case errors.Is(err, errFenced):
 		in.src.failed.Store(true)
 		return store.Entry{}, false, nil

@@ -149,8 +149,9 @@ func TestHandoffReadThroughBeforeCopy(t *testing.T) {
 // modelKey is what a key must hold: its value (absent: "") and expiry.
 type modelKey struct {
 	val      string
-	deadline time.Time // zero: none
-	unknown  bool      // a command on it failed: its state is not known
+	deadline time.Time     // zero: none
+	slack    time.Duration // the command's duration (retries): the server's expiry is up to this later
+	unknown  bool          // a command on it failed: its state is not known
 }
 
 // model applies random writes, deletes and expiries one at a time
@@ -179,7 +180,7 @@ func (md *model) step(ctx context.Context) {
 		}
 		sent := time.Now()
 		if err = md.rdb.Set(ctx, k, v, ttl).Err(); err == nil {
-			mk.val, mk.deadline = v, time.Time{}
+			mk.val, mk.deadline, mk.slack = v, time.Time{}, time.Since(sent)
 			if ttl > 0 {
 				mk.deadline = sent.Add(ttl)
 			}
@@ -193,7 +194,7 @@ func (md *model) step(ctx context.Context) {
 		sent := time.Now()
 		var ok bool
 		if ok, err = md.rdb.PExpire(ctx, k, ttl).Result(); err == nil && ok {
-			mk.deadline = sent.Add(ttl)
+			mk.deadline, mk.slack = sent.Add(ttl), time.Since(sent)
 		}
 	case p < 85:
 		if err = md.rdb.Persist(ctx, k).Err(); err == nil && mk.live(time.Now()) {
@@ -230,7 +231,8 @@ func (mk *modelKey) current(now time.Time) string {
 
 // near reports whether the key's expiry is too close to now to tell.
 func (mk *modelKey) near(now time.Time) bool {
-	return !mk.deadline.IsZero() && mk.deadline.Sub(now).Abs() < 150*time.Millisecond
+	return !mk.deadline.IsZero() && now.After(mk.deadline.Add(-150*time.Millisecond)) &&
+		now.Before(mk.deadline.Add(mk.slack+150*time.Millisecond))
 }
 
 // check compares every key on rdb with the model: value, and TTL within
