@@ -381,11 +381,17 @@ func (ho *handoff) importBatch(in *inSlot, b []wireEntry) (int, bool) {
 	return n, true
 }
 
-// keptFor reports whether slot is kept here for node to (the fence of
-// DUMP and GET: this node's ring gives the slot to the asker).
+// inFlightGrace is how long after publishing a ring this node waits before
+// it answers a pull: a command routed here with the previous ring just
+// before the switch may still be writing its key.
+const inFlightGrace = 100 * time.Millisecond
+
+// keptFor reports whether this node answers a pull of slot by node to
+// (the fence of HELD, SLOTS and GET): the ring it routes with gives the
+// slot to the asker, and has for inFlightGrace.
 func (ho *handoff) keptFor(slot int, to string) bool {
 	r := ho.st.cl.Ring()
-	return r.SlotOwner(slot).Name == to && to != ho.st.self
+	return r.SlotOwner(slot).Name == to && to != ho.st.self && ho.st.cl.RingAge() >= inFlightGrace
 }
 
 // release drops kept slots the new owner reports copied, if this node's
