@@ -230,7 +230,7 @@ const fenceWait = 10 * time.Second
 
 // joinAgreeCap bounds how long a joining node waits for every member to
 // route with its ring before it serves anyway.
-const joinAgreeCap = 10 * time.Second
+const joinAgreeCap = 3 * time.Second
 
 // awaitJoin waits until every member of next routes with it (or
 // joinAgreeCap), then, if next is still the ring, takes every slot it owns
