@@ -137,11 +137,14 @@ func (ho *handoff) onRing(old, next *ring.Ring, changed []bool) (drop []bool, st
 	ho.mu.Lock()
 	defer ho.mu.Unlock()
 	if ho.st.join && !ho.joinDone {
+		if next.Len() < 2 {
+			return drop, func() {}
+		}
+		ho.retarget(next)
 		return drop, func() {
-			if next.Len() > 1 {
-				ho.st.wg.Add(1)
-				go ho.awaitJoin(next)
-			}
+			ho.st.peered.Store(true)
+			ho.st.wg.Add(1)
+			go ho.awaitJoin(next)
 		}
 	}
 	self := ho.st.self
@@ -232,9 +235,55 @@ const fenceWait = 10 * time.Second
 // route with its ring before it serves anyway.
 const joinAgreeCap = 3 * time.Second
 
+// retarget, while a node joins, makes every slot it owns in next read
+// through from its owner in the ring of the other members, keeping the
+// keys already resolved when that owner changed (the first member list may
+// be partial). The caller holds ho.mu.
+func (ho *handoff) retarget(next *ring.Ring) {
+	prev, err := ho.othersRing(next)
+	if err != nil {
+		return
+	}
+	status := map[string]string{}
+	for _, m := range ho.st.cl.Members() {
+		status[m.Name] = m.Status
+	}
+	sources := map[string]*handoffSource{}
+	ho.warmUntil.Store(time.Now().Add(ho.cfg.warm).UnixNano())
+	for slot := range ring.SlotCount {
+		cur := ho.in[slot].Load()
+		if next.SlotOwner(slot).Name != ho.st.self {
+			ho.cancel(slot)
+			continue
+		}
+		from := prev.SlotOwner(slot)
+		if cur != nil && cur.src.name == from.Name {
+			continue
+		}
+		resolved := map[string]struct{}{}
+		if cur != nil {
+			cur.mu.Lock()
+			if cur.resolved != nil {
+				resolved = cur.resolved
+			}
+			cur.mu.Unlock()
+			ho.cancel(slot)
+		}
+		src := sources[from.Name]
+		if src == nil {
+			src = &handoffSource{name: from.Name, addr: from.Addr, since: time.Now(),
+				planned: ho.planned(from.Name, status[from.Name])}
+			sources[from.Name] = src
+		}
+		ho.in[slot].Store(&inSlot{slot: slot, src: src, warm: true, resolved: resolved})
+		ho.nIn.Add(1)
+		ho.warmLeft.Add(1)
+	}
+}
+
 // awaitJoin waits until every member of next routes with it (or
-// joinAgreeCap), then, if next is still the ring, takes every slot it owns
-// from the other members and lets the node serve.
+// joinAgreeCap), then, if next is still the ring, starts copying every
+// slot it owns from its previous owner (retarget chose them).
 func (ho *handoff) awaitJoin(next *ring.Ring) {
 	defer ho.st.wg.Done()
 	begin := time.Now()
@@ -243,26 +292,29 @@ func (ho *handoff) awaitJoin(next *ring.Ring) {
 			return
 		}
 	}
-	prev, err := ho.othersRing(next)
 	ho.mu.Lock()
-	if err != nil || ho.joinDone || ho.st.cl.Ring() != next {
+	if ho.joinDone || ho.st.cl.Ring() != next {
 		ho.mu.Unlock()
 		return
 	}
 	ho.joinDone = true
-	var owned []int
+	bySource := map[*handoffSource][]*inSlot{}
+	n := 0
 	for slot := range ring.SlotCount {
-		if next.SlotOwner(slot).Name == ho.st.self {
-			owned = append(owned, slot)
+		if in := ho.in[slot].Load(); in != nil {
+			in.src.since = time.Now() // the fence wait starts now (under ho.mu, before any pull reads it)
+			bySource[in.src] = append(bySource[in.src], in)
+			n++
 		}
 	}
-	ho.warmUntil.Store(time.Now().Add(ho.cfg.warm).UnixNano())
-	start := ho.track(prev, owned, true)
 	ho.mu.Unlock()
-	ho.st.peered.Store(true)
-	ho.s.log.Info("joined: copying this node's slots from their previous owners", "slots", len(owned),
+	ho.s.log.Info("joined: copying this node's slots from their previous owners", "slots", n,
 		"waited_for_agreement", time.Since(begin).Round(time.Millisecond))
-	start()
+	for _, slots := range bySource {
+		ho.st.wg.Add(1)
+		ho.pulls.Add(1)
+		go ho.pull(slots)
+	}
 }
 
 // othersRing is the ring of next's members but this node: who held the

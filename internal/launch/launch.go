@@ -325,6 +325,9 @@ func agreed(ctx context.Context, nodes []*Node) (bool, string) {
 		if info["ringcache_lease"] == "false" || info["ringcache_ring_settled"] == "false" {
 			return false, n.Name + " holds no lease or its ring is settling"
 		}
+		if info["ringcache_joined"] == "false" {
+			return false, n.Name + " has not joined (or waits for every member to route with its ring)"
+		}
 		if v := info["ringcache_handoff_in_slots"]; v != "" && v != "0" {
 			return false, n.Name + " is still copying " + v + " slots (hand-off)"
 		}
