@@ -172,12 +172,12 @@ func (ho *handoff) onRing(old, next *ring.Ring, changed []bool) (drop []bool, st
 			gained = append(gained, slot)
 		}
 	}
-	return drop, ho.track(old, gained, false)
+	return drop, ho.track(old, next, gained, false)
 }
 
 // track registers the transfers of gained slots from their owner in prev
 // and returns the function that starts the pulls. The caller holds ho.mu.
-func (ho *handoff) track(prev *ring.Ring, gained []int, warm bool) (start func()) {
+func (ho *handoff) track(prev, next *ring.Ring, gained []int, warm bool) (start func()) {
 	bySource := map[string][]*inSlot{}
 	sources := map[string]*handoffSource{}
 	status := map[string]string{}
@@ -192,7 +192,7 @@ func (ho *handoff) track(prev *ring.Ring, gained []int, warm bool) (start func()
 		src := sources[from.Name]
 		if src == nil {
 			src = &handoffSource{name: from.Name, addr: from.Addr, since: time.Now(),
-				planned: ho.planned(from.Name, status[from.Name])}
+				planned: ho.planned(next, from.Name, status[from.Name])}
 			sources[from.Name] = src
 		}
 		in := &inSlot{slot: slot, src: src, warm: warm, resolved: map[string]struct{}{}}
@@ -217,8 +217,8 @@ func (ho *handoff) track(prev *ring.Ring, gained []int, warm bool) (start func()
 // Reads of a slot from a previous owner that failed (crashed, cut off; or
 // seen failed for a moment while it leaves) never wait for its fence: they
 // miss, and only the bulk copy waits (fenceWait at most).
-func (ho *handoff) planned(name, status string) bool {
-	if _, ok := ho.st.cl.Ring().Member(name); ok && status == "alive" {
+func (ho *handoff) planned(next *ring.Ring, name, status string) bool {
+	if _, ok := next.Member(name); ok && status == "alive" {
 		return true
 	}
 	return status == "left" || status == "leaving"
@@ -272,7 +272,7 @@ func (ho *handoff) retarget(next *ring.Ring) {
 		src := sources[from.Name]
 		if src == nil {
 			src = &handoffSource{name: from.Name, addr: from.Addr, since: time.Now(),
-				planned: ho.planned(from.Name, status[from.Name])}
+				planned: ho.planned(next, from.Name, status[from.Name])}
 			sources[from.Name] = src
 		}
 		ho.in[slot].Store(&inSlot{slot: slot, src: src, warm: true, resolved: resolved})
@@ -302,7 +302,6 @@ func (ho *handoff) awaitJoin(next *ring.Ring) {
 	n := 0
 	for slot := range ring.SlotCount {
 		if in := ho.in[slot].Load(); in != nil {
-			in.src.since = time.Now() // the fence wait starts now (under ho.mu, before any pull reads it)
 			bySource[in.src] = append(bySource[in.src], in)
 			n++
 		}
