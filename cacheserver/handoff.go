@@ -30,9 +30,10 @@ import (
 // always wins over imported data (a late import never resurrects a deleted
 // key). TTLs travel as absolute expiry times (Unix ms).
 //
-// A node that joins waits until every member routes with its ring, and
-// then takes as previous owner of each slot it owns the slot's owner in
-// the ring of the other members. A previous owner that cannot be reached (it crashed) ends the
+// A node that joins serves from its first ring with peers, reading through
+// from each slot's owner in the ring of the other members (re-aimed when a
+// later ring changes that owner), and starts the bulk copy once every
+// member routes with its ring. A previous owner that cannot be reached (it crashed) ends the
 // transfer of its slots: they start empty, as before hand-off existed.
 
 // handoffConfig is the part of ClusterConfig hand-off uses.
@@ -121,10 +122,9 @@ func (ho *handoff) enabled() bool { return ho != nil && ho.cfg.rate > 0 }
 // lost one, which is kept for its new owner. The returned start function
 // begins the pulls once next routes.
 //
-// A node asked to join serves no key until its first ring with peers is
-// the ring every member routes with (its first member list may be
-// partial): then every slot it owns comes from that ring's other members
-// (awaitJoin). Until then its rings move nothing here.
+// A node asked to join serves no key with the one-member ring it starts
+// with; from its first ring with peers it reads through from the others'
+// owners (retarget), and copies once every member agrees (awaitJoin).
 func (ho *handoff) onRing(old, next *ring.Ring, changed []bool) (drop []bool, start func()) {
 	drop = append([]bool(nil), changed...)
 	if !ho.enabled() {
