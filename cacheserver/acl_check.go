@@ -100,13 +100,6 @@ func aclCheck(u *acl.User, cmd *command, args, keys [][]byte) (reason, object st
 	return "", ""
 }
 
-// channelAllowed reports whether the connection's user may use channel
-// (pattern: a PSUBSCRIBE pattern), for Pub/Sub code outside the command
-// table's channel declarations (keyspace notifications and the like).
-func (c *conn) channelAllowed(channel []byte, pattern bool) bool {
-	return c.peer || c.aclUser().ChannelAllowed(channel, pattern)
-}
-
 // keyReadable reports whether the connection's user may read key: the
 // invalidation pushes of CLIENT TRACKING never name other keys.
 func (c *conn) keyReadable(key []byte) bool {

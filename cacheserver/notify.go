@@ -60,6 +60,8 @@ var ntfFlagChars = []struct {
 }
 
 // errNotifyFlags is Redis's CONFIG SET complaint about a bad flag.
+//
+//lint:ignore ST1005 the exact Redis error text
 var errNotifyFlags = errors.New("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
 
 // parseNotifyFlags parses notify-keyspace-events as Redis does.
