@@ -33,6 +33,8 @@ func (s *Store) FlushAll() int {
 		sh.s.mem.keys.Add(-sh.keys)
 		sh.s.mem.heap.Add(-int64(cap(sh.exp)) * expEntSize)
 		sh.arena.dropAll(&sh.s.mem)
+		sh.dropObjs()
+		sh.fttl = nil
 		clear(sh.counts)
 		sh.m, sh.over, sh.peak = nil, nil, 0
 		sh.s.mem.index.Add(-sh.idxEst)

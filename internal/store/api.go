@@ -143,10 +143,9 @@ func (s *Store) Modify(key []byte, fn func(old []byte, exists bool) (val []byte,
 
 // Type implements Ops.
 func (s *Store) Type(key []byte) string {
-	if s.Exists(key) {
-		return "string"
-	}
-	return "none"
+	sh, slot := s.lock(key)
+	defer sh.mu.Unlock()
+	return typeName(sh.kindOf(slot, key))
 }
 
 // MSetNX implements Ops: all keys must share one slot.

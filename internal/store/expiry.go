@@ -148,6 +148,7 @@ func (s *Store) ExpireCycle() int {
 		sh := &s.shards[i]
 		sh.mu.Lock()
 		n += sh.purge(now, expireCycleLimit)
+		sh.expireHashFields(now, expireCycleLimit)
 		sh.mu.Unlock()
 	}
 	return n

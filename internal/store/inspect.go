@@ -9,7 +9,8 @@ type KeyInfo struct {
 	Raw    bool          // APPEND or SETRANGE edited the value since it was last written whole
 	Freq   int           // LFU counter after decay (meaningful under an LFU policy)
 	Idle   time.Duration // time since the last access (meaningful under the other policies)
-	Bytes  int           // memory the key takes: its record plus its share of the index
+	Bytes  int           // memory the key takes: its record plus its share of the index (and its large object)
+	Kind   Kind          // the key's kind
 }
 
 // indexEntryBytes is a key's share of the index (one 16-byte map slot at
@@ -28,8 +29,11 @@ func (s *Store) Inspect(key []byte) (KeyInfo, bool) {
 		return KeyInfo{}, false
 	}
 	r := sh.arena.rec(loc)
-	info := KeyInfo{ValLen: r.valLen(), Raw: r.raw(), Bytes: r.size() + indexEntryBytes}
-	if v := r.val(); len(v) <= 20 {
+	info := KeyInfo{ValLen: r.valLen(), Raw: r.raw(), Bytes: r.size() + indexEntryBytes, Kind: r.kind()}
+	if r.kind() != KindString && r.enc() == encLarge {
+		info.Bytes += int(sh.objAcc[r.handle()])
+	}
+	if v := r.val(); len(v) <= 20 && r.kind() == KindString {
 		info.Small = append([]byte{}, v...)
 	}
 	if Policy(s.mem.policy.Load()).lfu() {

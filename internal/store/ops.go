@@ -11,7 +11,7 @@ import (
 
 func (sh *shard) get(slot int, dst, key []byte, touch bool) ([]byte, bool) {
 	now := sh.s.now()
-	_, loc, ok := sh.find(slot, key, now)
+	_, loc, ok := sh.findString(slot, key, now)
 	if touch {
 		if ok {
 			sh.hits++
@@ -32,6 +32,9 @@ func (sh *shard) get(slot int, dst, key []byte, touch bool) ([]byte, bool) {
 func (sh *shard) set(slot int, dst, key, val []byte, o SetOptions) ([]byte, bool, bool, error) {
 	now := sh.s.now()
 	h, loc, exists := sh.find(slot, key, now)
+	if o.Get && exists && sh.arena.rec(loc).kind() != KindString {
+		return dst, true, false, ErrWrongType
+	}
 	if o.Get && exists {
 		dst = append(dst, sh.arena.rec(loc).val()...)
 	}
@@ -57,7 +60,7 @@ func (sh *shard) set(slot int, dst, key, val []byte, o SetOptions) ([]byte, bool
 }
 
 func (sh *shard) getDel(slot int, dst, key []byte) ([]byte, bool) {
-	h, loc, ok := sh.find(slot, key, sh.s.now())
+	h, loc, ok := sh.findString(slot, key, sh.s.now())
 	if !ok {
 		return dst, false
 	}
@@ -68,7 +71,7 @@ func (sh *shard) getDel(slot int, dst, key []byte) ([]byte, bool) {
 
 func (sh *shard) getEx(slot int, dst, key []byte, ttl time.Duration, persist, setTTL bool) ([]byte, bool) {
 	now := sh.s.now()
-	h, loc, ok := sh.find(slot, key, now)
+	h, loc, ok := sh.findString(slot, key, now)
 	if !ok {
 		return dst, false
 	}
@@ -160,6 +163,9 @@ func (sh *shard) ttl(slot int, key []byte) (time.Duration, TTLState) {
 func (sh *shard) incrBy(slot int, key []byte, delta int64) (int64, error) {
 	now := sh.s.now()
 	h, loc, ok := sh.find(slot, key, now)
+	if ok && sh.arena.rec(loc).kind() != KindString {
+		return 0, ErrWrongType
+	}
 	var cur int64
 	if ok {
 		v, good := rstrconv.ParseInt(sh.arena.rec(loc).val())
@@ -189,6 +195,9 @@ const (
 func (sh *shard) incrByFloat(slot int, dst, key []byte, delta float64) ([]byte, error) {
 	now := sh.s.now()
 	h, loc, ok := sh.find(slot, key, now)
+	if ok && sh.arena.rec(loc).kind() != KindString {
+		return dst, ErrWrongType
+	}
 	var cur []byte
 	var d int64
 	if ok {
@@ -206,6 +215,9 @@ func (sh *shard) incrByFloat(slot int, dst, key []byte, delta float64) ([]byte, 
 func (sh *shard) appendVal(slot int, key, val []byte) (int, error) {
 	now := sh.s.now()
 	h, loc, ok := sh.find(slot, key, now)
+	if ok && sh.arena.rec(loc).kind() != KindString {
+		return 0, ErrWrongType
+	}
 	if !ok {
 		return len(val), sh.put(slot, h, key, val, 0, false, 0, now, 0)
 	}
@@ -249,7 +261,7 @@ func (sh *shard) regrow(slot int, h uint64, key []byte, n int, edit func([]byte)
 }
 
 func (sh *shard) strLen(slot int, key []byte) int {
-	_, loc, ok := sh.find(slot, key, sh.s.now())
+	_, loc, ok := sh.findString(slot, key, sh.s.now())
 	if !ok {
 		return 0
 	}
@@ -257,7 +269,7 @@ func (sh *shard) strLen(slot int, key []byte) int {
 }
 
 func (sh *shard) getRange(slot int, dst, key []byte, start, end int64) []byte {
-	_, loc, ok := sh.find(slot, key, sh.s.now())
+	_, loc, ok := sh.findString(slot, key, sh.s.now())
 	if !ok {
 		return dst
 	}
@@ -285,6 +297,9 @@ func (sh *shard) getRange(slot int, dst, key []byte, start, end int64) []byte {
 func (sh *shard) setRange(slot int, key []byte, off int64, val []byte) (int, error) {
 	now := sh.s.now()
 	h, loc, ok := sh.find(slot, key, now)
+	if ok && sh.arena.rec(loc).kind() != KindString {
+		return 0, ErrWrongType
+	}
 	cur := 0
 	if ok {
 		cur = sh.arena.rec(loc).valLen()
@@ -323,6 +338,9 @@ func (sh *shard) setRange(slot int, key []byte, off int64, val []byte) (int, err
 func (sh *shard) modify(slot int, key []byte, fn func([]byte, bool) ([]byte, bool)) error {
 	now := sh.s.now()
 	h, loc, ok := sh.find(slot, key, now)
+	if ok && sh.arena.rec(loc).kind() != KindString {
+		return ErrWrongType
+	}
 	var old []byte
 	var d int64
 	if ok {
@@ -346,4 +364,14 @@ func overlaps(a, b []byte) bool {
 	a0, b0 := &a[0], &b[0]
 	a1, b1 := &a[len(a)-1], &b[len(b)-1]
 	return !(ptrLess(a1, b0) || ptrLess(b1, a0))
+}
+
+// findString is find for the string reads that return no error: a key of
+// another kind reads as missing (the server then asks Type for WRONGTYPE).
+func (sh *shard) findString(slot int, key []byte, now int64) (uint64, uint64, bool) {
+	h, loc, ok := sh.find(slot, key, now)
+	if ok && sh.arena.rec(loc).kind() != KindString {
+		return h, 0, false
+	}
+	return h, loc, ok
 }

@@ -192,7 +192,9 @@ func (s *Store) ExportSlot(slot int, batch int, fn func([]Entry) bool) {
 		sh.mu.Lock()
 		now := s.now()
 		cursor = sh.batch(slot, cursor, batch, now, func(r rec) {
-			ents = append(ents, entryOf(r, now)) // handoff.go
+			if e := sh.entryOf(r, now); e.Kind == KindString || len(e.Value) > 0 {
+				ents = append(ents, e)
+			}
 		})
 		sh.mu.Unlock()
 		if len(ents) > 0 && !fn(ents) || cursor == 0 {
@@ -201,14 +203,18 @@ func (s *Store) ExportSlot(slot int, batch int, fn func([]Entry) bool) {
 	}
 }
 
-// Import stores e (TTL 0 = none, < 0 = already expired: nothing is
-// stored), respecting maxmemory (ErrOOM).
+// Import stores e, of any kind, replacing the key's value (TTL 0 = none,
+// < 0 = already expired: nothing is stored), respecting maxmemory (ErrOOM).
 func (s *Store) Import(e Entry) error {
 	if e.TTL < 0 {
 		return nil
 	}
-	_, _, _, err := s.Set(nil, e.Key, e.Value, SetOptions{TTL: e.TTL})
-	return err
+	if e.Kind >= kindMax {
+		return errBadEntry
+	}
+	sh, slot := s.lock(e.Key)
+	defer sh.mu.Unlock()
+	return sh.putEntry(slot, e)
 }
 
 // RandomKey appends a random live key to dst.

@@ -18,6 +18,7 @@ type memState struct {
 	arena  atomic.Int64 // arena chunk bytes
 	index  atomic.Int64 // estimated index map bytes
 	heap   atomic.Int64 // expiry heap bytes
+	objs   atomic.Int64 // large non-string values (kind.go)
 	keys   atomic.Int64 // live keys
 	max    atomic.Int64
 	policy atomic.Int64
@@ -25,7 +26,7 @@ type memState struct {
 }
 
 func (m *memState) used() int64 {
-	return m.arena.Load() + m.index.Load() + m.heap.Load() + m.fixed
+	return m.arena.Load() + m.index.Load() + m.heap.Load() + m.objs.Load() + m.fixed
 }
 
 // An index value packs a record's arena location and its slot:
@@ -50,6 +51,16 @@ type shard struct {
 	snap   []uint64 // sorted hashes for Scan (transient)
 	pool   evictPool
 	rng    uint64
+
+	objs    []object         // large non-string values by handle (kind.go)
+	objAcc  []int64          // bytes accounted per handle
+	objFree []uint32         // free handles
+	objMem  int64            // bytes accounted for objs
+	fttl    map[string]int64 // hashes with field TTLs: key -> earliest deadline (hash_ttl.go)
+	hents   []hent           // scratch: a small hash's decoded entries
+	enc     []byte           // scratch: an encoding being built
+	ints    []int64          // scratch: an intset's members
+	mems    [][]byte         // scratch: a small set's members
 
 	keys, expires    int64
 	hits, misses     int64
@@ -185,9 +196,11 @@ func (sh *shard) relink(slot int, h uint64, key []byte, old, loc uint64) {
 
 // remove deletes an existing key and frees its record.
 func (sh *shard) remove(slot int, h uint64, key []byte, loc uint64) {
-	if sh.arena.rec(loc).deadline() != 0 {
+	r := sh.arena.rec(loc)
+	if r.deadline() != 0 {
 		sh.expires--
 	}
+	sh.freeObj(r)
 	if sh.m[h] == pack(loc, slot) {
 		delete(sh.m, h)
 		sh.promote(h)

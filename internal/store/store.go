@@ -272,7 +272,7 @@ type Ops interface {
 	MSetNX(kvs [][]byte) (bool, error)
 	// MSet sets k1 v1 k2 v2 ..., atomically per slot.
 	MSet(kvs [][]byte) error
-	// Type returns "string" or "none".
+	// Type returns TYPE's answer: "string", "hash", "set" or "none".
 	Type(key []byte) string
 }
 
@@ -282,9 +282,12 @@ var (
 )
 
 // Entry is one exported key: Value with its remaining TTL (0 = none).
+// Kind is the key's kind (the zero value is a string); for the other kinds
+// Value is the serialization described in entry.go.
 type Entry struct {
 	Key, Value []byte
 	TTL        time.Duration
+	Kind       Kind
 }
 
 // Stats are the store's counters, for INFO and metrics.
@@ -305,7 +308,9 @@ type Stats struct {
 
 // Store is the in-memory store. It is safe for concurrent use.
 type Store struct {
+	TypeOps  // hash and set operations (typeops.go)
 	cfg      Config
+	lim      limitsBox
 	shards   []shard
 	shardLog uint // log2(shards)
 	mem      memState
@@ -324,6 +329,7 @@ func New(cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{cfg: c, stop: make(chan struct{}), hash: hashKey}
+	s.TypeOps.ks = s
 	s.initShards()
 	s.mem.max.Store(c.MaxMemory)
 	s.mem.policy.Store(int64(c.Policy))

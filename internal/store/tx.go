@@ -11,8 +11,9 @@ import (
 // outside the slot makes error-returning operations fail with ErrCrossSlot
 // and the others act as if the key were missing (no-op).
 type Tx struct {
-	sh   *shard
-	slot int
+	TypeOps // hash and set operations (typeops.go)
+	sh      *shard
+	slot    int
 }
 
 // Atomic runs fn with slot's lock held, so the operations fn makes on tx
@@ -20,13 +21,17 @@ type Tx struct {
 // the same shard (the lock is not re-entrant) and must not keep tx.
 func (s *Store) Atomic(slot int, fn func(tx *Tx)) {
 	if slot < 0 || slot >= slotCount {
-		fn(&Tx{slot: -1})
+		tx := &Tx{slot: -1}
+		tx.TypeOps.ks = tx
+		fn(tx)
 		return
 	}
 	sh := s.shardOf(slot)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	fn(&Tx{sh: sh, slot: slot})
+	tx := &Tx{sh: sh, slot: slot}
+	tx.TypeOps.ks = tx
+	fn(tx)
 }
 
 // Slot returns the slot the transaction is bound to.
@@ -157,10 +162,10 @@ func (tx *Tx) Modify(key []byte, fn func(old []byte, exists bool) (val []byte, w
 
 // Type implements Ops.
 func (tx *Tx) Type(key []byte) string {
-	if tx.Exists(key) {
-		return "string"
+	if !tx.ok(key) {
+		return "none"
 	}
-	return "none"
+	return typeName(tx.sh.kindOf(tx.slot, key))
 }
 
 // MSetNX implements Ops: sets all pairs only if no key exists.

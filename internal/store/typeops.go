@@ -1,0 +1,89 @@
+package store
+
+import (
+	"sync/atomic"
+
+	"github.com/ringcache/ringcache/ring"
+)
+
+// The hash and set operations are written once, on the shard, and reached
+// through TypeOps, which *Store (taking the key's shard lock per call) and
+// *Tx (under the lock Atomic holds) both embed: each operation runs under
+// one lock, so it is atomic, and multi-key ones need all keys in one slot
+// (ErrCrossSlot otherwise). Callbacks (fn) run under that lock: they must
+// be quick, must not call into the Store, and must copy what they keep.
+
+// keyspace runs fn under the lock of the slot of keys (all in one slot).
+type keyspace interface {
+	run(fn func(sh *shard, slot int), keys ...[]byte) error
+}
+
+// TypeOps are the hash and set operations (embedded in *Store and *Tx).
+type TypeOps struct{ ks keyspace }
+
+func (s *Store) run(fn func(sh *shard, slot int), keys ...[]byte) error {
+	slot, err := oneSlot(keys)
+	if err != nil {
+		return err
+	}
+	sh := s.shardOf(slot)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	fn(sh, slot)
+	return nil
+}
+
+func (tx *Tx) run(fn func(sh *shard, slot int), keys ...[]byte) error {
+	for _, k := range keys {
+		if !tx.ok(k) {
+			return ErrCrossSlot
+		}
+	}
+	fn(tx.sh, tx.slot)
+	return nil
+}
+
+func oneSlot(keys [][]byte) (int, error) {
+	slot := ring.KeySlotBytes(keys[0])
+	for _, k := range keys[1:] {
+		if ring.KeySlotBytes(k) != slot {
+			return 0, ErrCrossSlot
+		}
+	}
+	return slot, nil
+}
+
+// Limits are the encoding thresholds, as Redis's hash-max-listpack-*,
+// set-max-intset-entries and set-max-listpack-*: a value converts to its
+// large encoding once it outgrows them (never back).
+type Limits struct {
+	HashEntries, HashValue int
+	SetIntEntries          int
+	SetEntries, SetValue   int
+}
+
+// DefaultLimits are Redis 7's defaults.
+func DefaultLimits() Limits {
+	return Limits{HashEntries: 128, HashValue: 64, SetIntEntries: 512, SetEntries: 128, SetValue: 64}
+}
+
+type limitsBox struct{ p atomic.Pointer[Limits] }
+
+// SetLimits changes the encoding thresholds (CONFIG SET); negative values
+// are taken as 0 (everything large).
+func (s *Store) SetLimits(l Limits) {
+	for _, p := range []*int{&l.HashEntries, &l.HashValue, &l.SetIntEntries, &l.SetEntries, &l.SetValue} {
+		*p = max(*p, 0)
+	}
+	s.lim.p.Store(&l)
+}
+
+// Limits returns the encoding thresholds.
+func (s *Store) Limits() Limits { return s.limits() }
+
+func (s *Store) limits() Limits {
+	if l := s.lim.p.Load(); l != nil {
+		return *l
+	}
+	return DefaultLimits()
+}
