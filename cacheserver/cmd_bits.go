@@ -51,7 +51,10 @@ func cmdGetBit(c *conn, args [][]byte) {
 		c.replyErrString(bitOffsetErr)
 		return
 	}
-	v, _ := readValue(c, args[1])
+	v, found := readValue(c, args[1])
+	if !found && missWrongType(c, args[1]) {
+		return
+	}
 	c.w.WriteInt(int64(bitAt(v, off)))
 }
 
@@ -156,7 +159,9 @@ func rangeUnit(arg []byte) (isBit, ok bool) {
 func cmdBitCount(c *conn, args [][]byte) {
 	v, found := readValue(c, args[1])
 	if !found {
-		c.w.WriteInt(0)
+		if !missWrongType(c, args[1]) {
+			c.w.WriteInt(0)
+		}
 		return
 	}
 	r := bitRange{0, int64(len(v))*8 - 1}
@@ -216,7 +221,9 @@ func cmdBitPos(c *conn, args [][]byte) {
 	}
 	v, found := readValue(c, args[1])
 	if !found {
-		c.w.WriteInt(-bit) // missing key: infinite zeros: 0 for 0, -1 for 1
+		if !missWrongType(c, args[1]) {
+			c.w.WriteInt(-bit) // missing key: infinite zeros: 0 for 0, -1 for 1
+		}
 		return
 	}
 	r, endGiven, e := bitPosRange(args, int64(len(v)))

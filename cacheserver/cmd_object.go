@@ -92,7 +92,9 @@ func encodingOf(info store.KeyInfo) string {
 }
 
 func objectEncoding(c *conn, args [][]byte) {
-	if info, ok := c.inspect(args[2]); ok {
+	if info, ok := c.inspect(args[2]); ok && info.Kind != store.KindString {
+		c.w.WriteBulkString(c.srv.store.Encoding(args[2]))
+	} else if ok {
 		c.w.WriteBulkString(encodingOf(info))
 	}
 }

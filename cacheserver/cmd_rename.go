@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ringcache/ringcache/internal/store"
 	"github.com/ringcache/ringcache/ring"
 )
 
@@ -41,35 +40,18 @@ const (
 	transferDone
 )
 
-// transfer copies src's value and TTL to dst (overwriting it only when
-// overwrite), then deletes src when move, atomically in the keys' slot.
+// transfer copies src's value (of any kind) and TTL to dst (overwriting it
+// only when overwrite), then deletes src when move, atomically in the keys'
+// slot (store Transfer; inside EXEC, in the running transaction).
 func (c *conn) transfer(src, dst []byte, move, overwrite bool) (transferResult, error) {
-	res, err := transferResult(0), error(nil)
-	run := func(ops store.Ops) {
-		v, ok := ops.Peek(nil, src)
-		if !ok {
-			res = transferNoSource
-			return
-		}
-		if !overwrite && ops.Exists(dst) {
-			res = transferExists
-			return
-		}
-		o := store.SetOptions{}
-		if ttl, st := ops.TTL(src); st == store.HasTTL {
-			o.TTL = max(ttl, 1) // due now: expires at once, as in Redis
-		}
-		if _, _, _, err = ops.Set(nil, dst, v, o); err == nil && move {
-			ops.Del(src)
-		}
-		res = transferDone
+	found, done, err := c.db.Transfer(src, dst, move, overwrite)
+	switch {
+	case !found:
+		return transferNoSource, err
+	case !done:
+		return transferExists, err
 	}
-	if tx, ok := c.db.(*store.Tx); ok {
-		run(tx)
-	} else {
-		c.srv.store.Atomic(ring.KeySlotBytes(src), func(tx *store.Tx) { run(tx) })
-	}
-	return res, err
+	return transferDone, err
 }
 
 // sameSlot refuses (CROSSSLOT) keys of two slots.

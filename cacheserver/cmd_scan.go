@@ -115,8 +115,8 @@ func cmdScan(c *conn, args [][]byte) {
 		return
 	}
 	keys, next := c.srv.store.Scan(cursor, o.match, o.count, nil)
-	if o.hasType && !strings.EqualFold(o.typeName, "string") {
-		keys = keys[:0] // every key is a string
+	if o.hasType {
+		keys = filterType(c, keys, o.typeName)
 	}
 	keys = emptyPatternFilter(o.match, keys)
 	c.w.WriteArray(2)
@@ -194,4 +194,15 @@ func cmdFlush(c *conn, args [][]byte) {
 	c.srv.track.flushAll()
 	c.srv.release.request()
 	c.w.WriteSimple("OK")
+}
+
+// filterType keeps the keys of type typ (SCAN ... TYPE).
+func filterType(c *conn, keys [][]byte, typ string) [][]byte {
+	out := keys[:0]
+	for _, k := range keys {
+		if strings.EqualFold(c.srv.store.Type(k), typ) {
+			out = append(out, k)
+		}
+	}
+	return out
 }

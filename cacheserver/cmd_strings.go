@@ -87,6 +87,9 @@ func stringCommands() []*command {
 
 func cmdGet(c *conn, args [][]byte) {
 	v, ok := readValue(c, args[1])
+	if !ok && missWrongType(c, args[1]) {
+		return
+	}
 	writeBulkOrNull(c, v, ok)
 }
 
@@ -180,6 +183,9 @@ func cmdGetDel(c *conn, args [][]byte) {
 	if ok {
 		c.notify(ntfGeneric, "del", args[1])
 	}
+	if !ok && missWrongType(c, args[1]) {
+		return
+	}
 	writeBulkOrNull(c, v, ok)
 }
 
@@ -217,6 +223,9 @@ func cmdGetEx(c *conn, args [][]byte) {
 		c.notifyExpire(args[1], ttl)
 	case found && hadTTL:
 		c.notify(ntfGeneric, "persist", args[1])
+	}
+	if !found && missWrongType(c, args[1]) {
+		return
 	}
 	writeBulkOrNull(c, v, found)
 }
@@ -283,7 +292,11 @@ func cmdAppend(c *conn, args [][]byte) {
 }
 
 func cmdStrLen(c *conn, args [][]byte) {
-	c.w.WriteInt(int64(c.db.StrLen(args[1])))
+	n := c.db.StrLen(args[1])
+	if n == 0 && missWrongType(c, args[1]) {
+		return
+	}
+	c.w.WriteInt(int64(n))
 }
 
 // cmdGetRange is GETRANGE and its alias SUBSTR.
@@ -296,6 +309,9 @@ func cmdGetRange(c *conn, args [][]byte) {
 	}
 	v := c.db.GetRange(c.scratch[:0], args[1], start, end)
 	c.scratch = v[:0]
+	if len(v) == 0 && missWrongType(c, args[1]) {
+		return
+	}
 	c.w.WriteBulk(v)
 }
 

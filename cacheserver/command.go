@@ -39,6 +39,7 @@ type command struct {
 	acl                     []string // "@string", "@keyspace", "@read", "@write", "@fast", "@slow", ...
 	group, summary, since   string   // for COMMAND DOCS
 	handler                 func(c *conn, args [][]byte)
+	keysFn                  func(args [][]byte) [][]byte // keys of a movablekeys command (SINTERCARD); nil: the positions
 
 	write    bool // flags contain "write" (WATCH invalidation)
 	readonly bool // flags contain "readonly" (client tracking remembers the keys)
@@ -79,7 +80,7 @@ func newCommandTable() *commandTable {
 	t := &commandTable{byName: make(map[string]*command)}
 	groups := [][]*command{connCommands(), serverCommands(), multiCommands(),
 		stringCommands(), keyCommands(), bitCommands(), scanCommands(), clusterCommands(), pubsubCommands(),
-		objectCommands(), renameCommands(), leaseCommands(), aclCommands(), latencyCommands()}
+		objectCommands(), renameCommands(), leaseCommands(), aclCommands(), latencyCommands(), hashCommands(), setCommands()}
 	for _, g := range groups {
 		for _, cmd := range g {
 			t.add(cmd)
@@ -151,6 +152,9 @@ func keys(cmd *command, args [][]byte) [][]byte {
 
 // appendKeys is keys appending to dst.
 func appendKeys(dst [][]byte, cmd *command, args [][]byte) [][]byte {
+	if cmd.keysFn != nil {
+		return append(dst, cmd.keysFn(args)...)
+	}
 	if cmd.firstKey <= 0 || cmd.firstKey >= len(args) {
 		return dst
 	}

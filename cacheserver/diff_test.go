@@ -341,10 +341,15 @@ func (c *diffClient) do(args ...string) (reply, error) {
 	return readReply(c.br)
 }
 
-// scanAll runs a full SCAN iteration starting from the line's arguments and
-// returns the sorted set of keys seen.
+// scanAll runs a full SCAN (or HSCAN/SSCAN: cursor after the key, the
+// elements field/value pairs for HSCAN) iteration starting from the line's
+// arguments and returns the sorted set of elements seen.
 func (c *diffClient) scanAll(args []string) (reply, error) {
 	args = append([]string(nil), args...)
+	at := 1
+	if !strings.EqualFold(args[0], "scan") {
+		at = 2
+	}
 	seen := map[string]bool{}
 	for range 100000 {
 		r, err := c.do(args...)
@@ -366,7 +371,7 @@ func (c *diffClient) scanAll(args []string) (reply, error) {
 			}
 			return out, nil
 		}
-		args[1] = r.elems[0].str
+		args[at] = r.elems[0].str
 	}
 	return reply{}, errors.New("SCAN did not terminate")
 }

@@ -272,6 +272,8 @@ type Ops interface {
 	MSetNX(kvs [][]byte) (bool, error)
 	// MSet sets k1 v1 k2 v2 ..., atomically per slot.
 	MSet(kvs [][]byte) error
+	// Types are the hash and set operations (typeops.go).
+	Types
 	// Type returns TYPE's answer: "string", "hash", "set" or "none".
 	Type(key []byte) string
 }

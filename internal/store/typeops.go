@@ -2,6 +2,7 @@ package store
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/ringcache/ringcache/ring"
 )
@@ -86,4 +87,35 @@ func (s *Store) limits() Limits {
 		return *l
 	}
 	return DefaultLimits()
+}
+
+// Types lists the operations on hashes and sets (part of Ops); see
+// TypeOps's methods.
+type Types interface {
+	HSet(key []byte, fv [][]byte, nx bool) (int, error)
+	HGet(key []byte, fields [][]byte, fn func(i int, v []byte, ok bool)) error
+	HLen(key []byte) (int, error)
+	HGetAll(key []byte, start func(n int), fn func(f, v []byte)) error
+	HDel(key []byte, fields [][]byte) (int, error)
+	HIncrBy(key, field []byte, delta int64) (int64, error)
+	HIncrByFloat(dst, key, field []byte, delta float64) ([]byte, error)
+	HRandField(key []byte, count int64) (fields, vals [][]byte, err error)
+	HScan(key []byte, cursor uint64, match []byte, count int) (fields, vals [][]byte, next uint64, err error)
+	HExpire(key []byte, ttl time.Duration, cond ExpireCond, fields [][]byte, fn func(i, res int)) error
+	HTTL(key []byte, fields [][]byte, fn func(i int, ttl time.Duration, st TTLState)) error
+	HPersist(key []byte, fields [][]byte, fn func(i, res int)) error
+
+	SAdd(key []byte, members [][]byte) (int, error)
+	SRem(key []byte, members [][]byte) (int, error)
+	SIsMember(key []byte, members [][]byte, fn func(i int, ok bool)) error
+	SCard(key []byte) (int, error)
+	SMembers(key []byte, start func(n int), fn func(m []byte)) error
+	SPop(key []byte, count int64) ([][]byte, error)
+	SRandMember(key []byte, count int64) ([][]byte, error)
+	SScan(key []byte, cursor uint64, match []byte, count int) ([][]byte, uint64, error)
+	SMove(src, dst, member []byte) (bool, error)
+	SetCompute(op SetOp, keys [][]byte, limit int) ([][]byte, error)
+	SetStore(op SetOp, dst []byte, keys [][]byte) (int, error)
+
+	Transfer(src, dst []byte, move, overwrite bool) (found, done bool, err error)
 }
