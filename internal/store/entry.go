@@ -132,7 +132,8 @@ func (t TypeOps) Transfer(src, dst []byte, move, overwrite bool) (found, done bo
 	if e := t.ks.run(func(sh *shard, slot int) {
 		now := sh.s.now()
 		h, loc, ok := sh.find(slot, src, now)
-		if found = ok; !ok {
+		if found = ok; !ok || string(src) == string(dst) {
+			done = ok // the same key: nothing to do
 			return
 		}
 		if dh, dloc, ok := sh.find(slot, dst, now); ok {

@@ -112,6 +112,15 @@ func (sh *shard) freeObj(r rec) {
 	r.setKind(KindString, 0)
 }
 
+// dropValue forgets r's value for good (the key is deleted or becomes a
+// string): its object and its field-expiry registration.
+func (sh *shard) dropValue(r rec) {
+	if r.kind() == KindHash && sh.fttl != nil {
+		sh.forgetFieldTTL(string(r.key()))
+	}
+	sh.freeObj(r)
+}
+
 func (sh *shard) releaseHandle(h uint32) {
 	sh.objMem -= sh.objAcc[h]
 	sh.s.mem.objs.Add(-sh.objAcc[h])

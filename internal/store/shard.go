@@ -200,7 +200,7 @@ func (sh *shard) remove(slot int, h uint64, key []byte, loc uint64) {
 	if r.deadline() != 0 {
 		sh.expires--
 	}
-	sh.freeObj(r)
+	sh.dropValue(r)
 	if sh.m[h] == pack(loc, slot) {
 		delete(sh.m, h)
 		sh.promote(h)

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"strconv"
@@ -72,12 +73,35 @@ func FuzzTypes(f *testing.F) {
 	f.Add([]byte{5, 0, 0, 5, 0, 1, 5, 0, 2, 5, 0, 3, 5, 0, 4, 5, 0, 5, 12, 0, 1, 13, 1, 2, 14, 0, 0})
 	f.Add([]byte{0, 1, 2, 3, 1, 2, 10, 0, 0, 10, 0, 0, 10, 0, 0, 11, 1, 0, 4, 0, 2, 14, 2, 2})
 	f.Add([]byte{0, 0, 0, 0, 0, 1, 0, 0, 2, 0, 0, 3, 0, 0, 4, 2, 0, 0, 8, 0, 0, 1, 0, 3, 9, 0, 0})
-	f.Fuzz(func(t *testing.T, data []byte) {
+	f.Fuzz(runTypes)
+}
+
+// TestTypesRandom runs FuzzTypes's property on seeded random sequences.
+func TestTypesRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 300; i++ {
+		data := make([]byte, 3*(1+rng.IntN(150)))
+		for j := range data {
+			data[j] = byte(rng.IntN(256))
+		}
+		t.Run(strconv.Itoa(i), func(t *testing.T) { runTypes(t, data) })
+	}
+}
+
+func runTypes(t *testing.T, data []byte) {
+	{
 		s, clk := newTest(t, func(c *Config) { c.Shards = 2 })
+		var trace []string
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("ops: %v", trace)
+			}
+		})
 		s.SetLimits(Limits{HashEntries: 3, HashValue: 16, SetIntEntries: 3, SetEntries: 4, SetValue: 16})
 		m := &tmodel{str: map[string]string{}, hash: map[string]map[string]hfield{}, set: map[string]map[string]bool{}, clk: clk}
 		for p := 0; p+2 < len(data) && p < 600; p += 3 {
 			op, k, a := data[p]%15, tkeys[int(data[p+1])%len(tkeys)], int(data[p+2])
+			trace = append(trace, fmt.Sprintf("op%d %s %d", op, k, a))
 			typesStep(t, s, m, clk, op, k, a)
 			for _, k := range tkeys {
 				compareKey(t, s, m, k)
@@ -89,7 +113,7 @@ func FuzzTypes(f *testing.F) {
 		if s.mem.objs.Load() != 0 || s.Len() != 0 {
 			t.Fatalf("after deleting everything: objs %d bytes, %d keys", s.mem.objs.Load(), s.Len())
 		}
-	})
+	}
 }
 
 func typesStep(t *testing.T, s *Store, m *tmodel, clk *fakeClock, op byte, k string, a int) {
@@ -316,6 +340,7 @@ func (m *tmodel) copyKey(src, dst string, move bool) {
 func compareKey(t *testing.T, s Ops, m *tmodel, k string) {
 	t.Helper()
 	want := m.kind(k)
+	s.HLen(b(k)) // a hash whose fields all expired exists until loaded (as in Redis 7.4)
 	if got := s.Type(b(k)); got != want {
 		t.Fatalf("TYPE %s = %s, want %s", k, got, want)
 	}

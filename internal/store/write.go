@@ -10,7 +10,7 @@ func (sh *shard) put(slot int, h uint64, key, val []byte, loc uint64, exists boo
 	}
 	if exists {
 		r := sh.arena.rec(loc)
-		sh.freeObj(r) // a string replaces a value of any kind (SET)
+		sh.dropValue(r) // a string replaces a value of any kind (SET)
 		if c := r.valCap(); len(val) <= c && c <= 2*len(val)+32 {
 			copy(r.valBuf(), val)
 			r.setValLen(len(val))
