@@ -1,0 +1,45 @@
+package cacheserver
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/ringcache/ringcache/internal/store"
+)
+
+// The encoding thresholds of hashes and sets as CONFIG parameters (Redis's
+// names, the ziplist ones as aliases), applied to the store at once: a
+// value converts to its large encoding when it next changes past them.
+func init() {
+	field := func(l *store.Limits, name string) *int {
+		switch name {
+		case "hash-max-listpack-entries", "hash-max-ziplist-entries":
+			return &l.HashEntries
+		case "hash-max-listpack-value", "hash-max-ziplist-value":
+			return &l.HashValue
+		case "set-max-intset-entries":
+			return &l.SetIntEntries
+		case "set-max-listpack-entries":
+			return &l.SetEntries
+		}
+		return &l.SetValue
+	}
+	for _, name := range []string{"hash-max-listpack-entries", "hash-max-ziplist-entries", "hash-max-listpack-value",
+		"hash-max-ziplist-value", "set-max-intset-entries", "set-max-listpack-entries", "set-max-listpack-value"} {
+		configParams[name] = configParam{
+			get: func(s *Server) string {
+				l := s.store.Limits()
+				return strconv.Itoa(*field(&l, name))
+			},
+			set: func(s *Server, v string) error {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil || n < 0 || n > 1<<31-1 {
+					return errors.New("argument couldn't be parsed into an integer")
+				}
+				l := s.store.Limits()
+				*field(&l, name) = int(n)
+				s.store.SetLimits(l)
+				return nil
+			}}
+	}
+}
