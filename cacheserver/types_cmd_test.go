@@ -1,6 +1,8 @@
 package cacheserver
 
 import (
+	"time"
+
 	"fmt"
 	"testing"
 
@@ -34,4 +36,39 @@ func TestTypeCommandInfoMatchesRedis(t *testing.T) {
 		}
 		checkDocs(t, cl, cmd)
 	}
+}
+
+// TestTrackingTypeWrites: every modification of a hash or set invalidates a
+// tracking client that read it, and so does a hash emptied by field expiry.
+func TestTrackingTypeWrites(t *testing.T) {
+	cfg := testConfig()
+	cfg.Store.ActiveExpiry = 10 * time.Millisecond
+	srv := startServer(t, cfg)
+	a, w := dialResp3(t, srv), dialRaw(t, srv)
+	a.must("+OK\r\n", "CLIENT", "TRACKING", "ON")
+	w.must(":1\r\n", "HSET", "h", "f", "v")
+	w.must(":1\r\n", "SADD", "s", "m")
+	writes := [][]string{
+		{"HSET", "h", "f", "v2"}, {"HINCRBY", "h", "n", "1"}, {"HDEL", "h", "n"},
+		{"HEXPIRE", "h", "100", "FIELDS", "1", "f"}, {"HPERSIST", "h", "FIELDS", "1", "f"},
+		{"SADD", "s", "m2"}, {"SREM", "s", "m2"},
+		{"SINTERSTORE", "s", "s"}, {"EXPIRE", "h", "100"},
+	}
+	for _, wr := range writes {
+		key := wr[1]
+		if key == "h" {
+			a.do("HGETALL", "h")
+		} else {
+			a.do("SMEMBERS", "s")
+		}
+		w.do(wr...)
+		a.next(inv(key))
+		a.quiet()
+	}
+	a.do("HGET", "h", "f")
+	w.do("HPEXPIRE", "h", "20", "FIELDS", "1", "f") // the last field: its expiry deletes h
+	a.next(inv("h"))
+	a.quiet()
+	a.do("HGET", "h", "f")
+	a.next(inv("h")) // deleted by the active cycle
 }

@@ -1,0 +1,85 @@
+package cacheserver_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ringcache/ringcache/cacheserver/cachetest"
+)
+
+// TestClusterTypesThroughEveryNode writes hashes and sets through go-redis
+// (a ClusterClient and plain clients of every node, RESP2 and RESP3) on a
+// 3-node cluster in both redirect modes and reads them back through every
+// node; multi-key set commands on one hash tag work, across slots they are
+// CROSSSLOT.
+func TestClusterTypesThroughEveryNode(t *testing.T) {
+	for _, mode := range []string{"forward", "moved"} {
+		t.Run(mode, func(t *testing.T) {
+			c := cachetest.Start(t, cachetest.Options{N: 3, Redirect: mode})
+			ctx := context.Background()
+			cc := clusterClient(t, addrs(c)[:1], 3)
+			const n = 60 // spread over the three nodes
+			for i := 0; i < n; i++ {
+				h, s := fmt.Sprintf("hash:%d", i), fmt.Sprintf("set:%d", i)
+				if err := cc.HSet(ctx, h, "a", i, "b", "x").Err(); err != nil {
+					t.Fatalf("HSET %s: %v", h, err)
+				}
+				if err := cc.SAdd(ctx, s, "m1", i).Err(); err != nil {
+					t.Fatalf("SADD %s: %v", s, err)
+				}
+				if err := cc.HExpire(ctx, h, time.Hour, "b").Err(); err != nil {
+					t.Fatalf("HEXPIRE %s: %v", h, err)
+				}
+			}
+			var clients []redis.Cmdable
+			for _, proto := range []int{2, 3} {
+				clients = append(clients, clusterClient(t, addrs(c)[1:2], proto))
+				if mode == "forward" {
+					for _, a := range addrs(c) {
+						clients = append(clients, nodeClient(t, a, proto))
+					}
+				}
+			}
+			for ci, rdb := range clients {
+				for i := 0; i < n; i++ {
+					h, s := fmt.Sprintf("hash:%d", i), fmt.Sprintf("set:%d", i)
+					all, err := rdb.HGetAll(ctx, h).Result()
+					if err != nil || all["a"] != fmt.Sprint(i) || all["b"] != "x" || len(all) != 2 {
+						t.Fatalf("client %d HGETALL %s = %v, %v", ci, h, all, err)
+					}
+					ttl, err := rdb.HTTL(ctx, h, "b").Result()
+					if err != nil || len(ttl) != 1 || ttl[0] < 3500 {
+						t.Fatalf("client %d HTTL %s = %v, %v", ci, h, ttl, err)
+					}
+					ms, err := rdb.SMembers(ctx, s).Result()
+					slices.Sort(ms)
+					if err != nil || !slices.Equal(ms, []string{fmt.Sprint(i), "m1"}) {
+						t.Fatalf("client %d SMEMBERS %s = %v, %v", ci, s, ms, err)
+					}
+					if typ, err := rdb.Type(ctx, s).Result(); err != nil || typ != "set" {
+						t.Fatalf("client %d TYPE %s = %v, %v", ci, s, typ, err)
+					}
+				}
+			}
+			if err := cc.SAdd(ctx, "{g}a", "1", "2").Err(); err != nil {
+				t.Fatal(err)
+			}
+			cc.SAdd(ctx, "{g}b", "2", "3")
+			inter, err := cc.SInter(ctx, "{g}a", "{g}b").Result()
+			if err != nil || !slices.Equal(inter, []string{"2"}) {
+				t.Fatalf("SINTER on one tag = %v, %v", inter, err)
+			}
+			for _, a := range addrs(c) {
+				err := nodeClient(t, a, 2).SUnion(ctx, "set:1", "set:2").Err()
+				if err == nil || err.Error() != "CROSSSLOT Keys in request don't hash to the same slot" {
+					t.Fatalf("%s SUNION across slots = %v, want CROSSSLOT", a, err)
+				}
+			}
+		})
+	}
+}
