@@ -202,6 +202,10 @@ func cmdHIncrByFloat(c *conn, args [][]byte) {
 		c.replyErrString(notFloatErr)
 		return
 	}
+	if math.IsInf(delta, 0) {
+		c.replyErrString("ERR value is NaN or Infinity")
+		return
+	}
 	v, err := c.db.HIncrByFloat(c.scratch[:0], args[1], args[2], delta)
 	if err != nil {
 		c.replyErr(err)

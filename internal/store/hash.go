@@ -9,26 +9,22 @@ import "slices"
 // store's clock; a due field is invisible and is deleted when the hash is
 // next loaded or by the active expiry cycle (hash_ttl.go).
 
-// hashLarge is the large hash encoding. A field and its value share one
-// allocation (value = s[len(field):]), so a field costs its map slot plus
-// one string.
+// hashLarge is the large hash encoding: the fields in a flatTable, the
+// deadlines of the fields that have one in a map.
 type hashLarge struct {
-	m     map[string]string
-	ttl   map[string]int64 // deadlines of fields that have one; nil if none
-	minDL int64            // <= every deadline in ttl (0 when ttl is empty)
-	bytes int64
+	t        *flatTable
+	ttl      map[string]int64 // nil if no field has a deadline
+	minDL    int64            // <= every deadline in ttl (0 when ttl is empty)
+	ttlBytes int64
 }
 
-// Per-entry map costs: a swiss-map slot of string key and value (32 bytes)
-// at 7/8 load plus its control byte; a ttl entry (16+8).
-const (
-	hashSlotBytes = 38
-	ttlSlotBytes  = 29
-)
+// ttlEntryBytes: a ttl map entry (string header, int64, control byte at
+// ~2/3 load) plus the field's string.
+func ttlEntryBytes(f string) int64 { return 40 + strBytes(len(f)) }
 
-func (o *hashLarge) memBytes() int64 { return o.bytes + 64 }
+func newHashLarge(hint int) *hashLarge { return &hashLarge{t: newFlatTable(true, hint)} }
 
-func entryBytes(f, v int) int64 { return hashSlotBytes + strBytes(f+v) }
+func (o *hashLarge) memBytes() int64 { return o.t.memBytes() + o.ttlBytes + 64 }
 
 // hashv is a hash loaded for one operation under the shard lock: either
 // small (decoded entries aliasing the record, in the shard's scratch) or
@@ -79,7 +75,7 @@ func (sh *shard) loadHash(slot int, key []byte) (hashv, error) {
 
 func (hv *hashv) len() int {
 	if hv.large != nil {
-		return len(hv.large.m)
+		return hv.large.t.len()
 	}
 	return len(hv.small)
 }
@@ -97,11 +93,11 @@ func (hv *hashv) find(f []byte) int {
 // get returns field f's value and deadline.
 func (hv *hashv) get(f []byte) ([]byte, int64, bool) {
 	if o := hv.large; o != nil {
-		s, ok := o.m[string(f)]
+		v, ok := o.t.get(f)
 		if !ok {
 			return nil, 0, false
 		}
-		return []byte(s[len(f):]), o.ttl[string(f)], true
+		return v, o.ttl[string(f)], true
 	}
 	if i := hv.find(f); i >= 0 {
 		return hv.small[i].v, hv.small[i].dl, true
@@ -114,18 +110,11 @@ func (hv *hashv) get(f []byte) ([]byte, int64, bool) {
 // hash's own storage only for a small hash (commit copies).
 func (hv *hashv) set(f, v []byte, keepTTL bool) bool {
 	if o := hv.large; o != nil {
-		old, had := o.m[string(f)]
-		s := string(f) + string(v)
-		fs := s[:len(f)]
-		if had {
-			o.bytes -= entryBytes(len(f), len(old)-len(f))
-			if !keepTTL {
-				o.dropTTL(string(f))
-			}
+		added := o.t.put(f, v)
+		if !added && !keepTTL && o.ttl != nil {
+			o.dropTTL(string(f))
 		}
-		o.m[fs] = s
-		o.bytes += entryBytes(len(f), len(v))
-		return !had
+		return added
 	}
 	hv.dirty = true
 	if i := hv.find(f); i >= 0 {
@@ -142,10 +131,8 @@ func (hv *hashv) set(f, v []byte, keepTTL bool) bool {
 // del deletes field f and reports whether it was there.
 func (hv *hashv) del(f []byte) bool {
 	if o := hv.large; o != nil {
-		old, had := o.m[string(f)]
-		if had {
-			delete(o.m, string(f))
-			o.bytes -= entryBytes(len(f), len(old)-len(f))
+		had := o.t.del(f)
+		if had && o.ttl != nil {
 			o.dropTTL(string(f))
 		}
 		return had
@@ -161,11 +148,7 @@ func (hv *hashv) del(f []byte) bool {
 // each calls fn for every field until it returns false.
 func (hv *hashv) each(fn func(f, v []byte, dl int64) bool) {
 	if o := hv.large; o != nil {
-		for f, s := range o.m {
-			if !fn([]byte(f), []byte(s[len(f):]), o.ttl[f]) {
-				return
-			}
-		}
+		o.t.each(func(f, v []byte) bool { return fn(f, v, o.ttl[string(f)]) })
 		return
 	}
 	for _, e := range hv.small {
@@ -217,7 +200,7 @@ func (hv *hashv) commit() error {
 		return nil
 	}
 	if hv.needsLarge() {
-		o := &hashLarge{m: make(map[string]string, len(hv.small))}
+		o := newHashLarge(len(hv.small))
 		for _, e := range hv.small {
 			large := hashv{sh: sh, large: o}
 			large.set(e.f, e.v, false)
@@ -250,10 +233,9 @@ func (o *hashLarge) setTTL(f string, dl int64) {
 		o.ttl = make(map[string]int64)
 	}
 	if _, had := o.ttl[f]; !had {
-		o.bytes += ttlSlotBytes
+		o.ttlBytes += ttlEntryBytes(f)
 	}
-	s := o.m[f]
-	o.ttl[s[:len(f)]] = dl
+	o.ttl[f] = dl
 	if o.minDL == 0 || dl < o.minDL {
 		o.minDL = dl
 	}
@@ -263,7 +245,7 @@ func (o *hashLarge) setTTL(f string, dl int64) {
 func (o *hashLarge) dropTTL(f string) {
 	if _, had := o.ttl[f]; had {
 		delete(o.ttl, f)
-		o.bytes -= ttlSlotBytes
+		o.ttlBytes -= ttlEntryBytes(f)
 		if len(o.ttl) == 0 {
 			o.ttl, o.minDL = nil, 0
 		}

@@ -153,9 +153,7 @@ func (sh *shard) expireFields(o *hashLarge, now int64, limit int) int {
 	n, min := 0, int64(0)
 	for f, d := range o.ttl {
 		if d <= now && (limit < 0 || n < limit) {
-			s := o.m[f]
-			delete(o.m, f)
-			o.bytes -= entryBytes(len(f), len(s)-len(f))
+			o.t.del([]byte(f))
 			o.dropTTL(f)
 			n++
 			continue
@@ -216,7 +214,7 @@ func (sh *shard) expireHashFields(now int64, limit int) int {
 func (sh *shard) rawLen(loc uint64) int {
 	r := sh.arena.rec(loc)
 	if r.enc() == encLarge {
-		return len(sh.obj(r).(*hashLarge).m)
+		return sh.obj(r).(*hashLarge).t.len()
 	}
 	es, _ := decodeHash(sh.hents[:0], r.val())
 	sh.hents = es[:0]

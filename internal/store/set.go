@@ -15,17 +15,10 @@ import (
 // SetEntries members of at most SetValue bytes; else a setLarge in the
 // object table.
 
-// setLarge is the large set encoding.
-type setLarge struct {
-	m     map[string]struct{}
-	bytes int64
-}
+// setLarge is the large set encoding: the members in a flatTable.
+type setLarge struct{ t *flatTable }
 
-// setSlotBytes: a swiss-map slot of a string key (16 bytes) at 7/8 load
-// plus its control byte.
-const setSlotBytes = 20
-
-func (o *setLarge) memBytes() int64 { return o.bytes + 64 }
+func (o *setLarge) memBytes() int64 { return o.t.memBytes() + 16 }
 
 // setv is a set loaded for one operation under the shard lock.
 type setv struct {
@@ -74,7 +67,7 @@ func (sh *shard) loadSet(slot int, key []byte, scratch bool) (setv, error) {
 func (sv *setv) len() int {
 	switch sv.enc {
 	case encLarge:
-		return len(sv.large.m)
+		return sv.large.t.len()
 	case encInts:
 		return len(sv.ints)
 	}
@@ -92,8 +85,7 @@ func canonInt(m []byte) (int64, bool) {
 func (sv *setv) has(m []byte) bool {
 	switch sv.enc {
 	case encLarge:
-		_, ok := sv.large.m[string(m)]
-		return ok
+		return sv.large.t.has(m)
 	case encInts:
 		n, ok := canonInt(m)
 		if !ok {
@@ -114,12 +106,7 @@ func (sv *setv) has(m []byte) bool {
 func (sv *setv) add(m []byte) bool {
 	switch sv.enc {
 	case encLarge:
-		if _, ok := sv.large.m[string(m)]; ok {
-			return false
-		}
-		sv.large.m[string(m)] = struct{}{}
-		sv.large.bytes += setSlotBytes + strBytes(len(m))
-		return true
+		return sv.large.t.put(m, nil)
 	case encInts:
 		if n, ok := canonInt(m); ok {
 			i, found := slices.BinarySearch(sv.ints, n)
@@ -152,12 +139,7 @@ func (sv *setv) toSmall() {
 func (sv *setv) rem(m []byte) bool {
 	switch sv.enc {
 	case encLarge:
-		if _, ok := sv.large.m[string(m)]; !ok {
-			return false
-		}
-		delete(sv.large.m, string(m))
-		sv.large.bytes -= setSlotBytes + strBytes(len(m))
-		return true
+		return sv.large.t.del(m)
 	case encInts:
 		n, ok := canonInt(m)
 		if !ok {
@@ -185,11 +167,7 @@ func (sv *setv) rem(m []byte) bool {
 func (sv *setv) each(fn func(m []byte) bool) {
 	switch sv.enc {
 	case encLarge:
-		for m := range sv.large.m {
-			if !fn([]byte(m)) {
-				return
-			}
-		}
+		sv.large.t.each(func(m, _ []byte) bool { return fn(m) })
 	case encInts:
 		var buf [20]byte
 		for _, n := range sv.ints {
@@ -285,11 +263,7 @@ func (sv *setv) outgrewSmall(lim Limits) bool {
 }
 
 func (sv *setv) toLarge() error {
-	o := &setLarge{m: make(map[string]struct{}, sv.len())}
-	sv.each(func(m []byte) bool {
-		o.m[string(m)] = struct{}{}
-		o.bytes += setSlotBytes + strBytes(len(m))
-		return true
-	})
+	o := &setLarge{t: newFlatTable(false, sv.len())}
+	sv.each(func(m []byte) bool { o.t.put(m, nil); return true })
 	return sv.sh.putHandle(sv.slot, sv.h, sv.key, sv.loc, sv.exists, KindSet, o, sv.now)
 }
