@@ -245,6 +245,10 @@ func cmdHRandField(c *conn, args [][]byte) {
 		c.replyErrString(countRangeErr)
 		return
 	}
+	if count < -maxRandomCount {
+		c.replyErrString("ERR value is out of range")
+		return
+	}
 	if withValues && (count < -math.MaxInt64/2 || count > math.MaxInt64/2) {
 		c.replyErrString("ERR value is out of range")
 		return

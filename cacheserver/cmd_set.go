@@ -160,6 +160,10 @@ func cmdSRandMember(c *conn, args [][]byte) {
 			c.replyErrString(countRangeErr)
 			return
 		}
+		if n < -maxRandomCount {
+			c.replyErrString("ERR value is out of range")
+			return
+		}
 		count = n
 	}
 	out, err := c.db.SRandMember(args[1], count)

@@ -21,6 +21,11 @@ import (
 // count in [-LONG_MAX, LONG_MAX].
 const countRangeErr = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 
+// maxRandomCount bounds the repeats HRANDFIELD/SRANDMEMBER with a negative
+// count return (Redis has no bound and would build the whole reply): a
+// deliberate difference, so bad input cannot grow memory without bound.
+const maxRandomCount = 1 << 24
+
 // missWrongType is called after a string read found nothing: a key of
 // another kind gets WRONGTYPE (and true).
 func missWrongType(c *conn, key []byte) bool {

@@ -184,3 +184,23 @@ func (t *flatTable) rehash(n int) {
 		t.idx[i] = uint32(off + 2)
 	}
 }
+
+// random returns a uniformly random entry (rnd gives random numbers; the
+// table must not be empty): random slots are drawn until one is live (the
+// table is at least 7/16 full unless deletes thinned it); after 64 misses
+// the first live slot after the last draw is taken.
+func (t *flatTable) random(rnd func() uint64) (k, v []byte) {
+	mask := len(t.idx) - 1
+	i := 0
+	for try := 0; try < 64; try++ {
+		if i = int(rnd()) & mask; t.idx[i] >= 2 {
+			break
+		}
+	}
+	for ; ; i = (i + 1) & mask {
+		if x := t.idx[i]; x >= 2 {
+			k, v, _ = t.entry(int(x - 2))
+			return k, v
+		}
+	}
+}

@@ -180,9 +180,20 @@ func (t TypeOps) HRandField(key []byte, count int64) (fields, vals [][]byte, err
 			})
 			return nil
 		}
+		if o := hv.large; o != nil && (count < 0 || count*4 < int64(n)) {
+			picked := map[string]bool{}
+			for len(fields) < int(max(count, -count)) {
+				f, v := o.t.random(hv.sh.rand)
+				if count > 0 && picked[string(f)] {
+					continue
+				}
+				picked[string(f)] = count > 0
+				fields, vals = append(fields, slices.Clone(f)), append(vals, slices.Clone(v))
+			}
+			return nil
+		}
 		all := hv.entries()
-		pick := hv.sh.randomPicks(n, count)
-		for _, i := range pick {
+		for _, i := range hv.sh.randomPicks(n, count) {
 			fields, vals = append(fields, slices.Clone(all[i].f)), append(vals, slices.Clone(all[i].v))
 		}
 		return nil

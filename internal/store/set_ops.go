@@ -90,9 +90,12 @@ func (t TypeOps) SPop(key []byte, count int64) ([][]byte, error) {
 		if n == 0 || count <= 0 {
 			return nil
 		}
-		if count >= int64(n) {
+		switch {
+		case count >= int64(n):
 			out = sv.members()
-		} else {
+		case sv.large != nil && count*4 < int64(n):
+			out = sv.randomLarge(count)
+		default:
 			all := sv.members()
 			for _, i := range sv.sh.randomPicks(n, count) {
 				out = append(out, all[i])
@@ -114,6 +117,10 @@ func (t TypeOps) SRandMember(key []byte, count int64) ([][]byte, error) {
 	err := t.withSet(key, 0, func(sv *setv) error {
 		n := sv.len()
 		if n == 0 || count == 0 {
+			return nil
+		}
+		if sv.large != nil && (count < 0 || count*4 < int64(n)) {
+			out = sv.randomLarge(count)
 			return nil
 		}
 		all := sv.members()
@@ -280,4 +287,20 @@ func (sh *shard) setCompute(slot int, op SetOp, keys [][]byte, limit int) ([][]b
 		})
 	}
 	return out, nil
+}
+
+// randomLarge returns copies of |count| random members of a large set,
+// distinct when count > 0 (count well below the size), in O(count).
+func (sv *setv) randomLarge(count int64) [][]byte {
+	var out [][]byte
+	picked := map[string]bool{}
+	for len(out) < int(max(count, -count)) {
+		m, _ := sv.large.t.random(sv.sh.rand)
+		if count > 0 && picked[string(m)] {
+			continue
+		}
+		picked[string(m)] = count > 0
+		out = append(out, slices.Clone(m))
+	}
+	return out
 }
