@@ -34,7 +34,6 @@ func (s *Store) FlushAll() int {
 		sh.s.mem.heap.Add(-int64(cap(sh.exp)) * expEntSize)
 		sh.arena.dropAll(&sh.s.mem)
 		sh.dropObjs()
-		sh.fttl = nil
 		clear(sh.counts)
 		sh.m, sh.over, sh.peak = nil, nil, 0
 		sh.s.mem.index.Add(-sh.idxEst)

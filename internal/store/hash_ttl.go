@@ -1,6 +1,7 @@
 package store
 
 import (
+	"container/heap"
 	"time"
 
 	"github.com/ringcache/ringcache/ring"
@@ -10,8 +11,8 @@ import (
 // store's monotonic clock, like a key's. A due field is invisible: every
 // load drops due fields first (lazy expiry), and the active expiry cycle
 // visits the hashes registered in the shard's fttl map (key -> a lower
-// bound of its earliest field deadline) whose bound is due, at most
-// expireCycleLimit per shard and cycle. A hash whose last field expires is
+// bound of its earliest field deadline) whose bound is due, in deadline
+// order from the fexp heap, at most expireCycleLimit per shard and cycle. A hash whose last field expires is
 // deleted, reported to OnRemove as RemovedExpired.
 
 // HExpire results per field, as Redis 7.4 replies.
@@ -91,12 +92,16 @@ func (sh *shard) noteFieldTTL(key []byte, d int64) {
 		sh.fttl = make(map[string]int64)
 	}
 	cur, had := sh.fttl[string(key)]
-	if !had {
-		sh.fttl[string(key)] = d
+	switch {
+	case !had:
+		k := string(key)
+		sh.fttl[k] = d
+		sh.pushFieldExp(k, d)
 		sh.objMem += int64(len(key)) + 48
 		sh.s.mem.objs.Add(int64(len(key)) + 48)
-	} else if d < cur {
+	case d < cur:
 		sh.fttl[string(key)] = d
+		sh.pushFieldExp(string(key), d)
 	}
 }
 
@@ -105,6 +110,12 @@ func (sh *shard) forgetFieldTTL(key string) {
 		delete(sh.fttl, key)
 		sh.objMem -= int64(len(key)) + 48
 		sh.s.mem.objs.Add(-int64(len(key)) - 48)
+	}
+	if len(sh.fttl) == 0 && sh.fexp != nil { // nothing registered: every heap entry is stale
+		b := int64(cap(sh.fexp)) * fexpEntBytes
+		sh.objMem -= b
+		sh.s.mem.objs.Add(-b)
+		sh.fexp = nil
 	}
 }
 
@@ -172,42 +183,92 @@ func (sh *shard) expireFields(o *hashLarge, now int64, limit int) int {
 // loads (and so purges) each registered hash whose earliest deadline is
 // due, at most limit hashes, and returns how many fields it deleted.
 func (sh *shard) expireHashFields(now int64, limit int) int {
-	n, visited := 0, 0
-	for k, d := range sh.fttl {
-		if d > now {
-			continue
+	n := 0
+	for visited := 0; len(sh.fexp) > 0 && sh.fexp[0].at <= now && visited < limit; {
+		e := heap.Pop((*fexpHeap)(&sh.fexp)).(fexpEnt)
+		if d, ok := sh.fttl[e.key]; !ok || d != e.at {
+			continue // stale: the hash is gone or got an earlier deadline
 		}
-		if visited++; visited > limit {
-			break
-		}
-		key := []byte(k)
-		slot := ring.KeySlotBytes(key)
-		_, loc, ok := sh.find(slot, key, now)
-		if !ok || sh.arena.rec(loc).kind() != KindHash {
-			sh.forgetFieldTTL(k)
-			continue
-		}
-		before := sh.rawLen(loc)
-		hv, _ := sh.loadHash(slot, key)
-		after := hv.len()
-		next := hv.nextDeadline()
-		if hv.dirty {
-			if after == 0 {
-				sh.notify(key, RemovedExpired)
-				sh.expired++
-			}
-			_ = hv.commit()
-		} else {
-			sh.hents = hv.small[:0]
-		}
-		n += before - after
-		if next == 0 || after == 0 {
-			sh.forgetFieldTTL(k)
-		} else {
-			sh.fttl[k] = next
-		}
+		visited++
+		n += sh.expireHashNow(e.key, now)
 	}
 	return n
+}
+
+// expireHashNow purges the due fields of the registered hash k and
+// re-registers its next deadline.
+func (sh *shard) expireHashNow(k string, now int64) int {
+	key := []byte(k)
+	slot := ring.KeySlotBytes(key)
+	_, loc, ok := sh.find(slot, key, now)
+	if !ok || sh.arena.rec(loc).kind() != KindHash {
+		sh.forgetFieldTTL(k)
+		return 0
+	}
+	before := sh.rawLen(loc)
+	hv, _ := sh.loadHash(slot, key)
+	after := hv.len()
+	next := hv.nextDeadline()
+	if hv.dirty {
+		if after == 0 {
+			sh.notify(key, RemovedExpired)
+			sh.expired++
+		}
+		_ = hv.commit()
+	} else {
+		sh.hents = hv.small[:0]
+	}
+	if next == 0 || after == 0 {
+		sh.forgetFieldTTL(k)
+	} else {
+		sh.fttl[k] = next
+		sh.pushFieldExp(k, next)
+	}
+	return before - after
+}
+
+// fexpEnt is one entry of the field-expiry heap: stale once fttl[key]
+// differs from at.
+type fexpEnt struct {
+	at  int64
+	key string
+}
+
+type fexpHeap []fexpEnt
+
+func (h fexpHeap) Len() int           { return len(h) }
+func (h fexpHeap) Less(i, j int) bool { return h[i].at < h[j].at }
+func (h fexpHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *fexpHeap) Push(x any)        { *h = append(*h, x.(fexpEnt)) }
+func (h *fexpHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
+}
+
+const fexpEntBytes = 24
+
+// pushFieldExp adds a deadline to the heap, first dropping stale entries
+// when they outnumber the registered hashes.
+func (sh *shard) pushFieldExp(k string, d int64) {
+	if len(sh.fexp) > 2*len(sh.fttl)+64 {
+		keep := sh.fexp[:0]
+		for _, e := range sh.fexp {
+			if at, ok := sh.fttl[e.key]; ok && at == e.at {
+				keep = append(keep, e)
+			}
+		}
+		clear(sh.fexp[len(keep):])
+		sh.fexp = keep
+		heap.Init((*fexpHeap)(&sh.fexp))
+	}
+	oldCap := cap(sh.fexp)
+	heap.Push((*fexpHeap)(&sh.fexp), fexpEnt{at: d, key: k})
+	if c := cap(sh.fexp); c != oldCap {
+		sh.objMem += int64(c-oldCap) * fexpEntBytes
+		sh.s.mem.objs.Add(int64(c-oldCap) * fexpEntBytes)
+	}
 }
 
 // rawLen is the number of fields of the hash at loc, due ones included.

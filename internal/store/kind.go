@@ -132,6 +132,7 @@ func (sh *shard) releaseHandle(h uint32) {
 func (sh *shard) dropObjs() {
 	sh.s.mem.objs.Add(-sh.objMem)
 	sh.objMem, sh.objs, sh.objAcc, sh.objFree = 0, nil, nil, nil
+	sh.fttl, sh.fexp = nil, nil
 }
 
 // findKind finds a live key and checks its kind: ok false when missing,

@@ -57,6 +57,7 @@ type shard struct {
 	objFree []uint32         // free handles
 	objMem  int64            // bytes accounted for objs
 	fttl    map[string]int64 // hashes with field TTLs: key -> earliest deadline (hash_ttl.go)
+	fexp    []fexpEnt        // min-heap of fttl's deadlines (stale entries skipped)
 	hents   []hent           // scratch: a small hash's decoded entries
 	enc     []byte           // scratch: an encoding being built
 	ints    []int64          // scratch: an intset's members
