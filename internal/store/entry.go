@@ -54,6 +54,20 @@ func (sh *shard) entryOf(r rec, now int64) Entry {
 	return e
 }
 
+// ImportNX is Import only when e's key is absent (hand-off: the new
+// owner's own writes win); it reports whether it stored e.
+func (s *Store) ImportNX(e Entry) (bool, error) {
+	if e.TTL < 0 || e.Kind >= kindMax {
+		return false, nil
+	}
+	sh, slot := s.lock(e.Key)
+	defer sh.mu.Unlock()
+	if _, _, ok := sh.find(slot, e.Key, s.now()); ok {
+		return false, nil
+	}
+	return true, sh.putEntry(slot, e)
+}
+
 // putEntry writes e as key (replacing any value) with its TTL, under the
 // lock; TTL < 0 stores nothing.
 func (sh *shard) putEntry(slot int, e Entry) error {

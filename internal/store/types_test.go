@@ -72,6 +72,12 @@ func TestExportImportEveryKind(t *testing.T) {
 	if n, _ := dst.SCard(k("sbig")); n != 1000 {
 		t.Errorf("sbig has %d members", n)
 	}
+	if ok, err := dst.ImportNX(Entry{Key: k("hbig"), Kind: KindSet, Value: []byte{1, 'x'}}); ok || err != nil {
+		t.Errorf("ImportNX over an existing key = %v, %v", ok, err)
+	}
+	if ok, err := dst.ImportNX(Entry{Key: k("new"), Kind: KindSet, Value: []byte{1, 'x'}}); !ok || err != nil || dst.Type(k("new")) != "set" {
+		t.Errorf("ImportNX of a new set = %v, %v", ok, err)
+	}
 	if err := dst.Import(Entry{Key: b("bad"), Kind: KindHash, Value: []byte{200}}); err == nil {
 		t.Error("a malformed hash entry was imported")
 	}
