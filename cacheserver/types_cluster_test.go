@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ringcache/ringcache/cacheserver/cachetest"
+	"github.com/ringcache/ringcache/internal/poll"
 )
 
 // TestClusterTypesThroughEveryNode writes hashes and sets through go-redis
@@ -26,15 +28,9 @@ func TestClusterTypesThroughEveryNode(t *testing.T) {
 			const n = 60 // spread over the three nodes
 			for i := 0; i < n; i++ {
 				h, s := fmt.Sprintf("hash:%d", i), fmt.Sprintf("set:%d", i)
-				if err := cc.HSet(ctx, h, "a", i, "b", "x").Err(); err != nil {
-					t.Fatalf("HSET %s: %v", h, err)
-				}
-				if err := cc.SAdd(ctx, s, "m1", i).Err(); err != nil {
-					t.Fatalf("SADD %s: %v", s, err)
-				}
-				if err := cc.HExpire(ctx, h, time.Hour, "b").Err(); err != nil {
-					t.Fatalf("HEXPIRE %s: %v", h, err)
-				}
+				retryDown(t, "HSET "+h, func() error { return cc.HSet(ctx, h, "a", i, "b", "x").Err() })
+				retryDown(t, "SADD "+s, func() error { return cc.SAdd(ctx, s, "m1", i).Err() })
+				retryDown(t, "HEXPIRE "+h, func() error { return cc.HExpire(ctx, h, time.Hour, "b").Err() })
 			}
 			var clients []redis.Cmdable
 			for _, proto := range []int{2, 3} {
@@ -66,10 +62,8 @@ func TestClusterTypesThroughEveryNode(t *testing.T) {
 					}
 				}
 			}
-			if err := cc.SAdd(ctx, "{g}a", "1", "2").Err(); err != nil {
-				t.Fatal(err)
-			}
-			cc.SAdd(ctx, "{g}b", "2", "3")
+			retryDown(t, "SADD {g}a", func() error { return cc.SAdd(ctx, "{g}a", "1", "2").Err() })
+			retryDown(t, "SADD {g}b", func() error { return cc.SAdd(ctx, "{g}b", "2", "3").Err() })
 			inter, err := cc.SInter(ctx, "{g}a", "{g}b").Result()
 			if err != nil || !slices.Equal(inter, []string{"2"}) {
 				t.Fatalf("SINTER on one tag = %v, %v", inter, err)
@@ -81,5 +75,20 @@ func TestClusterTypesThroughEveryNode(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// retryDown runs a write until it stops answering CLUSTERDOWN (a node of a
+// freshly started cluster on a loaded machine may not serve yet) and fails
+// on any other error.
+func retryDown(t *testing.T, what string, fn func() error) {
+	t.Helper()
+	var err error
+	poll.Until(t, 30*time.Second, what+" without CLUSTERDOWN", func() bool {
+		err = fn()
+		return err == nil || !strings.HasPrefix(err.Error(), "CLUSTERDOWN")
+	})
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
 	}
 }

@@ -54,6 +54,24 @@ func (sh *shard) entryOf(r rec, now int64) Entry {
 	return e
 }
 
+// ExportKey returns a copy of key's live entry, of any kind, with its
+// remaining TTL, without counting a hit or touching it (replication and
+// hand-off read-through send a key's current state this way).
+func (s *Store) ExportKey(key []byte) (Entry, bool) {
+	sh, slot := s.lock(key)
+	defer sh.mu.Unlock()
+	now := s.now()
+	_, loc, ok := sh.find(slot, key, now)
+	if !ok {
+		return Entry{}, false
+	}
+	e := sh.entryOf(sh.arena.rec(loc), now)
+	if e.Kind != KindString && len(e.Value) == 0 { // every field had expired: the hash is gone
+		return Entry{}, false
+	}
+	return e, true
+}
+
 // ImportNX is Import only when e's key is absent (hand-off: the new
 // owner's own writes win); it reports whether it stored e.
 func (s *Store) ImportNX(e Entry) (bool, error) {

@@ -72,6 +72,12 @@ func TestExportImportEveryKind(t *testing.T) {
 	if n, _ := dst.SCard(k("sbig")); n != 1000 {
 		t.Errorf("sbig has %d members", n)
 	}
+	for _, key := range keys {
+		e, ok := src.ExportKey(k(key))
+		if !ok || e.Kind.String() != src.Type(k(key)) {
+			t.Errorf("ExportKey(%s) = kind %v, %v", key, e.Kind, ok)
+		}
+	}
 	if ok, err := dst.ImportNX(Entry{Key: k("hbig"), Kind: KindSet, Value: []byte{1, 'x'}}); ok || err != nil {
 		t.Errorf("ImportNX over an existing key = %v, %v", ok, err)
 	}
