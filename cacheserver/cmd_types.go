@@ -3,7 +3,7 @@ package cacheserver
 // What the hash and set command files share: WRONGTYPE for string reads
 // that found a key of another kind, count/cursor parsing, the replies of
 // element collections, and typeEvent, the one place a type command
-// reports "event X happened on key K" (for keyspace notifications, #15).
+// reports "event X happened on key K" (keyspace notifications).
 // Invalidation (CLIENT TRACKING, WATCH) needs nothing here: every type
 // command that modifies is flagged "write" and declares its keys, so the
 // dispatcher invalidates them as it does for strings; keys the store
@@ -37,10 +37,15 @@ func missWrongType(c *conn, key []byte) bool {
 }
 
 // typeEvent reports that a type command did event (Redis's keyspace event
-// name: "hset", "hdel", "sadd", "srem", "spop", "hexpire", ...) on key.
-// It is the hook for keyspace notifications; today it does nothing.
+// name: "hset", "hdel", "sadd", "srem", "spop", "hexpire", ...) on key:
+// the one place the type commands publish keyspace notifications (class
+// hash for events starting with 'h', set otherwise).
 func typeEvent(c *conn, event string, key []byte) {
-	_, _, _ = c, event, key
+	class := ntfSet
+	if event[0] == 'h' {
+		class = ntfHash
+	}
+	c.notify(class, event, key)
 }
 
 // replyStrings replies an array (or a RESP3 set when set) of elements.
