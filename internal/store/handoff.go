@@ -1,20 +1,9 @@
 package store
 
-import "time"
-
 // Hand-off support (cacheserver/handoff*.go): a node that gained a slot
 // copies it from the previous owner in cursor batches, hottest keys of each
 // batch first, installs only keys it does not hold (its own writes win),
 // and reads single keys through on a miss.
-
-// entryOf copies a record as an Entry with its remaining TTL.
-func entryOf(r rec, now int64) Entry {
-	e := Entry{Key: append([]byte(nil), r.key()...), Value: append([]byte(nil), r.val()...)}
-	if d := r.deadline(); d != 0 {
-		e.TTL = time.Duration(d - now)
-	}
-	return e
-}
 
 // heat is how hot a record is: its LFU counter (decayed) under an LFU
 // policy, else its LRU clock (more recent is hotter). Comparable only
@@ -36,7 +25,7 @@ func (s *Store) Lookup(key []byte) (Entry, bool) {
 	if !ok {
 		return Entry{}, false
 	}
-	return entryOf(sh.arena.rec(loc), now), true
+	return sh.entryOf(sh.arena.rec(loc), now), true // any kind (entry.go)
 }
 
 // Contains reports whether key is live, without counting a hit or
@@ -51,11 +40,7 @@ func (s *Store) Contains(key []byte) bool {
 // ImportMissing stores e like Import but only when its key is absent, and
 // reports whether it did.
 func (s *Store) ImportMissing(e Entry) (bool, error) {
-	if e.TTL < 0 {
-		return false, nil
-	}
-	_, _, ok, err := s.Set(nil, e.Key, e.Value, SetOptions{Cond: SetNX, TTL: e.TTL})
-	return ok, err
+	return s.ImportNX(e) // any kind (entry.go)
 }
 
 // SlotsWithKeys reports, per slot, whether it holds keys (expired ones
@@ -102,7 +87,7 @@ func (s *Store) ExportSlots(slots []int, maxBytes int) (ents []Entry, heat []uin
 		sh.each(-1, func(_, loc uint64) {
 			r := sh.arena.rec(loc)
 			if i, ok := want[r.slot()]; ok && !expired(r, now) {
-				got[i] = append(got[i], item{entryOf(r, now), sh.heat(r, now)})
+				got[i] = append(got[i], item{sh.entryOf(r, now), sh.heat(r, now)})
 			}
 		})
 		sh.mu.Unlock()
