@@ -59,7 +59,7 @@ func ringcacheHandoff(c *conn, args [][]byte) {
 }
 
 // handoffSlots answers SLOTS <slot>...: [covered, key, value, expiry-ms,
-// ...]: every key of the first covered slots (at least one; the reply
+// kind, ...]: every key of the first covered slots (at least one; the reply
 // ends at the first slot end past pullBytes), hottest first.
 func handoffSlots(c *conn, ho *handoff, asker string, args [][]byte) {
 	slots := make([]int, len(args))
@@ -85,7 +85,7 @@ func handoffSlots(c *conn, ho *handoff, asker string, args [][]byte) {
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(x, y int) int { return cmp.Compare(heat[y], heat[x]) })
-	c.w.WriteArray(1 + 3*len(ents))
+	c.w.WriteArray(1 + 4*len(ents))
 	c.w.WriteBulkString(strconv.Itoa(covered))
 	n := 0
 	for _, i := range order {
@@ -93,6 +93,7 @@ func handoffSlots(c *conn, ho *handoff, asker string, args [][]byte) {
 		c.w.WriteBulk(e.Key)
 		c.w.WriteBulk(e.Value)
 		c.w.WriteBulkString(strconv.FormatInt(expiryMillis(e.TTL), 10))
+		c.w.WriteInt(int64(e.Kind))
 		n += len(e.Key) + len(e.Value)
 	}
 	ho.stats.keysOut.Add(int64(len(ents)))
@@ -129,7 +130,7 @@ func handoffHeld(c *conn, ho *handoff, asker string, slots [][]byte) {
 	c.w.WriteBulk(out)
 }
 
-// handoffGet answers GET <key>: [value, expiry-ms], or null.
+// handoffGet answers GET <key>: [value, expiry-ms, kind], or null.
 func handoffGet(c *conn, ho *handoff, asker string, key []byte) {
 	if !ho.keptFor(ring.KeySlotBytes(key), asker) {
 		c.replyErrString(handoffFencedErr)
@@ -140,9 +141,10 @@ func handoffGet(c *conn, ho *handoff, asker string, key []byte) {
 		c.w.WriteNullArray()
 		return
 	}
-	c.w.WriteArray(2)
+	c.w.WriteArray(3)
 	c.w.WriteBulk(e.Value)
 	c.w.WriteBulkString(strconv.FormatInt(expiryMillis(e.TTL), 10))
+	c.w.WriteInt(int64(e.Kind))
 }
 
 // ringcacheDrain is RINGCACHE DRAIN: asks the program running the server

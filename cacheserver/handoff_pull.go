@@ -195,10 +195,10 @@ func (ho *handoff) readThrough(in *inSlot, key []byte) (store.Entry, bool, error
 			in.src.failed.Store(true)
 		}
 		return store.Entry{}, false, nil
-	case v.Null || len(v.Elems) != 2:
+	case v.Null || len(v.Elems) != 3:
 		return store.Entry{}, false, nil
 	}
-	e, ok := decodeEntry(key, v.Elems[0].Str, v.Elems[1].Str)
+	e, ok := decodeEntry(key, v.Elems[0].Str, v.Elems[1].Str, v.Elems[2].Int)
 	return e, ok, nil
 }
 
@@ -277,19 +277,19 @@ func parseReply(raw []byte, maxBulk int64) (resp.Value, error) {
 }
 
 // decodeSlots splits a SLOTS reply: how many of the asked slots it
-// covers, then key, value and expiry of each entry; size is the bytes of
-// keys and values.
+// covers, then key, value, expiry and kind of each entry; size is the
+// bytes of keys and values.
 func decodeSlots(v resp.Value, asked int) (covered int, b []wireEntry, size int, err error) {
-	if len(v.Elems) < 1 || (len(v.Elems)-1)%3 != 0 {
+	if len(v.Elems) < 1 || (len(v.Elems)-1)%4 != 0 {
 		return 0, nil, 0, errors.New("handoff: malformed SLOTS reply")
 	}
 	covered, err = strconv.Atoi(string(v.Elems[0].Str))
 	if err != nil || covered < 1 || covered > asked {
 		return 0, nil, 0, errors.New("handoff: malformed SLOTS reply")
 	}
-	for i := 1; i < len(v.Elems); i += 3 {
+	for i := 1; i < len(v.Elems); i += 4 {
 		k, val, exp := v.Elems[i].Str, v.Elems[i+1].Str, v.Elems[i+2].Str
-		if e, ok := decodeEntry(k, val, exp); ok {
+		if e, ok := decodeEntry(k, val, exp, v.Elems[i+3].Int); ok {
 			b = append(b, wireEntry{e})
 		}
 		size += len(k) + len(val)
@@ -298,11 +298,11 @@ func decodeSlots(v resp.Value, asked int) (covered int, b []wireEntry, size int,
 }
 
 // decodeEntry turns a travelling entry back into a store entry; false
-// when it expired on the way.
-func decodeEntry(key, val, exp []byte) (store.Entry, bool) {
-	e := store.Entry{Key: append([]byte(nil), key...), Value: append([]byte(nil), val...)}
+// when it expired on the way or is malformed (an unknown kind).
+func decodeEntry(key, val, exp []byte, kind int64) (store.Entry, bool) {
+	e := store.Entry{Key: append([]byte(nil), key...), Value: append([]byte(nil), val...), Kind: store.Kind(kind)}
 	ms, err := strconv.ParseInt(string(exp), 10, 64)
-	if err != nil {
+	if err != nil || kind < 0 || !e.Kind.Valid() {
 		return e, false
 	}
 	if ms != 0 {

@@ -370,3 +370,49 @@ func debugLogger() *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, nil))
 }
+
+// TestHandoffCarriesEveryKind: hashes and sets (small and large
+// encodings) reach a joining node as what they are, not as strings
+// holding their encoded bytes.
+func TestHandoffCarriesEveryKind(t *testing.T) {
+	c := cachetest.Start(t, cachetest.Options{N: 3, Logger: debugLogger()})
+	ctx := context.Background()
+	rdb := nodeClient(t, c.Nodes[0].Addr, 2)
+	const n = 200
+	field := func(i, f int) string { return fmt.Sprintf("f%d-%d", i, f) }
+	size := func(i int) int { return 1 + i%3*100 } // 1, 101 or 201 elements: both encodings
+	_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i := range n {
+			var fv, members []any
+			for f := range size(i) {
+				fv, members = append(fv, field(i, f), strconv.Itoa(f)), append(members, field(i, f))
+			}
+			p.HSet(ctx, fmt.Sprintf("h%d", i), fv...)
+			p.SAdd(ctx, fmt.Sprintf("s%d", i), members...)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		for _, node := range c.Running() {
+			cl := nodeClient(t, node.Addr, 2)
+			for i := range n {
+				h, err := cl.HGetAll(ctx, fmt.Sprintf("h%d", i)).Result()
+				if err != nil || len(h) != size(i) || h[field(i, 0)] != "0" {
+					t.Fatalf("%s, via %s: HGETALL h%d = %d fields, %v; want %d", when, node.Name, i, len(h), err, size(i))
+				}
+				m, err := cl.SCard(ctx, fmt.Sprintf("s%d", i)).Result()
+				if err != nil || m != int64(size(i)) {
+					t.Fatalf("%s, via %s: SCARD s%d = %d, %v; want %d", when, node.Name, i, m, err, size(i))
+				}
+			}
+		}
+	}
+	check("before the join")
+	c.AddNode()
+	c.WaitAgreed()
+	check("after the join")
+}

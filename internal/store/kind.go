@@ -23,6 +23,10 @@ const (
 	kindMax
 )
 
+// Valid reports whether k is a kind this store knows (for entries that
+// arrive from another node).
+func (k Kind) Valid() bool { return k < kindMax }
+
 // String returns the name TYPE reports.
 func (k Kind) String() string {
 	switch k {
