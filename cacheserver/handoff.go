@@ -393,7 +393,7 @@ func (ho *handoff) resolve(in *inSlot, key []byte) bool {
 		return true
 	}
 	in.mu.Unlock()
-	e, found, err := ho.readThrough(in, key)
+	w, found, err := ho.readThrough(in, key)
 	if errors.Is(err, errFenced) {
 		return false
 	}
@@ -403,7 +403,7 @@ func (ho *handoff) resolve(in *inSlot, key []byte) bool {
 		return true
 	}
 	in.resolved[string(key)] = struct{}{}
-	if found {
+	if e, live := w.entry(); found && live {
 		if ok, _ := ho.s.store.ImportMissing(e); ok {
 			ho.stats.readThroughHits.Add(1)
 		}
@@ -422,11 +422,13 @@ func (ho *handoff) importBatch(in *inSlot, b []wireEntry) (int, bool) {
 	}
 	n := 0
 	for _, w := range b {
-		if _, ok := in.resolved[string(w.e.Key)]; ok {
+		if _, ok := in.resolved[string(w.key)]; ok {
 			continue
 		}
-		if ok, _ := ho.s.store.ImportMissing(w.e); ok {
-			n++
+		if e, live := w.entry(); live {
+			if ok, _ := ho.s.store.ImportMissing(e); ok {
+				n++
+			}
 		}
 	}
 	return n, true

@@ -79,6 +79,7 @@ func handoffSlots(c *conn, ho *handoff, asker string, args [][]byte) {
 		c.replyErrString("ERR syntax error")
 		return
 	}
+	at := time.Now() // before the store reads its clock: see expiryMillis
 	ents, heat, covered := ho.s.store.ExportSlots(slots, pullBytes)
 	order := make([]int, len(ents))
 	for i := range order {
@@ -92,7 +93,7 @@ func handoffSlots(c *conn, ho *handoff, asker string, args [][]byte) {
 		e := ents[i]
 		c.w.WriteBulk(e.Key)
 		c.w.WriteBulk(e.Value)
-		c.w.WriteBulkString(strconv.FormatInt(expiryMillis(e.TTL), 10))
+		c.w.WriteBulkString(strconv.FormatInt(expiryMillis(at, e.TTL), 10))
 		c.w.WriteInt(int64(e.Kind))
 		n += len(e.Key) + len(e.Value)
 	}
@@ -136,6 +137,7 @@ func handoffGet(c *conn, ho *handoff, asker string, key []byte) {
 		c.replyErrString(handoffFencedErr)
 		return
 	}
+	at := time.Now() // before the store reads its clock: see expiryMillis
 	e, ok := ho.s.store.Lookup(key)
 	if !ok {
 		c.w.WriteNullArray()
@@ -143,7 +145,7 @@ func handoffGet(c *conn, ho *handoff, asker string, key []byte) {
 	}
 	c.w.WriteArray(3)
 	c.w.WriteBulk(e.Value)
-	c.w.WriteBulkString(strconv.FormatInt(expiryMillis(e.TTL), 10))
+	c.w.WriteBulkString(strconv.FormatInt(expiryMillis(at, e.TTL), 10))
 	c.w.WriteInt(int64(e.Kind))
 }
 

@@ -32,8 +32,26 @@ var errFenced = errors.New("handoff: the previous owner never routed the slot he
 var errCancelled = errors.New("handoff: cancelled")
 
 // wireEntry is an entry as it travels: the key, the value and the
-// absolute expiry (Unix ms, 0 = none), turned back into a TTL on arrival.
-type wireEntry struct{ e store.Entry }
+// absolute expiry (Unix ms, 0 = none). The expiry stays absolute until the
+// entry is installed (entry): a TTL taken on arrival would grow by every
+// wait before the install (the rate limiter, a busy slot lock), and the
+// key would outlive its expiry on the new owner.
+type wireEntry struct {
+	key, val []byte
+	expiry   int64
+	kind     store.Kind
+}
+
+// entry is w as a store entry with its TTL from now; false once it expired.
+func (w wireEntry) entry() (store.Entry, bool) {
+	e := store.Entry{Key: w.key, Value: w.val, Kind: w.kind}
+	if w.expiry != 0 {
+		if e.TTL = time.Until(time.UnixMilli(w.expiry)); e.TTL <= 0 {
+			return e, false
+		}
+	}
+	return e, true
+}
 
 // pull copies slots (all from one source), the slots that source keeps
 // keys of, in requests of up to pullSlots slots, then tells the source
@@ -106,7 +124,7 @@ func (ho *handoff) pullGroup(group []*inSlot) (covered, keys, size int, err erro
 	}
 	per := map[*inSlot][]wireEntry{}
 	for _, w := range batch {
-		if in := bySlot[ring.KeySlotBytes(w.e.Key)]; in != nil {
+		if in := bySlot[ring.KeySlotBytes(w.key)]; in != nil {
 			per[in] = append(per[in], w)
 		}
 	}
@@ -170,9 +188,9 @@ func (ho *handoff) held(src *handoffSource, slots []*inSlot) []bool {
 // cfg.readThrough: errFenced when the owner answered but does not route
 // the slot here yet; not found on any other failure, and then the source
 // counts as gone.
-func (ho *handoff) readThrough(in *inSlot, key []byte) (store.Entry, bool, error) {
+func (ho *handoff) readThrough(in *inSlot, key []byte) (wireEntry, bool, error) {
 	if in.src.failed.Load() {
-		return store.Entry{}, false, nil
+		return wireEntry{}, false, nil
 	}
 	ho.stats.readThroughs.Add(1)
 	ctx, cancel := context.WithTimeout(ho.st.ctx, ho.cfg.readThrough)
@@ -184,22 +202,22 @@ func (ho *handoff) readThrough(in *inSlot, key []byte) (store.Entry, bool, error
 	v, err := ho.ask(ctx, in.src, deadline, in.isCancelled, "GET", string(key))
 	switch {
 	case errors.Is(err, errFenced) && in.src.planned && time.Since(in.src.since) < fenceWait:
-		return store.Entry{}, false, errFenced
+		return wireEntry{}, false, errFenced
 	case errors.Is(err, errFenced) && !in.src.planned:
-		return store.Entry{}, false, nil
+		return wireEntry{}, false, nil
 	case errors.Is(err, errFenced):
 		in.src.failed.Store(true)
-		return store.Entry{}, false, nil
+		return wireEntry{}, false, nil
 	case err != nil:
 		if ho.st.ctx.Err() == nil && !errors.Is(err, errCancelled) {
 			in.src.failed.Store(true)
 		}
-		return store.Entry{}, false, nil
+		return wireEntry{}, false, nil
 	case v.Null || len(v.Elems) != 3:
-		return store.Entry{}, false, nil
+		return wireEntry{}, false, nil
 	}
-	e, ok := decodeEntry(key, v.Elems[0].Str, v.Elems[1].Str, v.Elems[2].Int)
-	return e, ok, nil
+	w, ok := decodeEntry(key, v.Elems[0].Str, v.Elems[1].Str, v.Elems[2].Int)
+	return w, ok, nil
 }
 
 // ask sends RINGCACHE HANDOFF <sub> <self> args... to src, retrying while
@@ -277,8 +295,8 @@ func parseReply(raw []byte, maxBulk int64) (resp.Value, error) {
 }
 
 // decodeSlots splits a SLOTS reply: how many of the asked slots it
-// covers, then key, value, expiry and kind of each entry; size is the
-// bytes of keys and values.
+// covers, then key, value and expiry of each entry; size is the bytes of
+// keys and values.
 func decodeSlots(v resp.Value, asked int) (covered int, b []wireEntry, size int, err error) {
 	if len(v.Elems) < 1 || (len(v.Elems)-1)%4 != 0 {
 		return 0, nil, 0, errors.New("handoff: malformed SLOTS reply")
@@ -289,36 +307,37 @@ func decodeSlots(v resp.Value, asked int) (covered int, b []wireEntry, size int,
 	}
 	for i := 1; i < len(v.Elems); i += 4 {
 		k, val, exp := v.Elems[i].Str, v.Elems[i+1].Str, v.Elems[i+2].Str
-		if e, ok := decodeEntry(k, val, exp, v.Elems[i+3].Int); ok {
-			b = append(b, wireEntry{e})
+		if w, ok := decodeEntry(k, val, exp, v.Elems[i+3].Int); ok {
+			b = append(b, w)
 		}
 		size += len(k) + len(val)
 	}
 	return covered, b, size, nil
 }
 
-// decodeEntry turns a travelling entry back into a store entry; false
-// when it expired on the way or is malformed (an unknown kind).
-func decodeEntry(key, val, exp []byte, kind int64) (store.Entry, bool) {
-	e := store.Entry{Key: append([]byte(nil), key...), Value: append([]byte(nil), val...), Kind: store.Kind(kind)}
+// decodeEntry copies a travelling entry; false when it is malformed (an
+// unknown kind) or expired on the way.
+func decodeEntry(key, val, exp []byte, kind int64) (wireEntry, bool) {
+	w := wireEntry{key: append([]byte(nil), key...), val: append([]byte(nil), val...), kind: store.Kind(kind)}
 	ms, err := strconv.ParseInt(string(exp), 10, 64)
-	if err != nil || kind < 0 || !e.Kind.Valid() {
-		return e, false
+	if err != nil || ms < 0 || kind < 0 || kind > 255 || !w.kind.Valid() {
+		return w, false
 	}
-	if ms != 0 {
-		if e.TTL = time.Until(time.UnixMilli(ms)); e.TTL <= 0 {
-			return e, false
-		}
-	}
-	return e, true
+	w.expiry = ms
+	_, live := w.entry()
+	return w, live
 }
 
-// expiryMillis is the absolute expiry of a TTL from now (0: none).
-func expiryMillis(ttl time.Duration) int64 {
+// expiryMillis is the absolute expiry (0: none) of a TTL the store
+// counted from a moment no earlier than at: the wall clock read just
+// before the store was read, so the expiry can only come out early (by
+// the store call's duration), never late, however long the reply takes
+// to write.
+func expiryMillis(at time.Time, ttl time.Duration) int64 {
 	if ttl == 0 {
 		return 0
 	}
-	return time.Now().Add(ttl).UnixMilli()
+	return at.Add(ttl).UnixMilli()
 }
 
 // limiter spaces bulk copies to rate bytes/s, shared by every pull.
