@@ -137,6 +137,11 @@ type clusterState struct {
 	ctx    context.Context // ends when the cluster stops
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // confirmRing goroutines
+	// repl streams owned slots to their replicas and replica holds the
+	// copies of others' slots (repl.go, replica.go); repl is nil without
+	// replicas (ring.Config.Replicas 0).
+	repl    *replicator
+	replica *replicaState
 }
 
 // recentMoves are the slots whose owner changed in the latest ring change.
@@ -226,17 +231,24 @@ func (s *Server) startCluster(ln net.Listener) error {
 	if err := s.newPeerPools(st, cc); err != nil {
 		return err
 	}
+	if st.repl, err = s.newReplicator(st, cc); err != nil {
+		st.closePools()
+		return err
+	}
+	st.replica = newReplicaState()
 	cl, err := cluster.New(cluster.Config{Membership: mc, Ring: cc.Ring, RESPAddr: net.JoinHostPort(host, port),
 		Zone: cc.Zone, Version: Version, Logger: s.log, Lease: cc.Lease, Agree: st.agree, Fence: s.fence},
 		func(old, next *ring.Ring) func() { return s.onRing(st, old, next) })
 	if err != nil {
 		st.cancel()
 		st.wg.Wait()
+		st.repl.close()
 		st.closePools()
 		return err
 	}
 	st.cl = cl
 	s.cs.Store(st)
+	s.relay.rp.Store(st.repl)
 	s.log.Info("cluster member started", "node", cc.NodeName, "gossip", cl.GossipAddr(),
 		"resp", net.JoinHostPort(host, port), "redirect", cc.Redirect, "join", cc.Join, "lease", cl.LeaseTTL())
 	return nil
@@ -310,7 +322,13 @@ func (s *Server) onRing(st *clusterState, old, next *ring.Ring) (published func(
 			moved += m.Len()
 		}
 	}
-	dropped := s.store.DropSlots(func(slot int) bool { return changed[slot] })
+	// With replicas, what this node keeps is replicaDrop's rule
+	// (replica.go): the copies it replicates, and a gained slot whose
+	// previous owner's complete copy it holds (failover with data).
+	dropped := s.store.DropSlots(st.replicaDrop(old, next, changed))
+	if st.repl != nil {
+		st.repl.applyRing(next)
+	}
 	s.leases.dropSlots(changed)
 	s.log.Info("ring applied", "members", next.Len(), "owned_slots", st.ownedSlots(next),
 		"moved_slots", moved, "dropped_keys", dropped)
@@ -359,6 +377,7 @@ func (s *Server) stopCluster() error {
 	err := st.cl.Shutdown()
 	st.cancel()
 	st.wg.Wait()
+	st.repl.close()
 	st.closePools()
 	return err
 }

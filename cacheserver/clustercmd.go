@@ -60,10 +60,16 @@ func clusterCmd(c *conn, args [][]byte) {
 
 // clusterFlagCmd is READONLY, READWRITE and ASKING: every member is a
 // primary and slots never migrate live, so they only acknowledge.
-func clusterFlagCmd(c *conn, _ [][]byte) {
+func clusterFlagCmd(c *conn, args [][]byte) {
 	if c.srv.cs.Load() == nil {
 		c.replyErrString(clusterDisabledErr)
 		return
+	}
+	switch strings.ToLower(string(args[0])) { // READONLY: read replicated slots here (repl_cmds.go)
+	case "readonly":
+		c.repl.readonly = true
+	case "readwrite":
+		c.repl.readonly = false
 	}
 	c.w.WriteSimple("OK")
 }

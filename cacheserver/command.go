@@ -72,7 +72,7 @@ func newCommandTable() *commandTable {
 	t := &commandTable{byName: make(map[string]*command)}
 	groups := [][]*command{connCommands(), serverCommands(), multiCommands(),
 		stringCommands(), keyCommands(), bitCommands(), scanCommands(), clusterCommands(), pubsubCommands(),
-		objectCommands(), renameCommands(), leaseCommands(), aclCommands()}
+		objectCommands(), renameCommands(), leaseCommands(), aclCommands(), replCommands()}
 	for _, g := range groups {
 		for _, cmd := range g {
 			t.add(cmd)

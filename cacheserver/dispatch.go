@@ -107,6 +107,11 @@ func (c *conn) invoke(cmd *command, args [][]byte) {
 	if c.errReplies != errs {
 		cmd.stats.failed.Add(1)
 	}
+	if cmd.write && c.srv.cs.Load() != nil {
+		c.keyBuf = appendKeys(c.keyBuf[:0], cmd, args)
+		c.replicate(cmd) // repl_cmds.go: queue the keys for the replicas
+		clear(c.keyBuf)
+	}
 }
 
 // unknownCommandErr formats Redis's unknown-command error, arguments

@@ -111,6 +111,8 @@ func ringcacheCmd(c *conn, args [][]byte) {
 		peerUnproven(c)
 	case sub == "epoch" && len(args) <= 3:
 		ringcacheEpoch(c, args) // fence.go
+	case sub == "repl":
+		ringcacheRepl(c, args) // replica.go
 	default:
 		c.replyErrString(fmt.Sprintf("ERR unknown subcommand '%.128s'. Try RINGCACHE PEER or RINGCACHE EPOCH [name].", args[1]))
 	}

@@ -76,6 +76,9 @@ func (c *conn) routed(cmd *command, args [][]byte) bool {
 	}
 	c.keyBuf = appendKeys(c.keyBuf[:0], cmd, args)
 	d := route.Decide(r, st.self, c.keyBuf, mode, c.peer, splittable)
+	if d.Kind != route.Local && c.readsReplica(st, r, cmd) {
+		d.Kind = route.Local // READONLY read of a slot this node replicates (repl_cmds.go)
+	}
 	nkeys := len(c.keyBuf)
 	clear(c.keyBuf)
 	switch d.Kind {
@@ -86,6 +89,7 @@ func (c *conn) routed(cmd *command, args [][]byte) bool {
 		c.inOrder(func() { c.runHere(cmd, args) })
 	case route.Remote:
 		c.forward(st, d.Addr, args)
+		c.noteForwarded(cmd, d.Addr) // for WAIT (repl_cmds.go)
 	case route.Split:
 		c.split(st, r, spec, cmd, args)
 	case route.Redirect:
@@ -186,6 +190,7 @@ func (c *conn) split(st *clusterState, r *ring.Ring, spec route.Spec, cmd *comma
 			sc.local[i] = c.runCaptured(cmd, p.Args)
 		} else {
 			sc.calls[i] = c.pool(st).Send(p.Addr, uint64(c.id), p.Args)
+			c.noteForwarded(cmd, p.Addr)
 		}
 	}
 	if c.w != c.out {

@@ -1,0 +1,128 @@
+package cacheserver_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ringcache/ringcache/cacheserver/cachetest"
+	"github.com/ringcache/ringcache/internal/poll"
+	"github.com/ringcache/ringcache/ring"
+)
+
+// infoField returns one field of INFO section on rdb.
+func infoField(t testing.TB, rdb *redis.Client, section, name string) string {
+	t.Helper()
+	info, err := rdb.Info(context.Background(), section).Result()
+	if err != nil {
+		t.Fatalf("INFO %s: %v", section, err)
+	}
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// waitReplicated polls until every node holds every slot it replicates
+// completely (ringcache_replica_slots = its share).
+func waitReplicated(t testing.TB, c *cachetest.Cluster) {
+	t.Helper()
+	for _, n := range c.Running() {
+		want := 0
+		r := n.Srv.Ring()
+		for s := range ring.SlotCount {
+			if r.HoldsReplica(n.Name, s) {
+				want++
+			}
+		}
+		rdb := nodeClient(t, n.Addr, 2)
+		last := time.Now()
+		poll.Until(t, 20*time.Second, n.Name+" holding "+strconv.Itoa(want)+" replica slots", func() bool {
+			got := infoField(t, rdb, "replication", "ringcache_replica_slots")
+			if time.Since(last) > time.Second {
+				t.Logf("%s: %s of %d replica slots (%s syncing, %s applied)", n.Name, got, want,
+					infoField(t, rdb, "replication", "ringcache_replica_syncing_slots"), infoField(t, rdb, "replication", "ringcache_replica_applied"))
+				last = time.Now()
+			}
+			return got == strconv.Itoa(want)
+		})
+	}
+}
+
+// TestReplicaFailoverKeepsData: every key acknowledged by WAIT 1 survives
+// the owner's crash: the replica that becomes its owner serves it, no
+// cold miss.
+func TestReplicaFailoverKeepsData(t *testing.T) {
+	c := cachetest.Start(t, cachetest.Options{N: 3})
+	waitReplicated(t, c)
+	ctx := context.Background()
+	entry := nodeClient(t, c.Nodes[0].Addr, 2)
+	keys := testKeys(600)
+	writeKeys(t, entry, keys)
+	if n, err := entry.Wait(ctx, 1, 10*time.Second).Result(); err != nil || n != 1 {
+		t.Fatalf("WAIT 1 after forwarded writes = %v, %v; want 1", n, err)
+	}
+	victim := c.Nodes[2]
+	owned := 0
+	for _, k := range keys {
+		if c.Nodes[0].Srv.Ring().Owner(k).Name == victim.Name {
+			owned++
+		}
+	}
+	victim.Kill(t)
+	c.WaitAgreed()
+	readKeys(t, entry, keys, "after the owner of "+strconv.Itoa(owned)+" keys crashed")
+	if got := infoField(t, entry, "replication", "role"); got != "master" {
+		t.Errorf("INFO replication role = %q", got)
+	}
+}
+
+// TestWaitLocalWrites: WAIT after writes run on the owner itself reports
+// the replica's acknowledgement; WAIT 2 with one replica times out with 1.
+func TestWaitLocalWrites(t *testing.T) {
+	c := cachetest.Start(t, cachetest.Options{N: 2})
+	waitReplicated(t, c)
+	ctx := context.Background()
+	n0 := c.Nodes[0]
+	rdb := nodeClient(t, n0.Addr, 2)
+	var mine string
+	for _, k := range testKeys(100) {
+		if n0.Srv.Ring().Owner(k).Name == n0.Name {
+			mine = k
+			break
+		}
+	}
+	if err := rdb.Set(ctx, mine, "v", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := rdb.Wait(ctx, 1, 0).Result(); err != nil || n != 1 {
+		t.Fatalf("WAIT 1 0 = %v, %v", n, err)
+	}
+	begin := time.Now()
+	if n, err := rdb.Wait(ctx, 2, 200*time.Millisecond).Result(); err != nil || n != 1 || time.Since(begin) < 150*time.Millisecond {
+		t.Fatalf("WAIT 2 200 = %v, %v after %v; want 1 after the timeout", n, err, time.Since(begin))
+	}
+	// The replica serves the key to a READONLY connection.
+	ro := redis.NewClient(&redis.Options{Addr: c.Nodes[1].Addr, MaxRetries: -1,
+		OnConnect: func(ctx context.Context, cn *redis.Conn) error { return cn.ReadOnly(ctx).Err() }})
+	defer ro.Close()
+	if v, err := ro.Get(ctx, mine).Result(); err != nil || v != "v" {
+		t.Fatalf("READONLY GET on the replica = %q, %v", v, err)
+	}
+	if ttl := ro.PTTL(ctx, mine).Val(); ttl <= 50*time.Second || ttl > time.Minute {
+		t.Fatalf("replica's TTL = %v, want about a minute", ttl)
+	}
+	if err := rdb.Del(ctx, mine).Err(); err != nil {
+		t.Fatal(err)
+	}
+	rdb.Wait(ctx, 1, 5*time.Second)
+	if err := ro.Get(ctx, mine).Err(); err != redis.Nil {
+		t.Fatalf("replica after DEL: %v, want nil", err)
+	}
+}
