@@ -55,7 +55,8 @@ type replicator struct {
 	srv     *Server
 	st      *clusterState
 	pool    *forward.Pool
-	off     atomic.Uint64 // master_repl_offset
+	ro      [4]*forward.Pool // READONLY peer connections, by protocol (repl_read.go)
+	off     atomic.Uint64    // master_repl_offset
 	targets atomic.Pointer[map[string]*replTarget]
 	mu      sync.Mutex // guards target changes and acked
 	acked   chan struct{}
@@ -100,6 +101,18 @@ func (s *Server) newReplicator(st *clusterState, cc ClusterConfig) (*replicator,
 		return nil, err
 	}
 	rp := &replicator{srv: s, st: st, pool: p, acked: make(chan struct{})}
+	for _, proto := range []int{2, 3} {
+		rc := fc
+		rc.ConnsPerPeer = cc.ForwardConns
+		rc.Handshake = [][]string{{"READONLY"}}
+		if proto == 3 {
+			rc.Handshake = append(rc.Handshake, []string{"HELLO", "3"})
+		}
+		if rp.ro[proto], err = forward.New(rc); err != nil {
+			rp.closePools()
+			return nil, err
+		}
+	}
 	rp.ctx, rp.cancel = context.WithCancel(context.Background())
 	rp.targets.Store(&map[string]*replTarget{})
 	return rp, nil
@@ -111,8 +124,16 @@ func (rp *replicator) close() {
 		return
 	}
 	rp.cancel()
-	_ = rp.pool.Close() // fails the messages in flight, so the senders return
+	rp.closePools() // fails the messages in flight, so the senders return
 	rp.wg.Wait()
+}
+
+func (rp *replicator) closePools() {
+	for _, p := range append([]*forward.Pool{rp.pool}, rp.ro[:]...) {
+		if p != nil {
+			_ = p.Close()
+		}
+	}
 }
 
 // target returns the stream to the member called name, or nil.

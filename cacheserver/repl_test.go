@@ -76,6 +76,12 @@ func TestReplicaFailoverKeepsData(t *testing.T) {
 		}
 	}
 	victim.Kill(t)
+	// Before the survivors remove it, reads of its slots fail over to
+	// their replicas.
+	readKeys(t, entry, keys, "right after the owner of "+strconv.Itoa(owned)+" keys crashed")
+	if _, still := c.Nodes[0].Srv.Ring().Member(victim.Name); !still {
+		t.Log("the ring changed before the reads: the replica fallback was not exercised")
+	}
 	c.WaitAgreed()
 	readKeys(t, entry, keys, "after the owner of "+strconv.Itoa(owned)+" keys crashed")
 	if got := infoField(t, entry, "replication", "role"); got != "master" {

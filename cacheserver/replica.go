@@ -33,6 +33,10 @@ type replicaState struct {
 	seq     map[string]uint64      // last message of each primary's stream
 	heard   map[string]time.Time   // last message from each primary
 	applied atomic.Int64           // messages applied
+	// ring is the ring the copies were last checked against (replicaDrop
+	// sets it before the cluster publishes it): messages are fenced with
+	// it, so none applies under a ring replicaDrop already left behind.
+	ring *ring.Ring
 }
 
 func newReplicaState() *replicaState {
@@ -93,6 +97,7 @@ func (st *clusterState) replicaDrop(old, next *ring.Ring, changed []bool) func(s
 	rs := st.replica
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
+	rs.ring = next
 	drop := make([]bool, ring.SlotCount)
 	for s := range drop {
 		ownOld, ownNew, owner := old.Owns(st.self, s), next.Owns(st.self, s), next.SlotOwner(s).Name
@@ -229,7 +234,10 @@ var errRefused = errors.New("refused")
 
 // apply applies one message to one slot; rs.mu held.
 func (rs *replicaState) apply(st *clusterState, s *store.Store, from, op string, slot int, a [][]byte) error {
-	r := st.cl.Ring()
+	r := rs.ring
+	if r == nil {
+		r = st.cl.Ring()
+	}
 	mine := rs.from[slot] == from || rs.syncing[slot] == from
 	if !r.Owns(from, slot) || !r.HoldsReplica(st.self, slot) || (op != "SYNC" && !mine) {
 		if mine {

@@ -42,6 +42,7 @@ const settlingErr = "TRYAGAIN the slot is changing owner, retry shortly"
 // run here.
 type pending struct {
 	call   *forward.Call
+	read   *replicaRead // a read a replica may answer if the owner fails (repl_read.go)
 	split  *splitCall
 	lo, hi int
 }
@@ -89,7 +90,8 @@ func (c *conn) routed(cmd *command, args [][]byte) bool {
 		c.inOrder(func() { c.runHere(cmd, args) })
 	case route.Remote:
 		c.forward(st, d.Addr, args)
-		c.noteForwarded(cmd, d.Addr) // for WAIT (repl_cmds.go)
+		c.readFallback(st, cmd, args) // repl_read.go
+		c.noteForwarded(cmd, d.Addr)  // for WAIT (repl_cmds.go)
 	case route.Split:
 		c.split(st, r, spec, cmd, args)
 	case route.Redirect:
@@ -245,6 +247,8 @@ func (c *conn) resolve() {
 	for i := range c.pend {
 		p := &c.pend[i]
 		switch {
+		case p.call != nil && p.read != nil:
+			c.writeForwardedRead(p.call, p.read) // repl_read.go
 		case p.call != nil:
 			c.writeForwarded(p.call)
 		case p.split != nil:
