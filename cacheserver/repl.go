@@ -78,6 +78,7 @@ type replTarget struct {
 	wake       chan struct{}
 	acked      atomic.Uint64
 	online     atomic.Bool
+	stopped    atomic.Bool
 	lastAck    atomic.Int64 // unix nanoseconds of the last reply
 	seq        uint64       // sender goroutine only
 	cancel     context.CancelFunc
@@ -164,7 +165,7 @@ func (rp *replicator) applyRing(r *ring.Ring) {
 	for name, slots := range want {
 		t := old[name]
 		if t != nil && t.addr != addrs[name] {
-			t.cancel()
+			t.stop()
 			t = nil
 		}
 		if t == nil {
@@ -175,10 +176,16 @@ func (rp *replicator) applyRing(r *ring.Ring) {
 	}
 	for name, t := range old {
 		if next[name] == nil {
-			t.cancel()
+			t.stop()
 		}
 	}
 	rp.targets.Store(&next)
+}
+
+// stop ends the stream; WAIT no longer counts it (repl_cmds.go).
+func (t *replTarget) stop() {
+	t.stopped.Store(true)
+	t.cancel()
 }
 
 func (rp *replicator) startTarget(name, addr string) *replTarget {

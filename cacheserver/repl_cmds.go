@@ -109,6 +109,13 @@ func (c *conn) replAcked(st *clusterState) int {
 	}
 	behind := 0
 	for t, off := range c.repl.offs {
+		if t.stopped.Load() {
+			// The ring no longer has that member replicate this node's
+			// slots: their new replicas get them by snapshot, which
+			// offsets do not follow (docs/cluster.md: WAIT).
+			delete(c.repl.offs, t)
+			continue
+		}
 		if t.acked.Load() < off {
 			behind++
 		}
@@ -188,8 +195,16 @@ func (c *conn) waitRemote(st *clusterState, want []byte, ms int64) []*forward.Ca
 	if ms == 0 || ms > limit {
 		ms = max(limit, 1)
 	}
+	live := map[string]bool{}
+	for _, m := range st.cl.Ring().Members() {
+		live[m.Addr] = true
+	}
 	var out []*forward.Call
 	for addr := range c.repl.fwd {
+		if !live[addr] { // gone from the ring: its slots' new owners hold them (see replAcked)
+			delete(c.repl.fwd, addr)
+			continue
+		}
 		out = append(out, c.pool(st).Send(addr, uint64(c.id), [][]byte{[]byte("WAIT"), want, []byte(strconv.FormatInt(ms, 10))}))
 	}
 	return out
