@@ -132,3 +132,43 @@ func TestWaitLocalWrites(t *testing.T) {
 		t.Fatalf("replica after DEL: %v, want nil", err)
 	}
 }
+
+// TestClusterClientReadsReplicas: CLUSTER SLOTS lists each range's replica,
+// so a go-redis ClusterClient with ReadOnly reads from replicas (READONLY
+// connections), and gets every value; CLUSTER REPLICAS names them.
+func TestClusterClientReadsReplicas(t *testing.T) {
+	c := cachetest.Start(t, cachetest.Options{N: 3, Redirect: "moved"})
+	waitReplicated(t, c)
+	ctx := context.Background()
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs(c), ReadOnly: true})
+	defer rdb.Close()
+	slots, err := rdb.ClusterSlots(ctx).Result()
+	if err != nil || len(slots) == 0 || len(slots[0].Nodes) != 2 {
+		t.Fatalf("CLUSTER SLOTS: %d ranges, first %v, %v; want an owner and a replica per range", len(slots), slots[:min(1, len(slots))], err)
+	}
+	keys := testKeys(300)
+	writeKeys(t, rdb, keys)
+	for _, n := range c.Nodes {
+		nodeClient(t, n.Addr, 2).Wait(ctx, 1, 5*time.Second)
+	}
+	for _, n := range c.Nodes {
+		nodeClient(t, n.Addr, 2).ConfigResetStat(ctx)
+	}
+	readKeys(t, rdb, keys, "through replicas")
+	// go-redis sends ReadOnly reads to the slot's replica: each served it
+	// (no -MOVED back to the owner).
+	for _, n := range c.Nodes {
+		nc := nodeClient(t, n.Addr, 2)
+		if m := infoField(t, nc, "errorstats", "errorstat_MOVED"); m != "" {
+			t.Errorf("%s answered MOVED to READONLY reads: %s", n.Name, m)
+		}
+		if calls := infoField(t, nc, "commandstats", "cmdstat_get"); calls == "" {
+			t.Errorf("%s served no GET", n.Name)
+		}
+	}
+	n0 := nodeClient(t, c.Nodes[0].Addr, 2)
+	reps, err := n0.Do(ctx, "CLUSTER", "REPLICAS", n0.ClusterMyID(ctx).Val()).StringSlice()
+	if err != nil || len(reps) != 2 || !strings.Contains(reps[0], " slave ") {
+		t.Fatalf("CLUSTER REPLICAS = %q, %v; want both other nodes as replicas", reps, err)
+	}
+}
