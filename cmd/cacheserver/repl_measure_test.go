@@ -38,7 +38,9 @@ func TestMeasureFailover(t *testing.T) {
 	}
 	slices.Sort(reads)
 	slices.Sort(writes)
-	pct := func(ds []time.Duration, p float64) time.Duration { return ds[int(p*float64(len(ds)-1))].Round(time.Millisecond) }
+	pct := func(ds []time.Duration, p float64) time.Duration {
+		return ds[int(p*float64(len(ds)-1))].Round(time.Millisecond)
+	}
 	t.Logf("SIGKILL → reads served: p50 %v p99(max) %v; → writes served: p50 %v p99(max) %v; %d runs; keys lost (WAIT 1): %d of %d",
 		pct(reads, 0.5), pct(reads, 1), pct(writes, 0.5), pct(writes, 1), runs, lost, 200*runs)
 }
