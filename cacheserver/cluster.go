@@ -142,6 +142,7 @@ type clusterState struct {
 	// replicas (ring.Config.Replicas 0).
 	repl    *replicator
 	replica *replicaState
+	fw      *failoverWatch // fast failover (failover.go); nil without replicas
 }
 
 // recentMoves are the slots whose owner changed in the latest ring change.
@@ -249,6 +250,7 @@ func (s *Server) startCluster(ln net.Listener) error {
 	st.cl = cl
 	s.cs.Store(st)
 	s.relay.rp.Store(st.repl)
+	st.startFailover() // failover.go
 	s.log.Info("cluster member started", "node", cc.NodeName, "gossip", cl.GossipAddr(),
 		"resp", net.JoinHostPort(host, port), "redirect", cc.Redirect, "join", cc.Join, "lease", cl.LeaseTTL())
 	return nil

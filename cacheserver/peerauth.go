@@ -113,6 +113,10 @@ func ringcacheCmd(c *conn, args [][]byte) {
 		ringcacheEpoch(c, args) // fence.go
 	case sub == "repl":
 		ringcacheRepl(c, args) // replica.go
+	case sub == "probe":
+		ringcacheProbe(c, args) // failover.go
+	case sub == "exclude":
+		ringcacheExclude(c, args) // failover.go
 	default:
 		c.replyErrString(fmt.Sprintf("ERR unknown subcommand '%.128s'. Try RINGCACHE PEER or RINGCACHE EPOCH [name].", args[1]))
 	}

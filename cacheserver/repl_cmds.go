@@ -258,6 +258,7 @@ func (s *Server) infoReplicationSection(b *strings.Builder) {
 		field(b, "ringcache_replica_slots", complete)
 		field(b, "ringcache_replica_syncing_slots", syncing)
 		field(b, "ringcache_replica_applied", st.replica.applied.Load())
+		field(b, "ringcache_excluded_members", st.fw.exclusions())
 	}
 }
 
