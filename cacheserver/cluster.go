@@ -236,7 +236,7 @@ func (s *Server) startCluster(ln net.Listener) error {
 		st.closePools()
 		return err
 	}
-	st.replica = newReplicaState()
+	st.replica = newReplicaState(mc.Detection().Min() / 2)
 	cl, err := cluster.New(cluster.Config{Membership: mc, Ring: cc.Ring, RESPAddr: net.JoinHostPort(host, port),
 		Zone: cc.Zone, Version: Version, Logger: s.log, Lease: cc.Lease, Agree: st.agree, Fence: s.fence},
 		func(old, next *ring.Ring) func() { return s.onRing(st, old, next) })

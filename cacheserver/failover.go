@@ -26,7 +26,7 @@ import (
 // the same name and address) or gossip sees it elsewhere.
 
 const (
-	quietAfter = 400 * time.Millisecond // a stream this quiet gets its sender probed
+	quietAfter = 200 * time.Millisecond // a stream this quiet gets its sender probed
 	probeEvery = 500 * time.Millisecond // members without a stream to this node
 	probeDial  = 300 * time.Millisecond
 	watchTick  = 100 * time.Millisecond
@@ -149,7 +149,11 @@ func (fw *failoverWatch) probe(r *ring.Ring, m ring.Member) {
 			mu.Unlock()
 		}
 	})
-	if votes <= r.Len()/2 || !st.cl.Exclude(m.Name, m.Addr) {
+	if votes <= r.Len()/2 {
+		return
+	}
+	st.replica.provenDead(m.Name)
+	if !st.cl.Exclude(m.Name, m.Addr) {
 		return
 	}
 	fw.noteExcluded(m.Name, m.Addr)
@@ -215,7 +219,12 @@ func ringcacheExclude(c *conn, args [][]byte) {
 		return
 	}
 	name, addr := string(args[2]), string(args[3])
-	if st.ready() && refuses(addr) && st.cl.Exclude(name, addr) {
+	if !st.ready() || !refuses(addr) {
+		c.w.WriteInt(0)
+		return
+	}
+	st.replica.provenDead(name)
+	if st.cl.Exclude(name, addr) {
 		st.fw.noteExcluded(name, addr)
 		c.w.WriteInt(1)
 		return

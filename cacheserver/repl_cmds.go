@@ -84,7 +84,13 @@ func (c *conn) readsReplica(st *clusterState, r *ring.Ring, cmd *command) bool {
 	}
 	for _, k := range c.keyBuf {
 		slot := ring.KeySlotBytes(k)
-		if !r.HoldsReplica(st.self, slot) || !st.replica.complete(slot, r.SlotOwner(slot).Name) {
+		if !r.HoldsReplica(st.self, slot) {
+			return false
+		}
+		// A peer asks because the owner did not answer (repl_read.go):
+		// only a copy it may trust then will do.
+		if owner := r.SlotOwner(slot).Name; c.peer && !st.replica.freshCopy(slot, owner) ||
+			!c.peer && !st.replica.complete(slot, owner) {
 			return false
 		}
 	}

@@ -64,7 +64,7 @@ func (c *conn) readReplica(st *clusterState, rd *replicaRead) ([]byte, bool) {
 	for k := 1; k <= r.ReplicaCount(); k++ {
 		m := r.Replica(slot, k)
 		if m.Name == st.self {
-			if !st.replica.complete(slot, r.SlotOwner(slot).Name) {
+			if !st.replica.freshCopy(slot, r.SlotOwner(slot).Name) {
 				continue
 			}
 			return c.runCaptured(rd.cmd, rd.args), true

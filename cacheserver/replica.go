@@ -33,14 +33,45 @@ type replicaState struct {
 	seq     map[string]uint64      // last message of each primary's stream
 	heard   map[string]time.Time   // last message from each primary
 	applied atomic.Int64           // messages applied
+	fresh   time.Duration          // how recent a primary's last message must be to trust its copy once it is gone
+	dead    map[string]bool        // primaries proven dead while their copies were fresh (failover.go)
 	// ring is the ring the copies were last checked against (replicaDrop
 	// sets it before the cluster publishes it): messages are fenced with
 	// it, so none applies under a ring replicaDrop already left behind.
 	ring *ring.Ring
 }
 
-func newReplicaState() *replicaState {
-	return &replicaState{seq: map[string]uint64{}, heard: map[string]time.Time{}}
+// newReplicaState: fresh is half the earliest failure detection, so a copy
+// is trusted when its primary was found dead quickly (its port refused:
+// failover.go), not when gossip declared it failed after a cut, during
+// which it may have acknowledged writes its stream never carried.
+func newReplicaState(fresh time.Duration) *replicaState {
+	return &replicaState{seq: map[string]uint64{}, heard: map[string]time.Time{}, fresh: fresh, dead: map[string]bool{}}
+}
+
+// provenDead records that primary was found dead (its port refused) and,
+// if its copies were fresh then, that they stay trusted: a dead process
+// acknowledges nothing more, however long the ring change takes.
+func (rs *replicaState) provenDead(primary string) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if time.Since(rs.heard[primary]) <= rs.fresh {
+		rs.dead[primary] = true
+	}
+}
+
+// trusted reports whether primary's copies may be served or promoted now
+// that it does not answer; rs.mu held.
+func (rs *replicaState) trusted(primary string) bool {
+	return rs.dead[primary] || time.Since(rs.heard[primary]) <= rs.fresh
+}
+
+// freshCopy reports whether this node holds primary's complete copy of
+// slot and may serve it while primary does not answer.
+func (rs *replicaState) freshCopy(slot int, primary string) bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.from[slot] == primary && rs.trusted(primary)
 }
 
 // complete reports whether this node holds primary's complete copy of slot.
@@ -71,6 +102,7 @@ func (rs *replicaState) forget() {
 	defer rs.mu.Unlock()
 	rs.from, rs.syncing = [ring.SlotCount]string{}, [ring.SlotCount]string{}
 	clear(rs.seq)
+	clear(rs.dead)
 }
 
 // dropFrom drops every copy of primary's slots; rs.mu held.
@@ -98,13 +130,19 @@ func (st *clusterState) replicaDrop(old, next *ring.Ring, changed []bool) func(s
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	rs.ring = next
+	for name := range rs.dead {
+		if _, ok := next.Member(name); ok {
+			delete(rs.dead, name) // back (restarted): its new copies start afresh
+		}
+	}
 	drop := make([]bool, ring.SlotCount)
 	for s := range drop {
 		ownOld, ownNew, owner := old.Owns(st.self, s), next.Owns(st.self, s), next.SlotOwner(s).Name
 		switch {
 		case ownOld && ownNew:
 		case ownNew:
-			drop[s] = rs.from[s] != old.SlotOwner(s).Name
+			prev := old.SlotOwner(s).Name
+			drop[s] = rs.from[s] != prev || !rs.trusted(prev)
 		case next.HoldsReplica(st.self, s):
 			drop[s] = !ownOld && rs.from[s] != owner && rs.syncing[s] != owner
 			if rs.from[s] != owner {
