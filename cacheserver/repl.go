@@ -75,7 +75,6 @@ type replTarget struct {
 	full       bool   // restart the stream: resync every slot
 	refused    []int  // slots the replica refused, synced again after replBackoff
 	refusedAt  time.Time
-	unsynced   map[int]bool // refused slots not yet synced again: acked does not move
 	wake       chan struct{}
 	acked      atomic.Uint64
 	online     atomic.Bool
@@ -210,11 +209,6 @@ func (t *replTarget) setSlots(slots []bool, off uint64) {
 		}
 	}
 	t.slots = slots
-	for s := range t.unsynced {
-		if !slots[s] {
-			delete(t.unsynced, s) // no longer replicated there: WAIT stops waiting for it
-		}
-	}
 	t.mu.Unlock()
 	t.poke()
 }
@@ -385,37 +379,14 @@ func (t *replTarget) send(ctx context.Context, batch []replItem) {
 		return
 	}
 	t.online.Store(true)
-	t.mu.Lock()
 	if len(w.resync) > 0 {
+		t.mu.Lock()
 		t.refused, t.refusedAt = append(t.refused, w.resync...), time.Now()
+		t.mu.Unlock()
 	}
-	t.settleRefused(batch, w.resync)
-	holding := len(t.unsynced) > 0
-	t.mu.Unlock()
-	if !holding && top > t.acked.Load() {
+	if top > t.acked.Load() {
 		t.acked.Store(top)
 		t.rp.notifyAck()
-	}
-}
-
-// settleRefused tracks the slots whose writes a replica refused: they are
-// unsynced (the stream's acknowledged offset does not move, so WAIT does
-// not count it) until a batch synced them again without refusal. t.mu held.
-func (t *replTarget) settleRefused(batch []replItem, refused []int) {
-	if t.unsynced == nil {
-		t.unsynced = map[int]bool{}
-	}
-	now := map[int]bool{}
-	for _, s := range refused {
-		now[s] = true
-	}
-	for _, it := range batch {
-		if it.op == 's' && !now[int(it.slot)] {
-			delete(t.unsynced, int(it.slot))
-		}
-	}
-	for s := range now {
-		t.unsynced[s] = true
 	}
 }
 
