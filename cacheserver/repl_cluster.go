@@ -2,6 +2,7 @@ package cacheserver
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ringcache/ringcache/ring"
@@ -24,23 +25,12 @@ func clusterSlotsReplicas(c *conn, v *ringView) {
 		nodes      []*ring.Member
 	}
 	var spans []span
-	same := func(a, b []*ring.Member) bool {
-		if len(a) != len(b) {
-			return false
-		}
-		for i := range a {
-			if a[i] != b[i] {
-				return false
-			}
-		}
-		return true
-	}
 	for s := range ring.SlotCount {
 		nodes := make([]*ring.Member, 0, 1+v.r.ReplicaCount())
 		for k := 0; k <= v.r.ReplicaCount(); k++ {
 			nodes = append(nodes, v.r.Replica(s, k))
 		}
-		if n := len(spans); n > 0 && spans[n-1].end == s-1 && same(spans[n-1].nodes, nodes) {
+		if n := len(spans); n > 0 && spans[n-1].end == s-1 && slices.Equal(spans[n-1].nodes, nodes) {
 			spans[n-1].end = s
 			continue
 		}
