@@ -458,8 +458,8 @@ func (t *replTarget) message(it replItem, emit func(args ...[]byte)) {
 		emit([]byte("FLUSH"))
 	case 'k':
 		key, sl := []byte(it.key), []byte(strconv.Itoa(int(it.slot)))
-		if v, ok := s.Peek(nil, key); ok {
-			emit([]byte("SET"), sl, key, pttlArg(s, key), v)
+		if e, ok := s.ExportKey(key); ok {
+			emit(setArgs(sl, e)...)
 		} else {
 			emit([]byte("DEL"), sl, key)
 		}
@@ -481,7 +481,7 @@ func (t *replTarget) snapshot(slots []int, emit func(args ...[]byte)) {
 		}
 		s.ExportSlot(slot, replBatch, func(es []store.Entry) bool {
 			for _, e := range es {
-				emit([]byte("SET"), list[i], e.Key, ttlArg(e.TTL), e.Value)
+				emit(setArgs(list[i], e)...)
 			}
 			return true
 		})
@@ -489,13 +489,15 @@ func (t *replTarget) snapshot(slots []int, emit func(args ...[]byte)) {
 	emit(append([][]byte{[]byte("SYNCED")}, list...)...)
 }
 
-// pttlArg is key's remaining TTL in milliseconds, "0" for none.
-func pttlArg(s *store.Store, key []byte) []byte {
-	d, st := s.TTL(key)
-	if st != store.HasTTL {
-		return []byte("0")
+// setArgs is the message copying e, of any kind: SET slot key pttl value,
+// then the store.Kind in decimal for a hash or set (its value is the
+// store's encoding, which Import reads).
+func setArgs(slot []byte, e store.Entry) [][]byte {
+	a := [][]byte{[]byte("SET"), slot, e.Key, ttlArg(e.TTL), e.Value}
+	if e.Kind != store.KindString {
+		a = append(a, []byte(strconv.Itoa(int(e.Kind))))
 	}
-	return ttlArg(d)
+	return a
 }
 
 // ttlArg is a TTL in whole milliseconds (at least 1), "0" for none.

@@ -11,13 +11,21 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/ringcache/ringcache/cacheserver"
 	"github.com/ringcache/ringcache/cacheserver/cachetest"
 	"github.com/ringcache/ringcache/internal/poll"
 	"github.com/ringcache/ringcache/ring"
 )
 
-// infoField returns one field of INFO section on rdb.
-func infoField(t testing.TB, rdb *redis.Client, section, name string) string {
+// replInfo returns one field of INFO section on rdb.
+// withReplicas gives every node of opts one replica per slot
+// (replication is off by default).
+func withReplicas(opts cachetest.Options) cachetest.Options {
+	opts.Configure = func(_ string, cfg *cacheserver.Config) { cfg.Cluster.Ring.Replicas = 1 }
+	return opts
+}
+
+func replInfo(t testing.TB, rdb *redis.Client, section, name string) string {
 	t.Helper()
 	info, err := rdb.Info(context.Background(), section).Result()
 	if err != nil {
@@ -46,10 +54,10 @@ func waitReplicated(t testing.TB, c *cachetest.Cluster) {
 		rdb := nodeClient(t, n.Addr, 2)
 		last := time.Now()
 		poll.Until(t, 20*time.Second, n.Name+" holding "+strconv.Itoa(want)+" replica slots", func() bool {
-			got := infoField(t, rdb, "replication", "ringcache_replica_slots")
+			got := replInfo(t, rdb, "replication", "ringcache_replica_slots")
 			if time.Since(last) > time.Second {
 				t.Logf("%s: %s of %d replica slots (%s syncing, %s applied)", n.Name, got, want,
-					infoField(t, rdb, "replication", "ringcache_replica_syncing_slots"), infoField(t, rdb, "replication", "ringcache_replica_applied"))
+					replInfo(t, rdb, "replication", "ringcache_replica_syncing_slots"), replInfo(t, rdb, "replication", "ringcache_replica_applied"))
 				last = time.Now()
 			}
 			return got == strconv.Itoa(want)
@@ -61,7 +69,7 @@ func waitReplicated(t testing.TB, c *cachetest.Cluster) {
 // the owner's crash: the replica that becomes its owner serves it, no
 // cold miss.
 func TestReplicaFailoverKeepsData(t *testing.T) {
-	opts := cachetest.Options{N: 3}
+	opts := withReplicas(cachetest.Options{N: 3})
 	if p := os.Getenv("RINGCACHE_TEST_LOG"); p != "" {
 		f, _ := os.Create(p)
 		defer f.Close()
@@ -98,7 +106,7 @@ func TestReplicaFailoverKeepsData(t *testing.T) {
 	readKeys(t, entry, keys, "after the owner of "+strconv.Itoa(owned)+" keys crashed")
 	// Its port refused connections: the survivors excluded it before
 	// gossip declared it failed (or gossip was first, on a loaded host).
-	t.Logf("excluded by refused connections: %s", infoField(t, entry, "replication", "ringcache_excluded_members"))
+	t.Logf("excluded by refused connections: %s", replInfo(t, entry, "replication", "ringcache_excluded_members"))
 	// Restarted under its name at a new address, it rejoins once gossip
 	// has declared the old incarnation failed (serf's name conflict rule,
 	// docs/cluster.md), which the exclusion above did not wait for.
@@ -112,15 +120,16 @@ func TestReplicaFailoverKeepsData(t *testing.T) {
 	})
 	c.Restart(victim)
 	c.WaitAgreed()
-	if got := infoField(t, entry, "replication", "role"); got != "master" {
+	if got := replInfo(t, entry, "replication", "role"); got != "master" {
 		t.Errorf("INFO replication role = %q", got)
 	}
 }
 
 // TestWaitLocalWrites: WAIT after writes run on the owner itself reports
-// the replica's acknowledgement; WAIT 2 with one replica times out with 1.
+// the replica's acknowledgement; WAIT 2 with one replica times out with 1;
+// the replica has strings, hashes and sets.
 func TestWaitLocalWrites(t *testing.T) {
-	c := cachetest.Start(t, cachetest.Options{N: 2})
+	c := cachetest.Start(t, withReplicas(cachetest.Options{N: 2}))
 	waitReplicated(t, c)
 	ctx := context.Background()
 	n0 := c.Nodes[0]
@@ -159,13 +168,30 @@ func TestWaitLocalWrites(t *testing.T) {
 	if err := ro.Get(ctx, mine).Err(); err != redis.Nil {
 		t.Fatalf("replica after DEL: %v, want nil", err)
 	}
+	// Hashes and sets are copied whole (store.ExportKey / Import).
+	hk, sk := "{"+mine+"}h", "{"+mine+"}s"
+	if err := rdb.HSet(ctx, hk, "f1", "a", "f2", "b").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.SAdd(ctx, sk, "x", "y").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := rdb.Wait(ctx, 1, 5*time.Second).Result(); err != nil || n != 1 {
+		t.Fatalf("WAIT 1 after HSET/SADD = %v, %v", n, err)
+	}
+	if h, err := ro.HGetAll(ctx, hk).Result(); err != nil || len(h) != 2 || h["f1"] != "a" || h["f2"] != "b" {
+		t.Fatalf("replica's hash = %v, %v", h, err)
+	}
+	if m, err := ro.SMembers(ctx, sk).Result(); err != nil || len(m) != 2 {
+		t.Fatalf("replica's set = %v, %v", m, err)
+	}
 }
 
 // TestClusterClientReadsReplicas: CLUSTER SLOTS lists each range's replica,
 // so a go-redis ClusterClient with ReadOnly reads from replicas (READONLY
 // connections), and gets every value; CLUSTER REPLICAS names them.
 func TestClusterClientReadsReplicas(t *testing.T) {
-	c := cachetest.Start(t, cachetest.Options{N: 3, Redirect: "moved"})
+	c := cachetest.Start(t, withReplicas(cachetest.Options{N: 3, Redirect: "moved"}))
 	waitReplicated(t, c)
 	ctx := context.Background()
 	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs(c), ReadOnly: true})
@@ -187,10 +213,10 @@ func TestClusterClientReadsReplicas(t *testing.T) {
 	// (no -MOVED back to the owner).
 	for _, n := range c.Nodes {
 		nc := nodeClient(t, n.Addr, 2)
-		if m := infoField(t, nc, "errorstats", "errorstat_MOVED"); m != "" {
+		if m := replInfo(t, nc, "errorstats", "errorstat_MOVED"); m != "" {
 			t.Errorf("%s answered MOVED to READONLY reads: %s", n.Name, m)
 		}
-		if calls := infoField(t, nc, "commandstats", "cmdstat_get"); calls == "" {
+		if calls := replInfo(t, nc, "commandstats", "cmdstat_get"); calls == "" {
 			t.Errorf("%s served no GET", n.Name)
 		}
 	}

@@ -237,14 +237,14 @@ func (rs *replicaState) flushFrom(s *store.Store, primary string) {
 }
 
 // replyApply applies SYNC slot..., SYNCED slot..., SET slot key pttl
-// value or DEL slot key, refusing the slots this node's ring does not
+// value [kind] or DEL slot key, refusing the slots this node's ring does not
 // have it replicate from the sender; rs.mu held.
 func (c *conn) replyApply(st *clusterState, from, op string, a [][]byte) {
 	nslots := 1
 	switch {
 	case op == "SYNC" || op == "SYNCED":
 		nslots = len(a)
-	case op == "SET" && len(a) == 4, op == "DEL" && len(a) == 2:
+	case op == "SET" && (len(a) == 4 || len(a) == 5), op == "DEL" && len(a) == 2:
 	default:
 		c.replyErrString(syntaxErr)
 		return
@@ -294,9 +294,9 @@ func (rs *replicaState) apply(st *clusterState, s *store.Store, from, op string,
 		}
 		rs.from[slot], rs.syncing[slot] = from, ""
 	case "SET":
-		ms, err := strconv.ParseInt(string(a[2]), 10, 64)
-		if err == nil && ms >= 0 {
-			_, _, _, err = s.Set(nil, a[1], a[3], store.SetOptions{TTL: time.Duration(ms) * time.Millisecond})
+		e, err := replEntry(a)
+		if err == nil {
+			err = s.Import(e)
 		}
 		if err != nil { // out of memory: this copy is incomplete
 			s.DropSlot(slot)
@@ -308,4 +308,21 @@ func (rs *replicaState) apply(st *clusterState, s *store.Store, from, op string,
 	}
 	rs.applied.Add(1)
 	return nil
+}
+
+// replEntry parses SET's slot key pttl value [kind] (setArgs, repl.go).
+func replEntry(a [][]byte) (store.Entry, error) {
+	ms, err := strconv.ParseInt(string(a[2]), 10, 64)
+	if err != nil || ms < 0 {
+		return store.Entry{}, errRefused
+	}
+	e := store.Entry{Key: a[1], Value: a[3], TTL: time.Duration(ms) * time.Millisecond}
+	if len(a) == 5 {
+		k, err := strconv.ParseUint(string(a[4]), 10, 8)
+		if err != nil {
+			return store.Entry{}, errRefused
+		}
+		e.Kind = store.Kind(k)
+	}
+	return e, nil
 }

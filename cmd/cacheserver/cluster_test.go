@@ -19,7 +19,7 @@ import (
 // took its slots: none is lost), and a restart under the same name and
 // address rejoins.
 func TestClusterSurvivesSIGKILL(t *testing.T) {
-	c := launch.StartT(t, launch.Options{N: 3, SamePorts: true})
+	c := launch.StartT(t, launch.Options{N: 3, SamePorts: true, Args: []string{"--replicas", "1"}})
 	ctx := context.Background()
 	rdb := redis.NewClient(&redis.Options{Addr: c.Nodes()[0].Addr, MaxRetries: -1})
 	defer rdb.Close()

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -191,8 +192,12 @@ func runScenario(ctx context.Context, cfg Config, sc Scenario, env *Env, rec *hi
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	var args []string
+	if sc.Replicas > 0 {
+		args = []string{"--replicas", strconv.Itoa(sc.Replicas)}
+	}
 	c, err := launch.Start(ctx, launch.Options{Binary: cfg.Binary, Dir: dir, N: cfg.Nodes, UIDBase: uidBase(), SamePorts: true,
-		LANGossip: cfg.LANGossip, Timeout: 60 * time.Second})
+		LANGossip: cfg.LANGossip, Timeout: 60 * time.Second, Args: args})
 	if err != nil {
 		return err
 	}

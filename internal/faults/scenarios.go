@@ -50,6 +50,8 @@ type Scenario struct {
 	// Wait: the go-redis clients acknowledge a write only once WAIT 1
 	// reports a replica has it (workload.go).
 	Wait bool
+	// Replicas is each node's --replicas (replication is off by default).
+	Replicas int
 	// Run injects the fault and waits for the cluster to recover; it marks
 	// the fault's start and end on env.
 	Run func(ctx context.Context, env *Env) error
@@ -61,7 +63,7 @@ func Scenarios() []Scenario {
 		{Name: "crash-primary", Doc: "SIGKILL one node, wait until the others route without it, restart it under the same name",
 			MaxUnavailable: 15 * time.Second, Run: crashPrimary},
 		{Name: "crash-replicated", Doc: "writes acknowledged with WAIT 1; SIGKILL one node and keep it down: its replicas take its slots with their data",
-			NoLoss: true, Wait: true, MaxUnavailable: 15 * time.Second, Run: crashKeepDown},
+			NoLoss: true, Wait: true, Replicas: 1, MaxUnavailable: 15 * time.Second, Run: crashKeepDown},
 		{Name: "pause-primary", Doc: "SIGSTOP one node until the others remove it, hold, SIGCONT", Run: pausePrimary},
 		{Name: "partition-minority", Doc: "cut one node's gossip and peer traffic (clients still reach it), hold, heal",
 			Run: func(ctx context.Context, env *Env) error { return partition(ctx, env, Gossip|Peer) }},
