@@ -14,10 +14,12 @@ func TestReplicaIsSuccessor(t *testing.T) {
 		for i := range ms {
 			ms[i] = Member{Name: fmt.Sprintf("node-%d", i)}
 		}
-		r := mustBuild(t, DefaultConfig(), ms)
+		cfg := DefaultConfig()
+		cfg.Replicas = 1 // off by default
+		r := mustBuild(t, cfg, ms)
 		for k, m := range ms {
 			rest := append(append([]Member(nil), ms[:k]...), ms[k+1:]...)
-			after := mustBuild(t, DefaultConfig(), rest)
+			after := mustBuild(t, cfg, rest)
 			for s := range SlotCount {
 				if r.SlotOwner(s).Name != m.Name {
 					continue
