@@ -163,6 +163,12 @@ type clusterState struct {
 	// (gossip may reach the seed before the member list arrives; it would
 	// take writes for every slot, which its first real ring drops).
 	peered atomic.Bool
+	// repl streams owned slots to their replicas and replica holds the
+	// copies of others' slots (repl.go, replica.go); repl is nil without
+	// replicas (ring.Config.Replicas 0).
+	repl    *replicator
+	replica *replicaState
+	fw      *failoverWatch // fast failover (failover.go); nil without replicas
 }
 
 // recentMoves are the slots whose owner changed in the latest ring change.
@@ -256,17 +262,25 @@ func (s *Server) startCluster(ln net.Listener) error {
 		st.closePools()
 		return err
 	}
+	if st.repl, err = s.newReplicator(st, cc); err != nil {
+		st.closePools()
+		return err
+	}
+	st.replica = newReplicaState(mc.Detection().Min() / 2)
 	cl, err := cluster.New(cluster.Config{Membership: mc, Ring: cc.Ring, RESPAddr: net.JoinHostPort(host, port),
 		Zone: cc.Zone, Version: Version, Logger: s.log, Lease: cc.Lease, Agree: st.agree, Fence: s.fence},
 		func(old, next *ring.Ring) func() { return s.onRing(st, old, next) })
 	if err != nil {
 		st.cancel()
 		st.wg.Wait()
+		st.repl.close()
 		st.closePools()
 		return err
 	}
 	st.cl = cl
 	s.cs.Store(st)
+	s.relay.rp.Store(st.repl)
+	st.startFailover() // failover.go
 	s.log.Info("cluster member started", "node", cc.NodeName, "gossip", cl.GossipAddr(),
 		"resp", net.JoinHostPort(host, port), "redirect", cc.Redirect, "join", cc.Join, "lease", cl.LeaseTTL())
 	return nil
@@ -345,8 +359,22 @@ func (s *Server) onRing(st *clusterState, old, next *ring.Ring) (published func(
 	}
 	// Hand-off (handoff.go): lost slots are kept for their new owner to
 	// pull, gained ones emptied and pulled from their previous owner once
-	// the ring is published.
+	// the ring is published. With replicas, replicaDrop (replica.go) keeps
+	// the copies this node replicates and a gained slot whose previous
+	// owner's complete copy it holds: a slot this node lost or gained is
+	// dropped only if both rules allow it, any other slot as replicaDrop says.
 	drop, startHandoff := st.ho.onRing(old, next, changed)
+	if st.repl != nil {
+		rdrop := st.replicaDrop(old, next, changed)
+		for slot := range drop {
+			if changed[slot] {
+				drop[slot] = drop[slot] && rdrop(slot)
+			} else {
+				drop[slot] = rdrop(slot)
+			}
+		}
+		st.repl.applyRing(next)
+	}
 	dropped := s.store.DropSlots(func(slot int) bool { return drop[slot] })
 	s.leases.dropSlots(changed)
 	s.pubsub.dropShardSlots(changed) // pubsub_cluster.go: sunsubscribe, as Redis Cluster
@@ -398,6 +426,7 @@ func (s *Server) stopCluster() error {
 	err := st.cl.Shutdown()
 	st.cancel()
 	st.wg.Wait()
+	st.repl.close()
 	st.closePools()
 	return err
 }

@@ -48,6 +48,8 @@ var clusterSubcommands = map[string]subcommand{
 	"getkeysinslot":   {4, clusterGetKeys},
 	"help":            {2, clusterHelp},
 	"keyring":         {-3, clusterKeyring}, // keyring.go
+	"replicas":        {3, clusterReplicas}, // repl_cluster.go
+	"slaves":          {3, clusterReplicas},
 }
 
 func clusterCmd(c *conn, args [][]byte) {
@@ -60,10 +62,16 @@ func clusterCmd(c *conn, args [][]byte) {
 
 // clusterFlagCmd is READONLY, READWRITE and ASKING: every member is a
 // primary and slots never migrate live, so they only acknowledge.
-func clusterFlagCmd(c *conn, _ [][]byte) {
+func clusterFlagCmd(c *conn, args [][]byte) {
 	if c.srv.cs.Load() == nil {
 		c.replyErrString(clusterDisabledErr)
 		return
+	}
+	switch strings.ToLower(string(args[0])) { // READONLY: read replicated slots here (repl_cmds.go)
+	case "readonly":
+		c.repl.readonly = true
+	case "readwrite":
+		c.repl.readonly = false
 	}
 	c.w.WriteSimple("OK")
 }
@@ -79,6 +87,7 @@ func clusterHelp(c *conn, _ [][]byte) {
 		"NODES", "    Return cluster configuration seen by node.",
 		"SHARDS", "    Return information about slot range mappings and the nodes associated with them.",
 		"SLOTS", "    Return information about slots range mappings.",
+		"REPLICAS <node-id>", "    Return the nodes that replicate slots of <node-id>.",
 		"HELP", "    Print this help.",
 	}
 	c.w.WriteArray(len(lines))
@@ -159,6 +168,10 @@ func splitAddr(addr string) (string, int64) {
 // per range.
 func clusterSlots(c *conn, _ [][]byte) {
 	v := c.srv.cs.Load().view()
+	if v.r.ReplicaCount() > 0 {
+		clusterSlotsReplicas(c, v) // repl_cluster.go
+		return
+	}
 	ranges := v.r.SlotRanges()
 	c.w.WriteArray(len(ranges))
 	for _, rg := range ranges {

@@ -61,6 +61,7 @@ type conn struct {
 	fwdBuf        []byte                 // reused buffer for forwarded replies
 	push          connPush               // tracking, pub/sub and push delivery (tracking_push.go)
 	sampleTick    uint32                 // calls so far: one in durationSample is timed (cmdtiming.go)
+	repl          replConn               // WAIT offsets, READONLY (repl_cmds.go)
 
 	mu      sync.Mutex
 	name    string

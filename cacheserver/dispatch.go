@@ -110,6 +110,11 @@ func (c *conn) invoke(cmd *command, args [][]byte) {
 		cmd.handler(c, args)
 	}
 	c.countCall(cmd, c.errReplies != errs) // cmdstats.go
+	if cmd.write && c.srv.cs.Load() != nil {
+		c.keyBuf = appendKeys(c.keyBuf[:0], cmd, args)
+		c.replicate(cmd) // repl_cmds.go: queue the keys for the replicas
+		clear(c.keyBuf)
+	}
 }
 
 // unknownCommandErr formats Redis's unknown-command error, arguments

@@ -27,6 +27,9 @@ import (
 // taken its slots over (and written them) meanwhile.
 func (s *Server) fence() {
 	n := s.store.DropSlots(func(int) bool { return true })
+	if st := s.cs.Load(); st != nil {
+		st.replica.forget() // no replica copy survives a lapse either
+	}
 	s.leases.voidAll() // tokens granted before the lapse predate the peers' writes
 	s.track.flushAll()
 	s.log.Warn("lease regained after a lapse: dropped every key before serving again", "dropped_keys", n)

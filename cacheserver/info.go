@@ -194,11 +194,7 @@ func (s *Server) totalErrors() int64 {
 }
 
 func (s *Server) infoReplication(b *strings.Builder) {
-	field(b, "role", "master")
-	field(b, "connected_slaves", 0)
-	field(b, "master_failover_state", "no-failover")
-	field(b, "master_replid", strings.Repeat("0", 40))
-	field(b, "master_repl_offset", 0)
+	s.infoReplicationSection(b) // repl_cmds.go
 }
 
 func (s *Server) infoCPU(b *strings.Builder) {

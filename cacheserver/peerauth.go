@@ -115,6 +115,12 @@ func ringcacheCmd(c *conn, args [][]byte) {
 		ringcacheHandoff(c, args) // handoff_cmd.go
 	case sub == "drain" && len(args) == 2:
 		ringcacheDrain(c) // handoff_cmd.go
+	case sub == "repl":
+		ringcacheRepl(c, args) // replica.go
+	case sub == "probe":
+		ringcacheProbe(c, args) // failover.go
+	case sub == "exclude":
+		ringcacheExclude(c, args) // failover.go
 	default:
 		c.replyErrString(handoffUsage(args[1]))
 	}

@@ -42,6 +42,7 @@ const settlingErr = "TRYAGAIN the slot is changing owner, retry shortly"
 // run here.
 type pending struct {
 	call   *forward.Call
+	read   *replicaRead // a read a replica may answer if the owner fails (repl_read.go)
 	split  *splitCall
 	lo, hi int
 }
@@ -76,6 +77,9 @@ func (c *conn) routed(cmd *command, args [][]byte) bool {
 	}
 	c.keyBuf = appendKeys(c.keyBuf[:0], cmd, args)
 	d := route.Decide(r, st.self, c.keyBuf, mode, c.peer, splittable)
+	if d.Kind != route.Local && c.readsReplica(st, r, cmd) {
+		d.Kind = route.Local // READONLY read of a slot this node replicates (repl_cmds.go)
+	}
 	nkeys := len(c.keyBuf)
 	// handoff.go: keys of slots still being copied are read through from
 	// their previous owner first; TRYAGAIN while it does not answer yet.
@@ -91,6 +95,8 @@ func (c *conn) routed(cmd *command, args [][]byte) bool {
 		c.inOrder(func() { c.runHere(cmd, args) })
 	case route.Remote:
 		c.forward(st, d.Addr, args)
+		c.readFallback(st, cmd, args) // repl_read.go
+		c.noteForwarded(cmd, d.Addr)  // for WAIT (repl_cmds.go)
 	case route.Split:
 		c.split(st, r, spec, cmd, args)
 	case route.Redirect:
@@ -191,6 +197,7 @@ func (c *conn) split(st *clusterState, r *ring.Ring, spec route.Spec, cmd *comma
 			sc.local[i] = c.runCaptured(cmd, p.Args)
 		} else {
 			sc.calls[i] = c.pool(st).Send(p.Addr, uint64(c.id), p.Args)
+			c.noteForwarded(cmd, p.Addr)
 		}
 	}
 	if c.w != c.out {
@@ -245,6 +252,8 @@ func (c *conn) resolve() {
 	for i := range c.pend {
 		p := &c.pend[i]
 		switch {
+		case p.call != nil && p.read != nil:
+			c.writeForwardedRead(p.call, p.read) // repl_read.go
 		case p.call != nil:
 			c.writeForwarded(p.call)
 		case p.split != nil:

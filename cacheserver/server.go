@@ -51,6 +51,7 @@ type Server struct {
 	latency    latencyMonitor // LATENCY (latency.go)
 	release    *memReleaser   // FLUSHALL returns freed memory to the OS (freemem.go)
 	leases     *leaseTable    // LEASEGET/LEASESET (lease.go)
+	relay      *removeRelay   // expiries and evictions to the replicas (repl_cmds.go)
 
 	clusterOnce sync.Once
 	clusterErr  error
@@ -100,13 +101,14 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	trk := newTracker()
 	watch := &watchRegistry{}
 	ntf := &notifier{}
-	c.Store.OnRemove = ntf.onRemoveHook(trk.onRemoveHook(watch.onRemoveHook(c.Store.OnRemove)))
+	relay := &removeRelay{} // replication (repl_cmds.go)
+	c.Store.OnRemove = relay.hook(ntf.onRemoveHook(trk.onRemoveHook(watch.onRemoveHook(c.Store.OnRemove))))
 	st, err := store.New(c.Store)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{cfg: c, log: logger, store: st, cmds: newCommandTable(), start: time.Now(), track: trk, watch: watch,
-		leases:    newLeaseTable(c.Leases),
+		leases: newLeaseTable(c.Leases), relay: relay,
 		listeners: make(map[net.Listener]struct{}), conns: make(map[*conn]struct{}),
 		stop: make(chan struct{}), release: newMemReleaser(), notify: ntf}
 	ntf.pubsub = &s.pubsub

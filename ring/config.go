@@ -40,7 +40,7 @@ type Config struct {
 	Load float64
 	// Replicas is how many copies of each slot exist besides the owner's,
 	// each on a distinct member (fewer while the cluster is smaller), from
-	// 0 to 8. Default 1. ReplicaSet names them.
+	// 0 to 8. Default 0 (replication is opt-in). ReplicaSet names them.
 	Replicas int
 }
 
@@ -49,7 +49,7 @@ const MaxReplicas = 8
 
 // DefaultConfig returns the placement configuration chosen by measurement.
 func DefaultConfig() Config {
-	return Config{Partitions: SlotCount, VirtualNodes: 64, Load: 1.25, Replicas: 1}
+	return Config{Partitions: SlotCount, VirtualNodes: 64, Load: 1.25, Replicas: 0}
 }
 
 // Validate reports whether c can place slots (independently of members).

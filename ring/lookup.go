@@ -91,9 +91,3 @@ func (r *Ring) Replicas(slot, n int) ([]Member, error) {
 	}
 	return out, nil
 }
-
-// ReplicaSet returns the members holding slot: the owner first, then up to
-// Config.Replicas replicas (fewer when the ring has fewer members).
-func (r *Ring) ReplicaSet(slot int) ([]Member, error) {
-	return r.Replicas(slot, min(1+r.cfg.Replicas, len(r.members)))
-}

@@ -23,6 +23,7 @@ type Ring struct {
 	shards    []Shard  // per member, sorted by name
 	ranges    []OwnedRange
 	epoch     uint64
+	succ      successors // replicas, built on first use (successors.go)
 }
 
 // Build places the slots on members according to cfg. The order of members

@@ -11,6 +11,7 @@
 #
 #   make bench-cluster
 #   ROUNDS=5 N=1000000 make bench-cluster
+#   NODE_ARGS="--replicas 0" make bench-cluster   # extra flags for every node
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/bench-lib.sh
@@ -47,7 +48,7 @@ start_cluster() {
 		port=$(free_port); gport=$(free_port)
 		[ -n "$seed" ] && join=(--join "$seed")
 		bin/cacheserver --bind 127.0.0.1 --port "$port" --gossip-port "$gport" --node-name "$name-$i" \
-			--redirect "$redirect" "${join[@]}" 2>"$OUT/$name-$i.log" &
+			--redirect "$redirect" "${join[@]}" ${NODE_ARGS:-} 2>"$OUT/$name-$i.log" &
 		pids+=("$!"); ports+=("$port")
 		[ -z "$seed" ] && seed=127.0.0.1:$gport
 	done

@@ -27,6 +27,7 @@ import (
 	"github.com/ringcache/ringcache/cacheserver"
 	"github.com/ringcache/ringcache/internal/route"
 	"github.com/ringcache/ringcache/internal/store"
+	"github.com/ringcache/ringcache/ring"
 )
 
 // shutdownGrace bounds the drain on SIGTERM before connections are cut.
@@ -51,9 +52,10 @@ type options struct {
 	join, nodeName, advertise, zone, redirect string
 	gossipProfile                             string
 
-	sec   secOptions // security.go
-	lease time.Duration
-	ho    handoffOptions // handoff.go
+	sec      secOptions // security.go
+	lease    time.Duration
+	ho       handoffOptions // handoff.go
+	replicas int
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -85,6 +87,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o.ho.register(fs)
 	fs.DurationVar(&o.lease, "cluster-lease", 0,
 		"serve keys only this long after a majority answered (0 = 3/4 of the gossip profile's earliest failure detection)")
+	fs.IntVar(&o.replicas, "replicas", ring.DefaultConfig().Replicas,
+		"copies of each slot besides its owner's, on other members (0 to 8; every node must use the same value)")
 	fs.String("config", "", "config file: one 'name value' per line")
 	err := ff.Parse(fs, args, ff.WithEnvVarPrefix("RINGCACHE"),
 		ff.WithConfigFileFlag("config"), ff.WithConfigFileParser(ff.PlainParser))
@@ -177,6 +181,10 @@ func (o *options) clusterConfig() (cacheserver.ClusterConfig, error) {
 	cc.Lease = o.lease
 	if err := o.ho.apply(&cc); err != nil {
 		return cc, err
+	}
+	cc.Ring.Replicas = o.replicas
+	if err := cc.Ring.Validate(); err != nil {
+		return cc, fmt.Errorf("--replicas: %w", err)
 	}
 	if _, _, err := cc.FencingTimes(); err != nil {
 		return cc, fmt.Errorf("--cluster-lease: %w", err)
@@ -316,7 +324,7 @@ func logConfig(log *slog.Logger, cfg cacheserver.Config, addr net.Addr) {
 	if cc := cfg.Cluster; cc != nil {
 		log.Info("cluster config", "node_name", cc.NodeName, "gossip", cc.GossipAddr, "join", cc.Join,
 			"advertise", cc.Advertise, "zone", cc.Zone, "redirect", cc.Redirect, "fast_gossip", cc.FastGossip,
-			"partitions", cc.Ring.Partitions, "virtual_nodes", cc.Ring.VirtualNodes, "load", cc.Ring.Load)
+			"partitions", cc.Ring.Partitions, "virtual_nodes", cc.Ring.VirtualNodes, "load", cc.Ring.Load, "replicas", cc.Ring.Replicas)
 		lease, detection, _ := cc.FencingTimes()
 		log.Info("cluster fencing", "lease", lease, "earliest_failure_detection", detection)
 	}

@@ -93,6 +93,8 @@ type Cluster struct {
 	published atomic.Int64
 	lease     *lease
 	drain     atomic.Bool // Depart published a ring without this node
+	paused    atomic.Bool // SetPaused holds rebuilds back
+	excl      exclusions  // members proven dead (exclude.go)
 	ctx       context.Context
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -169,6 +171,12 @@ func (c *Cluster) admit(m membership.Member) error {
 
 // rebuild turns a member list into a ring and publishes it if it changed.
 func (c *Cluster) rebuild(members []membership.Member) {
+	c.excl.build.Lock()
+	defer c.excl.build.Unlock()
+	if c.drain.Load() {
+		return // Depart published the ring this node drains with
+	}
+	members = c.excl.filter(members)
 	rms := make([]ring.Member, 0, len(members))
 	for _, m := range members {
 		rms = append(rms, ring.Member{Name: m.Name, Addr: m.Tags[TagRESP], Zone: m.Tags[TagZone],
@@ -232,7 +240,10 @@ func (c *Cluster) GossipAddr() string { return c.m.LocalAddr() }
 
 // SetPaused holds back (or releases) ring rebuilds; tests use it to make
 // views disagree.
-func (c *Cluster) SetPaused(p bool) { c.m.SetPaused(p) }
+func (c *Cluster) SetPaused(p bool) {
+	c.paused.Store(p)
+	c.m.SetPaused(p)
+}
 
 // Leased reports whether the node may serve keys now: it holds its lease
 // (always, in a cluster of one that never knew a peer), or it is draining
@@ -276,6 +287,8 @@ func (c *Cluster) Successor() (*ring.Ring, error) {
 // Depart publishes, after Leave, next (its Successor ring), so the node
 // redirects every key to its new owner while it drains.
 func (c *Cluster) Depart(next *ring.Ring) {
+	c.excl.build.Lock()
+	defer c.excl.build.Unlock()
 	c.drain.Store(true)
 	c.publish(next)
 }

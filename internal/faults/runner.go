@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -122,13 +123,20 @@ func (r Result) Bad() bool {
 	return r.Verdict == Fail || r.Verdict == XPass || r.Verdict == Error || len(r.Leftovers) > 0
 }
 
-// WAITNotBuilt explains the lost-write column while the server has no WAIT.
-const WAITNotBuilt = "WAIT not built: misses of acknowledged writes are counted, not violations"
+// WAITNotBuilt explains the lost-write column of scenarios whose clients
+// do not use WAIT.
+const WAITNotBuilt = "writes without WAIT: misses of acknowledged writes are counted, not violations"
+
+// WAITUsed explains it for scenarios whose writes are acknowledged after WAIT 1.
+const WAITUsed = "writes acknowledged after WAIT 1: a miss of one is a lost write"
 
 // Run runs one scenario on a fresh cluster and checks its history. It
 // always removes what it created and reports anything left behind.
 func Run(ctx context.Context, cfg Config, sc Scenario) (res Result) {
 	res = Result{Scenario: sc.Name, Doc: sc.Doc, Expected: Expectations[sc.Name], Durable: WAITNotBuilt}
+	if sc.Wait {
+		res.Durable = WAITUsed
+	}
 	if err := cfg.validate(); err != nil {
 		res.Error = err.Error()
 		return res
@@ -184,8 +192,12 @@ func runScenario(ctx context.Context, cfg Config, sc Scenario, env *Env, rec *hi
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	var args []string
+	if sc.Replicas > 0 {
+		args = []string{"--replicas", strconv.Itoa(sc.Replicas)}
+	}
 	c, err := launch.Start(ctx, launch.Options{Binary: cfg.Binary, Dir: dir, N: cfg.Nodes, UIDBase: uidBase(), SamePorts: true,
-		LANGossip: cfg.LANGossip, Timeout: 60 * time.Second})
+		LANGossip: cfg.LANGossip, Timeout: 60 * time.Second, Args: args})
 	if err != nil {
 		return err
 	}
@@ -222,8 +234,8 @@ func runScenario(ctx context.Context, cfg Config, sc Scenario, env *Env, rec *hi
 func openTargets(ctx context.Context, cfg Config, sc Scenario, env *Env) (map[string]Target, error) {
 	ts := map[string]Target{}
 	if !sc.SDKOnly {
-		ts["forward"] = forwardTarget(env.C, env.C.Nodes()[0].Name)
-		ts["cluster"] = clusterTarget(env.C.Addrs())
+		ts["forward"] = forwardTarget(env.C, env.C.Nodes()[0].Name, sc.Wait)
+		ts["cluster"] = clusterTarget(env.C.Addrs(), sc.Wait)
 	}
 	if cfg.SDK == nil {
 		if sc.SDKOnly {

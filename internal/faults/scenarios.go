@@ -25,6 +25,7 @@ type Expectation struct {
 // today. Flip a line when the fix for it lands.
 var Expectations = map[string]Expectation{
 	"crash-primary":       {Pass: true},
+	"crash-replicated":    {Pass: true}, // replicas: failover with data, WAIT 1 (docs/cluster.md, Replication)
 	"pause-primary":       {Pass: true}, // lease-based fencing and flush on return (docs/cluster.md, Fencing)
 	"partition-minority":  {Pass: true},
 	"partition-heal":      {Pass: true},
@@ -46,6 +47,11 @@ type Scenario struct {
 	MaxUnavailable time.Duration
 	// SDKOnly: the workload runs SDK clients only (with an origin).
 	SDKOnly bool
+	// Wait: the go-redis clients acknowledge a write only once WAIT 1
+	// reports a replica has it (workload.go).
+	Wait bool
+	// Replicas is each node's --replicas (replication is off by default).
+	Replicas int
 	// Run injects the fault and waits for the cluster to recover; it marks
 	// the fault's start and end on env.
 	Run func(ctx context.Context, env *Env) error
@@ -56,6 +62,8 @@ func Scenarios() []Scenario {
 	return []Scenario{
 		{Name: "crash-primary", Doc: "SIGKILL one node, wait until the others route without it, restart it under the same name",
 			MaxUnavailable: 15 * time.Second, Run: crashPrimary},
+		{Name: "crash-replicated", Doc: "writes acknowledged with WAIT 1; SIGKILL one node and keep it down: its replicas take its slots with their data",
+			NoLoss: true, Wait: true, Replicas: 1, MaxUnavailable: 15 * time.Second, Run: crashKeepDown},
 		{Name: "pause-primary", Doc: "SIGSTOP one node until the others remove it, hold, SIGCONT", Run: pausePrimary},
 		{Name: "partition-minority", Doc: "cut one node's gossip and peer traffic (clients still reach it), hold, heal",
 			Run: func(ctx context.Context, env *Env) error { return partition(ctx, env, Gossip|Peer) }},
@@ -103,6 +111,17 @@ func crashPrimary(ctx context.Context, env *Env) error {
 	}
 	env.Note("survivors agreed")
 	return env.restart(ctx, env.Victim.Name)
+}
+
+// crashKeepDown SIGKILLs the victim and ends the fault once the others
+// route without it (a restart would bring it back empty as the owner of
+// its slots: that is hand-off's part, see rolling-restart).
+func crashKeepDown(ctx context.Context, env *Env) error {
+	env.Start("SIGKILL " + env.Victim.Name)
+	env.Victim.Kill()
+	err := env.C.WaitAgreedOn(ctx, others(env.C, env.Victim))
+	env.End("survivors agreed")
+	return err
 }
 
 // restart starts name again, waits for agreement and marks the fault's end.

@@ -34,9 +34,12 @@ type Loader func(ctx context.Context, key string) ([]byte, error)
 // passes one in; without it the workload has no SDK clients.
 type SDKFactory func(ctx context.Context, seeds []string, load Loader) (Target, error)
 
-// cmdable adapts a go-redis client (plain or cluster) to Target.
+// cmdable adapts a go-redis client (plain or cluster) to Target. With
+// wait, a write is sent with WAIT 1 on the same connection (pipelined; on
+// the key's node for a ClusterClient) and fails unless a replica has it.
 type cmdable struct {
 	redis.UniversalClient
+	wait bool
 }
 
 func (c cmdable) Get(ctx context.Context, key string) (string, bool, string, error) {
@@ -48,11 +51,48 @@ func (c cmdable) Get(ctx context.Context, key string) (string, bool, string, err
 }
 
 func (c cmdable) Set(ctx context.Context, key, val string) error {
+	if c.wait {
+		return c.waited(ctx, key, func(p redis.Pipeliner) { p.Set(ctx, key, val, 0) })
+	}
 	return c.UniversalClient.Set(ctx, key, val, 0).Err()
 }
 
 func (c cmdable) Del(ctx context.Context, key string) error {
+	if c.wait {
+		return c.waited(ctx, key, func(p redis.Pipeliner) { p.Del(ctx, key) })
+	}
 	return c.UniversalClient.Del(ctx, key).Err()
+}
+
+// waitTimeout bounds WAIT 1 in a write.
+const waitTimeout = 200 * time.Millisecond
+
+// waited sends a write and WAIT 1 on one connection.
+func (c cmdable) waited(ctx context.Context, key string, write func(redis.Pipeliner)) error {
+	var pc redis.Cmdable = c.UniversalClient
+	if cc, ok := c.UniversalClient.(*redis.ClusterClient); ok {
+		node, err := cc.MasterForKey(ctx, key)
+		if err != nil {
+			return err
+		}
+		pc = node
+	}
+	var wait *redis.Cmd
+	cmds, err := pc.Pipelined(ctx, func(p redis.Pipeliner) error {
+		write(p)
+		wait = p.Do(ctx, "WAIT", 1, waitTimeout.Milliseconds())
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := cmds[0].Err(); err != nil {
+		return err
+	}
+	if n, err := wait.Int(); err != nil || n < 1 {
+		return errors.New("WAIT 1: no replica acknowledged the write in time")
+	}
+	return nil
 }
 
 // opTimeout bounds every client operation of the workload.
@@ -61,7 +101,7 @@ const opTimeout = 300 * time.Millisecond
 // forwardTarget is a plain go-redis client of the node called name, in
 // forward mode; it dials the node's current address, so it follows the
 // node across restarts. It does not retry: every error is recorded.
-func forwardTarget(c *launch.Cluster, name string) Target {
+func forwardTarget(c *launch.Cluster, name string, wait bool) Target {
 	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
 		n := c.Node(name)
 		if n == nil {
@@ -71,17 +111,17 @@ func forwardTarget(c *launch.Cluster, name string) Target {
 		return d.DialContext(ctx, "tcp", n.Addr)
 	}
 	return cmdable{redis.NewClient(&redis.Options{Addr: name, Dialer: dial, MaxRetries: -1, Protocol: 2,
-		DialTimeout: opTimeout, ReadTimeout: opTimeout, WriteTimeout: opTimeout, PoolSize: 4})}
+		DialTimeout: opTimeout, ReadTimeout: opTimeout, WriteTimeout: opTimeout, PoolSize: 4}), wait}
 }
 
 // clusterTarget is a go-redis ClusterClient seeded with every node. Without
 // retries go-redis never reloads its slot map after a node dies (it only
 // does on -MOVED), so like an application would, it reloads the map after
 // a connection error.
-func clusterTarget(seeds []string) Target {
+func clusterTarget(seeds []string, wait bool) Target {
 	return clusterCmdable{cmdable{redis.NewClusterClient(&redis.ClusterOptions{Addrs: seeds, MaxRetries: -1,
 		MaxRedirects: 3, Protocol: 2, DialTimeout: opTimeout, ReadTimeout: opTimeout, WriteTimeout: opTimeout,
-		PoolSize: 4})}}
+		PoolSize: 4}), wait}}
 }
 
 type clusterCmdable struct{ cmdable }
@@ -114,7 +154,7 @@ func ErrKind(err error) string {
 	}
 	msg := err.Error()
 	for _, k := range []struct{ sub, kind string }{
-		{"TRYAGAIN", "tryagain"}, {"CLUSTERDOWN", "clusterdown"}, {"MOVED", "moved"},
+		{"TRYAGAIN", "tryagain"}, {"WAIT 1", "not-replicated"}, {"CLUSTERDOWN", "clusterdown"}, {"MOVED", "moved"},
 		{"breaker is open", "breaker-open"}, {"origin unavailable", "origin-unavailable"},
 		{"connection refused", "refused"}, {"connection reset", "conn-reset"}, {"EOF", "conn-reset"},
 		{"pool timeout", "pool-timeout"}, {"timeout", "timeout"}, {"deadline exceeded", "timeout"},
@@ -193,9 +233,11 @@ func (w *worker) one(ctx context.Context) {
 		err = w.t.Del(octx, op.Key)
 	}
 	op.Complete = time.Now()
-	if ctx.Err() != nil && err != nil {
-		return // the run ended mid-operation: not a fault's error
+	if ctx.Err() != nil && err != nil && op.Kind == history.Read {
+		return // the run ended mid-read: not a fault's error
 	}
+	// A write the run's end interrupted is recorded as failed (its outcome
+	// is unknown): it may have taken effect, and a read may see it.
 	op.Err = ErrKind(err)
 	w.rec.Add(op)
 }
