@@ -19,7 +19,6 @@ func setCmd(name string, arity int, flags []string, first, last int, acl []strin
 
 var (
 	wDeny  = []string{"write", "denyoom"}
-	wSlow  = []string{"write"}
 	aWSlow = []string{"@write", "@slow"}
 )
 

@@ -196,6 +196,7 @@ func TestClusterClientReadsReplicas(t *testing.T) {
 	ctx := context.Background()
 	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs(c), ReadOnly: true})
 	defer rdb.Close()
+	//lint:ignore SA1019 CLUSTER SLOTS itself is under test (it is what go-redis's ReadOnly routing reads)
 	slots, err := rdb.ClusterSlots(ctx).Result()
 	if err != nil || len(slots) == 0 || len(slots[0].Nodes) != 2 {
 		t.Fatalf("CLUSTER SLOTS: %d ranges, first %v, %v; want an owner and a replica per range", len(slots), slots[:min(1, len(slots))], err)

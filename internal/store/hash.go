@@ -191,7 +191,7 @@ func (hv *hashv) commit() error {
 			sh.touch(r, hv.now)
 			return nil
 		}
-		return sh.putHandle(hv.slot, hv.h, hv.key, hv.loc, hv.exists, KindHash, o, hv.now)
+		return sh.putHandle(hv.slot, hv.h, hv.key, KindHash, o, hv.now)
 	}
 	if !hv.dirty {
 		if hv.exists {
@@ -208,7 +208,7 @@ func (hv *hashv) commit() error {
 				o.setTTL(string(e.f), e.dl)
 			}
 		}
-		return sh.putHandle(hv.slot, hv.h, hv.key, hv.loc, hv.exists, KindHash, o, hv.now)
+		return sh.putHandle(hv.slot, hv.h, hv.key, KindHash, o, hv.now)
 	}
 	sh.enc = encodeHash(sh.enc[:0], hv.small)
 	return sh.putKind(hv.slot, hv.h, hv.key, sh.enc, hv.loc, hv.exists, KindHash, encSmall, hv.now)

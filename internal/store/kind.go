@@ -167,12 +167,13 @@ func (sh *shard) putKind(slot int, h uint64, key, val []byte, loc uint64, exists
 }
 
 // putHandle makes key's value the large object o (a new key or a
-// conversion from a small encoding).
-func (sh *shard) putHandle(slot int, h uint64, key []byte, loc uint64, exists bool, k Kind, o object, now int64) error {
+// conversion from a small encoding). It looks key up after reserving
+// memory, which may evict.
+func (sh *shard) putHandle(slot int, h uint64, key []byte, k Kind, o object, now int64) error {
 	if err := sh.reserve(int(o.memBytes()), slot, h); err != nil {
 		return err
 	}
-	loc, exists = sh.lookup(h, key)
+	loc, exists := sh.lookup(h, key)
 	var b [4]byte
 	hd := sh.newObj(o)
 	le.PutUint32(b[:], hd)

@@ -219,7 +219,7 @@ func (sv *setv) commit() error {
 			sh.touch(r, sv.now)
 			return nil
 		}
-		return sh.putHandle(sv.slot, sv.h, sv.key, sv.loc, sv.exists, KindSet, sv.large, sv.now)
+		return sh.putHandle(sv.slot, sv.h, sv.key, KindSet, sv.large, sv.now)
 	}
 	if !sv.dirty {
 		if sv.exists {
@@ -265,5 +265,5 @@ func (sv *setv) outgrewSmall(lim Limits) bool {
 func (sv *setv) toLarge() error {
 	o := &setLarge{t: newFlatTable(false, sv.len())}
 	sv.each(func(m []byte) bool { o.t.put(m, nil); return true })
-	return sv.sh.putHandle(sv.slot, sv.h, sv.key, sv.loc, sv.exists, KindSet, o, sv.now)
+	return sv.sh.putHandle(sv.slot, sv.h, sv.key, KindSet, o, sv.now)
 }
