@@ -232,13 +232,27 @@ func ringcacheExclude(c *conn, args [][]byte) {
 	c.w.WriteInt(0)
 }
 
-func (c *conn) failoverPeer(args [][]byte, n int) (*clusterState, bool) {
+// peerCluster returns the cluster state for a RINGCACHE subcommand that
+// only peers may send (what names it in the error), or replies the error
+// and returns nil: on a standalone node, or on a connection that did not
+// prove the cluster secret (RINGCACHE PEER).
+func (c *conn) peerCluster(what string) *clusterState {
 	st := c.srv.cs.Load()
 	switch {
 	case st == nil:
 		c.replyErrString(clusterDisabledErr)
 	case !c.peer:
-		c.replyErrString("ERR RINGCACHE PROBE and EXCLUDE are only accepted on an authenticated peer connection")
+		c.replyErrString("NOPERM RINGCACHE " + what + " is only accepted on an authenticated peer connection (RINGCACHE PEER)")
+	default:
+		return st
+	}
+	return nil
+}
+
+func (c *conn) failoverPeer(args [][]byte, n int) (*clusterState, bool) {
+	st := c.peerCluster("PROBE and EXCLUDE")
+	switch {
+	case st == nil:
 	case len(args) != n:
 		c.replyErrString(arityErr("ringcache|" + string(args[1])))
 	case st.fw == nil:

@@ -25,13 +25,9 @@ const handoffFencedErr = "TRYAGAIN handoff: this node does not route the slot to
 // ringcacheHandoff is RINGCACHE HANDOFF HELD|SLOTS|GET|DONE <asker> ..., on
 // authenticated peer connections only.
 func ringcacheHandoff(c *conn, args [][]byte) {
-	st := c.srv.cs.Load()
+	st := c.peerCluster("HANDOFF")
 	switch {
 	case st == nil:
-		c.replyErrString(clusterDisabledErr)
-		return
-	case !c.peer:
-		c.replyErrString("NOPERM RINGCACHE HANDOFF is for peer connections (RINGCACHE PEER)")
 		return
 	case !st.ho.enabled():
 		c.replyErrString("ERR hand-off is disabled on this node")

@@ -163,13 +163,9 @@ func (st *clusterState) replicaDrop(old, next *ring.Ring, changed []bool) func(s
 // ringcacheRepl applies RINGCACHE REPL <from> <epoch> <seq> <op> [args]
 // from a peer connection.
 func ringcacheRepl(c *conn, args [][]byte) {
-	st := c.srv.cs.Load()
+	st := c.peerCluster("REPL")
 	switch {
 	case st == nil:
-		c.replyErrString(clusterDisabledErr)
-		return
-	case !c.peer:
-		c.replyErrString("ERR RINGCACHE REPL is only accepted on an authenticated peer connection")
 		return
 	case len(args) < 6:
 		c.replyErrString(arityErr("ringcache|repl"))
