@@ -65,27 +65,31 @@ func shortScenario(t *testing.T, kind string, nodes int) ScenarioConfig {
 	return cfg
 }
 
-// checkScenario asserts what both scenarios share: one event whose ring
+// checkScenario asserts what the scenarios share: one event whose ring
 // agreement came within the run, no miss before the event (every record was
-// loaded), misses after it (keys lost with a killed node or a moved slot),
+// loaded), after it misses when cold (keys lost with a killed node, or
+// moved slots without hand-off) or at most 2% misses when warm (hand-off),
 // recovery figures, and filled keys being hit again by the end.
-func checkScenario(t *testing.T, sr *ScenarioResult, what string) {
+func checkScenario(t *testing.T, sr *ScenarioResult, what string, cold bool) {
 	t.Helper()
 	r := sr.Result
 	if len(r.Events) != 1 || !strings.Contains(r.Events[0].What, what) || r.Events[0].DoneT <= r.Events[0].T {
 		t.Fatalf("events %+v", r.Events)
 	}
-	var missesAfter int64
+	var missesAfter, opsAfter int64
 	for _, iv := range r.Intervals {
 		if iv.T <= r.Events[0].T && iv.Misses != 0 {
 			t.Errorf("second %v before the event: %d misses", iv.T, iv.Misses)
 		}
 		if iv.T > r.Events[0].T {
-			missesAfter += iv.Misses
+			missesAfter, opsAfter = missesAfter+iv.Misses, opsAfter+iv.Hits+iv.Misses
 		}
 	}
-	if missesAfter == 0 {
+	if cold && missesAfter == 0 {
 		t.Errorf("no miss after %s: intervals %+v", what, r.Intervals)
+	}
+	if !cold && (opsAfter == 0 || float64(missesAfter) > 0.02*float64(opsAfter)) {
+		t.Errorf("%d misses of %d reads after %s with hand-off (want <= 2%%): intervals %+v", missesAfter, opsAfter, what, r.Intervals)
 	}
 	if len(sr.Recovery) != len(recoveryLevels) || sr.Recovery[0].Baseline <= 0 {
 		t.Errorf("recovery %+v", sr.Recovery)
@@ -107,22 +111,31 @@ func TestScenarioKillNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkScenario(t, sr, "SIGKILL node-3")
+	checkScenario(t, sr, "SIGKILL node-3", true)
 }
 
 // TestScenarioScaleOut adds a third node to 2 real cacheserver processes
-// under load through the cluster client; the slots it takes arrive empty.
+// under load through the cluster client: with hand-off (the default) the
+// slots it takes arrive warm; with --handoff-rate 0 they arrive empty.
 func TestScenarioScaleOut(t *testing.T) {
 	t.Parallel()
-	cfg := shortScenario(t, "scale-out", 2)
-	cfg.Client, cfg.Redirect = "cluster", "moved"
-	sr, err := RunScenario(context.Background(), cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkScenario(t, sr, "start node 3")
-	if sr.Result.Target.Label != "ringcache-2nodes-moved-via-cluster" {
-		t.Errorf("label %q", sr.Result.Target.Label)
+	for _, cold := range []bool{false, true} {
+		t.Run(map[bool]string{false: "handoff", true: "cold"}[cold], func(t *testing.T) {
+			t.Parallel()
+			cfg := shortScenario(t, "scale-out", 2)
+			cfg.Client, cfg.Redirect = "cluster", "moved"
+			if cold {
+				cfg.NodeArgs = []string{"--handoff-rate", "0"}
+			}
+			sr, err := RunScenario(context.Background(), cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkScenario(t, sr, "start node 3", cold)
+			if sr.Result.Target.Label != "ringcache-2nodes-moved-via-cluster" {
+				t.Errorf("label %q", sr.Result.Target.Label)
+			}
+		})
 	}
 }
 
