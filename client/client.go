@@ -280,7 +280,9 @@ func (c *Client) write(ctx context.Context, key string, op func(*redis.Client) e
 	if n == nil {
 		return ErrNodeUnavailable
 	}
-	_, err := n.br.Execute(func() (any, error) { return nil, op(n.rdb) })
+	_, err := n.br.Execute(func() (any, error) {
+		return nil, retryBusy(ctx, func() error { return op(n.rdb) })
+	})
 	if err != nil {
 		c.noteRedirect(err)
 		return fmt.Errorf("%w: %s: %w", ErrNodeUnavailable, n.addr, err)

@@ -180,8 +180,10 @@ func (c *Client) readRemote(ctx context.Context, n *node, key string, withTTL bo
 	}
 	var r remoteReply
 	_, err := n.br.Execute(func() (any, error) {
-		var err error
-		r, err = n.reads.get(ctx, key, withTTL, track)
+		err := retryBusy(ctx, func() (err error) {
+			r, err = n.reads.get(ctx, key, withTTL, track)
+			return err
+		})
 		return nil, callerErr(ctx, err)
 	})
 	switch {
