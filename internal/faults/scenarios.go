@@ -89,8 +89,8 @@ func Find(name string) (Scenario, error) {
 	return Scenario{}, fmt.Errorf("faults: unknown scenario %q", name)
 }
 
-// hold waits d unless ctx ends first: how long a fault lasts, not a
-// synchronisation.
+// others returns the running nodes other than n, as a function so each
+// call sees the cluster's current nodes.
 func others(c *launch.Cluster, n *launch.Node) func() []*launch.Node {
 	return func() []*launch.Node {
 		var out []*launch.Node
