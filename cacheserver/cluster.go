@@ -146,7 +146,12 @@ type clusterState struct {
 	self  string
 	mode  route.Mode
 	join  bool                     // Join was configured: CLUSTERDOWN until joined
-	peers [4]*forward.Pool         // by protocol: [2] RESP2, [3] RESP3
+	// peers holds the forwarding pools by protocol ([2] RESP2, [3] RESP3)
+	// and, at [0], the control pool: lease renewals, failure probes and
+	// exclusions have short deadlines of their own and must never share a
+	// connection with a client's pipeline, where a control call's deadline
+	// passing behind hundreds of forwarded replies would fail them all.
+	peers [4]*forward.Pool
 	ids   atomic.Pointer[ringView] // node ids of the cluster's current ring, derived on demand
 	// settle is how long after a ring change a slot that changed owner is
 	// answered TRYAGAIN instead of -MOVED: peers apply a change up to a
@@ -301,13 +306,17 @@ func (s *Server) advertised(addr net.Addr, adv string) (host, port string, err e
 	return host, port, nil
 }
 
-// newPeerPools builds the RESP2 and RESP3 forwarding pools. Each peer
+// newPeerPools builds the RESP2 and RESP3 forwarding pools and the
+// control pool (see clusterState.peers). Each peer
 // connection authenticates, selects its protocol and declares itself a
 // peer, so the receiving node answers TRYAGAIN instead of forwarding again.
 func (s *Server) newPeerPools(st *clusterState, cc ClusterConfig) error {
-	for _, proto := range []int{2, 3} {
+	for _, proto := range []int{0, 2, 3} {
 		fc := forward.DefaultConfig()
 		fc.ConnsPerPeer, fc.Timeout = cc.ForwardConns, cc.ForwardTimeout
+		if proto == 0 {
+			fc.ConnsPerPeer = 1
+		}
 		fc.Reader.MaxBulkLen = s.cfg.MaxBulkLen
 		fc.Authenticate = s.authenticatePeer // peerauth.go: no password is ever sent
 		if s.cfg.TLS.Cluster {
@@ -397,8 +406,9 @@ func (s *Server) onRing(st *clusterState, old, next *ring.Ring) (published func(
 		}
 		for _, m := range old.Members() {
 			if nm, ok := next.Member(m.Name); !ok || nm.Addr != m.Addr {
-				st.peers[2].Forget(m.Addr)
-				st.peers[3].Forget(m.Addr)
+				for _, p := range []int{0, 2, 3} {
+					st.peers[p].Forget(m.Addr)
+				}
 			}
 		}
 	}

@@ -142,7 +142,7 @@ func (fw *failoverWatch) probe(r *ring.Ring, m ring.Member) {
 	var mu sync.Mutex
 	votes := 1
 	forEachPeer(others, func(addr string) {
-		raw, err := st.peers[2].Do(ctx, addr, [][]byte{[]byte("RINGCACHE"), []byte("PROBE"), []byte(m.Addr)}, nil)
+		raw, err := st.peers[0].Do(ctx, addr, [][]byte{[]byte("RINGCACHE"), []byte("PROBE"), []byte(m.Addr)}, nil)
 		if err == nil && string(raw) == ":1\r\n" {
 			mu.Lock()
 			votes++
@@ -158,7 +158,7 @@ func (fw *failoverWatch) probe(r *ring.Ring, m ring.Member) {
 	}
 	fw.noteExcluded(m.Name, m.Addr)
 	forEachPeer(others, func(addr string) {
-		_, _ = st.peers[2].Do(ctx, addr, [][]byte{[]byte("RINGCACHE"), []byte("EXCLUDE"), []byte(m.Name), []byte(m.Addr)}, nil)
+		_, _ = st.peers[0].Do(ctx, addr, [][]byte{[]byte("RINGCACHE"), []byte("EXCLUDE"), []byte(m.Name), []byte(m.Addr)}, nil)
 	})
 }
 

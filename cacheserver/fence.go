@@ -106,7 +106,7 @@ func (st *clusterState) peerEpoch(ctx context.Context, addr, self string) (uint6
 	if self != "" {
 		args = append(args, []byte(self))
 	}
-	raw, err := st.peers[2].Do(ctx, addr, args, nil)
+	raw, err := st.peers[0].Do(ctx, addr, args, nil)
 	if err != nil || len(raw) < 3 || raw[0] != '+' {
 		return 0, 0, false
 	}

@@ -177,11 +177,15 @@ func (s *Server) collectCluster(emit emitter) {
 		emit("ringcache_members", float64(n), state)
 	}
 	var ok, failed, dials, dialErrs, open int64
-	for _, p := range st.peers {
-		if p != nil {
-			ps := p.Stats()
-			ok, failed, dials, dialErrs, open = ok+ps.OK, failed+ps.Failed, dials+ps.Dials, dialErrs+ps.DialErrors, open+ps.Conns
+	for i, p := range st.peers {
+		if p == nil {
+			continue
 		}
+		ps := p.Stats()
+		if i != 0 { // [0] is the control pool: its calls are not forwards
+			ok, failed = ok+ps.OK, failed+ps.Failed
+		}
+		dials, dialErrs, open = dials+ps.Dials, dialErrs+ps.DialErrors, open+ps.Conns
 	}
 	emit("ringcache_forwards_total", float64(ok), "ok")
 	emit("ringcache_forwards_total", float64(failed), "error")

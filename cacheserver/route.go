@@ -94,6 +94,7 @@ func (c *conn) routed(cmd *command, args [][]byte) bool {
 		}
 		c.inOrder(func() { c.runHere(cmd, args) })
 	case route.Remote:
+		c.forwardedRead(cmd, args) // tracking.go: a forwarded read cannot be tracked
 		c.forward(st, d.Addr, args)
 		c.readFallback(st, cmd, args) // repl_read.go
 		c.noteForwarded(cmd, d.Addr)  // for WAIT (repl_cmds.go)
@@ -196,6 +197,7 @@ func (c *conn) split(st *clusterState, r *ring.Ring, spec route.Spec, cmd *comma
 		if p.Owner == st.self {
 			sc.local[i] = c.runCaptured(cmd, p.Args)
 		} else {
+			c.forwardedRead(cmd, p.Args)
 			sc.calls[i] = c.pool(st).Send(p.Addr, uint64(c.id), p.Args)
 			c.noteForwarded(cmd, p.Addr)
 		}

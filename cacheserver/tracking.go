@@ -361,6 +361,31 @@ func (c *conn) trackCall(cmd *command, args [][]byte) {
 	clear(c.keyBuf)
 }
 
+// forwardedRead tells a tracking client at once that the keys of a read
+// this node forwarded to their owner are invalid. This node never sees
+// their writes and the owner does not know the client read them, so no
+// later invalidation would ever come: a client that cached the reply
+// (the SDK's L1, go-redis's client-side cache) would serve it stale until
+// its slot table changed. The push reaches the client after it sent the
+// read, so a cache that records, as Redis advises, the invalidations
+// arriving while a read is in flight never serves the value; clients
+// that read through the owner (the SDK once its slot table is current)
+// are unaffected. BCAST clients are notified of every write on every node
+// they subscribe to and need nothing.
+func (c *conn) forwardedRead(cmd *command, args [][]byte) {
+	if !cmd.readonly || c.srv.track.active.Load() == 0 || !c.push.trk.wantsKeys() {
+		return
+	}
+	keys := appendKeys(nil, cmd, args)
+	if len(keys) == 0 {
+		return
+	}
+	t := c.srv.track
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.send(c, keys, false)
+}
+
 // wantsKeys reports whether the connection's reads are remembered now:
 // default mode, and for OPTIN only after CLIENT CACHING YES, for OPTOUT
 // unless CLIENT CACHING NO.
