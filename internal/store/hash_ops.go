@@ -180,7 +180,7 @@ func (t TypeOps) HRandField(key []byte, count int64) (fields, vals [][]byte, err
 			})
 			return nil
 		}
-		if o := hv.large; o != nil && (count < 0 || count*4 < int64(n)) {
+		if o := hv.large; o != nil && (count < 0 || count < int64(n)/4) {
 			picked := map[string]bool{}
 			for len(fields) < int(max(count, -count)) {
 				f, v := o.t.random(hv.sh.rand)

@@ -93,7 +93,7 @@ func (t TypeOps) SPop(key []byte, count int64) ([][]byte, error) {
 		switch {
 		case count >= int64(n):
 			out = sv.members()
-		case sv.large != nil && count*4 < int64(n):
+		case sv.large != nil && count < int64(n)/4:
 			out = sv.randomLarge(count)
 		default:
 			all := sv.members()
@@ -119,15 +119,17 @@ func (t TypeOps) SRandMember(key []byte, count int64) ([][]byte, error) {
 		if n == 0 || count == 0 {
 			return nil
 		}
-		if sv.large != nil && (count < 0 || count*4 < int64(n)) {
+		if count > 0 && count >= int64(n) {
+			out = sv.members()
+			return nil
+		}
+		// count < n/4, not count*4 < n: a huge count must not wrap around
+		// into a distinct draw larger than the set, which never ends.
+		if sv.large != nil && (count < 0 || count < int64(n)/4) {
 			out = sv.randomLarge(count)
 			return nil
 		}
 		all := sv.members()
-		if count > 0 && count >= int64(n) {
-			out = all
-			return nil
-		}
 		for _, i := range sv.sh.randomPicks(n, count) {
 			out = append(out, all[i])
 		}

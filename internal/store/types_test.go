@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"math"
 	"strconv"
 	"testing"
 	"time"
@@ -146,5 +147,30 @@ func TestWrongType(t *testing.T) {
 	}
 	if n, _ := s.HLen(b("h")); n != 1 || s.Type(b("h")) != "hash" {
 		t.Error("the hash was clobbered")
+	}
+}
+
+// TestRandomCountsNeverOverflow: SRANDMEMBER, SPOP and HRANDFIELD with a
+// count near MaxInt64 on a large value return every member once. The
+// large-value shortcut tested count*4 < size, which wraps for such a
+// count, and then drew distinct members forever under the shard lock.
+func TestRandomCountsNeverOverflow(t *testing.T) {
+	s, _ := newTest(t)
+	var members, fields [][]byte
+	for i := 0; i < 1000; i++ {
+		members = append(members, b("m"+strconv.Itoa(i)))
+		fields = append(fields, b("f"+strconv.Itoa(i)), b("v"))
+	}
+	s.SAdd(b("s"), members)
+	s.HSet(b("h"), fields, false)
+	huge := int64(math.MaxInt64/4 + 1) // huge*4 wraps to a negative number
+	if out, err := s.SRandMember(b("s"), huge); err != nil || len(out) != 1000 {
+		t.Errorf("SRANDMEMBER huge: %d members, %v", len(out), err)
+	}
+	if out, _, err := s.HRandField(b("h"), huge); err != nil || len(out) != 1000 {
+		t.Errorf("HRANDFIELD huge: %d fields, %v", len(out), err)
+	}
+	if out, err := s.SPop(b("s"), huge); err != nil || len(out) != 1000 {
+		t.Errorf("SPOP huge: %d members, %v", len(out), err)
 	}
 }
