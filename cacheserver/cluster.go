@@ -142,10 +142,10 @@ func (cc ClusterConfig) membershipConfig() membership.Config {
 // clusterState is a clustered server's view: the gossip-driven cluster,
 // the ring routing uses, and the pools that forward to peers.
 type clusterState struct {
-	cl    *cluster.Cluster
-	self  string
-	mode  route.Mode
-	join  bool                     // Join was configured: CLUSTERDOWN until joined
+	cl   *cluster.Cluster
+	self string
+	mode route.Mode
+	join bool // Join was configured: CLUSTERDOWN until joined
 	// peers holds the forwarding pools by protocol ([2] RESP2, [3] RESP3)
 	// and, at [0], the control pool: lease renewals, failure probes and
 	// exclusions have short deadlines of their own and must never share a
