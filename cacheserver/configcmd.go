@@ -28,6 +28,7 @@ var configParams = map[string]configParam{
 				return errors.New("argument must be a memory value")
 			}
 			s.store.SetMaxMemory(n)
+			s.evictClients() // clientmem.go: a percentage limit moved
 			if f := s.cfg.OnMaxMemory; f != nil {
 				f(n)
 			}
@@ -104,8 +105,9 @@ var configParams = map[string]configParam{
 		}
 		return "no"
 	}},
-	"notify-keyspace-events":    notifyConfigParam,  // notify.go
-	"latency-monitor-threshold": latencyConfigParam, // latency.go
+	"notify-keyspace-events":    notifyConfigParam,     // notify.go
+	"latency-monitor-threshold": latencyConfigParam,    // latency.go
+	"maxmemory-clients":         maxmemoryClientsParam, // clientmem.go
 }
 
 // setterFunc adapts a func to setPositive's destination.

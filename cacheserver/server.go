@@ -52,6 +52,7 @@ type Server struct {
 	release    *memReleaser   // FLUSHALL returns freed memory to the OS (freemem.go)
 	leases     *leaseTable    // LEASEGET/LEASESET (lease.go)
 	relay      *removeRelay   // expiries and evictions to the replicas (repl_cmds.go)
+	cmem       clientMem      // maxmemory-clients (clientmem.go)
 
 	clusterOnce sync.Once
 	clusterErr  error
