@@ -100,6 +100,7 @@ const (
 func (c *conn) readerConfig() resp.ReaderConfig {
 	rc := resp.DefaultReaderConfig()
 	rc.MaxBulkLen = c.srv.live.maxBulkLen.Load()
+	rc.MaxQueryBuffer = c.srv.live.maxQueryBuf.Load()
 	rc.MaxMultibulkLen = c.srv.cfg.MaxMultibulkLen
 	rc.Unauthenticated = !c.authed
 	return rc

@@ -139,6 +139,8 @@ func (s *Server) infoMemory(b *strings.Builder) {
 	field(b, "maxmemory_policy", st.Policy.String())
 	field(b, "mem_clients_slaves", 0)
 	field(b, "mem_clients_normal", s.cmem.total.Load())
+	field(b, "mem_not_counted_for_evict", 0)
+	field(b, "lazyfree_pending_objects", 0) // memory is freed at once (or by the GC)
 	frag := 1.0
 	if st.UsedMemory > 0 {
 		frag = float64(ms.Sys-ms.HeapReleased) / float64(st.UsedMemory)
