@@ -119,7 +119,7 @@ func (c *conn) onOff(arg []byte) (bool, bool) {
 
 func clientNoEvict(c *conn, args [][]byte) {
 	if v, ok := c.onOff(args[2]); ok {
-		c.noEvict = v
+		c.noEvict.Store(v)
 		c.w.WriteSimple("OK")
 	}
 }
@@ -196,12 +196,17 @@ func (c *conn) describe() string {
 	if resp3 {
 		proto = 3
 	}
+	flags := "N"
+	if c.noEvict.Load() {
+		flags = "e"
+	}
+	qbuf := c.mem.qbuf.Load()
 	idle := now.Sub(time.Unix(0, c.lastAct.Load()))
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=N db=0 sub=0 psub=0 "+
-		"ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 "+
-		"tot-mem=0 events=r cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s\n",
-		c.id, c.addr, c.laddr, name, int64(now.Sub(c.created).Seconds()), int64(idle.Seconds()),
-		cmdName, c.user.Load().name, proto, lib, ver)
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=%s db=0 sub=0 psub=0 "+
+		"ssub=0 multi=-1 qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=%d "+
+		"tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s\n",
+		c.id, c.addr, c.laddr, name, int64(now.Sub(c.created).Seconds()), int64(idle.Seconds()), flags,
+		qbuf, max(c.mem.rbuf.Load()-qbuf, 0), c.mem.omem.Load(), c.mem.tot(), cmdName, c.user.Load().name, proto, lib, ver)
 }
 
 // clientKill is CLIENT KILL addr:port, or CLIENT KILL [ID id] [ADDR a]

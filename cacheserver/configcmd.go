@@ -28,6 +28,7 @@ var configParams = map[string]configParam{
 				return errors.New("argument must be a memory value")
 			}
 			s.store.SetMaxMemory(n)
+			s.evictClients() // clientmem.go: a percentage limit moved
 			if f := s.cfg.OnMaxMemory; f != nil {
 				f(n)
 			}
@@ -104,8 +105,26 @@ var configParams = map[string]configParam{
 		}
 		return "no"
 	}},
-	"notify-keyspace-events":    notifyConfigParam,  // notify.go
-	"latency-monitor-threshold": latencyConfigParam, // latency.go
+	"notify-keyspace-events":    notifyConfigParam,     // notify.go
+	"latency-monitor-threshold": latencyConfigParam,    // latency.go
+	"maxmemory-clients":         maxmemoryClientsParam, // clientmem.go
+	"client-query-buffer-limit": {
+		get: func(s *Server) string { return strconv.FormatInt(s.live.maxQueryBuf.Load(), 10) },
+		set: func(s *Server, v string) error {
+			n, err := ParseMemory(v)
+			if err != nil {
+				return errors.New("argument must be a memory value")
+			}
+			if n < 1<<20 {
+				return errors.New("argument must be between 1048576 and 9223372036854775807 inclusive")
+			}
+			s.live.maxQueryBuf.Store(n)
+			return nil
+		}},
+	"maxmemory-samples": {get: func(*Server) string { return "5" }}, // internal/store/pool.go poolSamples
+	"daemonize":         {get: func(*Server) string { return "no" }},
+	"replicaof":         {get: func(*Server) string { return "" }}, // never a Redis replica (repl.go is internal)
+	"slaveof":           {get: func(*Server) string { return "" }},
 }
 
 // setterFunc adapts a func to setPositive's destination.
@@ -162,7 +181,8 @@ func configGet(c *conn, args [][]byte) {
 }
 
 // configSet is CONFIG SET name value [name value ...]; all names are
-// checked before any is applied.
+// checked before any is applied, and when a value is refused the ones
+// already applied are set back, so the command changes all or nothing.
 func configSet(c *conn, args [][]byte) {
 	if len(args)%2 != 0 {
 		c.replyErrString("ERR wrong number of arguments for 'config|set' command")
@@ -172,8 +192,12 @@ func configSet(c *conn, args [][]byte) {
 	for i := 2; i < len(args); i += 2 {
 		name := strings.ToLower(string(args[i]))
 		p, ok := configParams[name]
-		if !ok || p.set == nil {
+		if !ok {
 			c.replyErrString(fmt.Sprintf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", args[i]))
+			return
+		}
+		if p.set == nil {
+			c.replyErrString(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - can't set immutable config", args[i]))
 			return
 		}
 		if seen[name] {
@@ -182,12 +206,19 @@ func configSet(c *conn, args [][]byte) {
 		}
 		seen[name] = true
 	}
+	var undo []func()
 	for i := 2; i < len(args); i += 2 {
 		name := strings.ToLower(string(args[i]))
-		if err := configParams[name].set(c.srv, string(args[i+1])); err != nil {
+		p := configParams[name]
+		old := p.get(c.srv)
+		if err := p.set(c.srv, string(args[i+1])); err != nil {
+			for j := len(undo) - 1; j >= 0; j-- {
+				undo[j]()
+			}
 			c.replyErrString(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - %v", name, err))
 			return
 		}
+		undo = append(undo, func() { _ = p.set(c.srv, old) })
 	}
 	c.w.WriteSimple("OK")
 }

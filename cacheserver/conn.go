@@ -32,7 +32,8 @@ type conn struct {
 	db      store.Ops
 	scratch []byte
 	noTouch bool
-	noEvict bool
+	noEvict atomic.Bool // CLIENT NO-EVICT (clientmem.go)
+	mem     connMem     // client memory accounting (clientmem.go)
 
 	id            int64
 	created       time.Time
@@ -99,6 +100,7 @@ const (
 func (c *conn) readerConfig() resp.ReaderConfig {
 	rc := resp.DefaultReaderConfig()
 	rc.MaxBulkLen = c.srv.live.maxBulkLen.Load()
+	rc.MaxQueryBuffer = c.srv.live.maxQueryBuf.Load()
 	rc.MaxMultibulkLen = c.srv.cfg.MaxMultibulkLen
 	rc.Unauthenticated = !c.authed
 	return rc
@@ -111,6 +113,7 @@ func (c *conn) proto() int { return c.out.Protocol() }
 // it, and flush the replies once nothing more is buffered.
 func (c *conn) serve() {
 	defer c.srv.removeConn(c)
+	defer c.releaseMem()
 	defer c.detachPush()
 	defer c.nc.Close()
 	if !c.handshake() { // tls.go
@@ -174,7 +177,10 @@ func (c *conn) writeOut() bool {
 		return false
 	}
 	c.refreshWriteDeadline()
-	return c.w.Flush() == nil
+	c.noteLoopMem(0)
+	ok := c.w.Flush() == nil
+	c.noteLoopMem(0)
+	return ok
 }
 
 // refreshWriteDeadline keeps the socket's write deadline between
@@ -250,6 +256,7 @@ func (d *deadlineReader) Read(p []byte) (int, error) {
 		if d.frameStart.IsZero() {
 			d.frameStart = time.Now()
 		}
+		d.c.noteLoopMem(n)
 	}
 	return n, err
 }

@@ -63,7 +63,8 @@ func resetCmd(c *conn, _ [][]byte) {
 	c.mu.Lock()
 	c.name = ""
 	c.mu.Unlock()
-	c.noTouch, c.noEvict = false, false
+	c.noTouch = false
+	c.noEvict.Store(false)
 	c.user.Store(c.srv.acl.def)
 	c.setAuthed(c.srv.acl.defaultNoPass())
 	c.w.WriteSimple("RESET")

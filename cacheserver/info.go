@@ -137,6 +137,10 @@ func (s *Server) infoMemory(b *strings.Builder) {
 	field(b, "maxmemory", st.MaxMemory)
 	field(b, "maxmemory_human", humanBytes(st.MaxMemory))
 	field(b, "maxmemory_policy", st.Policy.String())
+	field(b, "mem_clients_slaves", 0)
+	field(b, "mem_clients_normal", s.cmem.total.Load())
+	field(b, "mem_not_counted_for_evict", 0)
+	field(b, "lazyfree_pending_objects", 0) // memory is freed at once (or by the GC)
 	frag := 1.0
 	if st.UsedMemory > 0 {
 		frag = float64(ms.Sys-ms.HeapReleased) / float64(st.UsedMemory)
@@ -176,6 +180,7 @@ func (s *Server) infoStats(b *strings.Builder) {
 	field(b, "rejected_connections", s.stats.rejected.Load())
 	field(b, "expired_keys", st.ExpiredKeys)
 	field(b, "evicted_keys", st.EvictedKeys)
+	field(b, "evicted_clients", s.cmem.evicted.Load())
 	field(b, "keyspace_hits", st.Hits)
 	field(b, "keyspace_misses", st.Misses)
 	field(b, "pubsub_channels", s.pubsub.numChannels())

@@ -137,6 +137,7 @@ func peerProof(c *conn, cnonce, mac []byte) {
 	for _, k := range keys {
 		if hmac.Equal(mac, peerMAC(k, peerClientLabel, snonce, cnonce)) {
 			c.peer = true
+			c.releaseMem() // clientmem.go: peers are not clients for maxmemory-clients
 			c.setAuthed(true)
 			c.w.WriteBulk(peerMAC(k, peerServerLabel, cnonce, snonce))
 			return
@@ -155,6 +156,7 @@ func peerUnproven(c *conn) {
 		c.replyErrString(noAuthErr)
 	default:
 		c.peer = true
+		c.releaseMem() // clientmem.go: peers are not clients for maxmemory-clients
 		c.w.WriteSimple("OK")
 	}
 }

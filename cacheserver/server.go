@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ringcache/ringcache/internal/resp"
 	"github.com/ringcache/ringcache/internal/store"
 )
 
@@ -52,6 +53,7 @@ type Server struct {
 	release    *memReleaser   // FLUSHALL returns freed memory to the OS (freemem.go)
 	leases     *leaseTable    // LEASEGET/LEASESET (lease.go)
 	relay      *removeRelay   // expiries and evictions to the replicas (repl_cmds.go)
+	cmem       clientMem      // maxmemory-clients (clientmem.go)
 
 	clusterOnce sync.Once
 	clusterErr  error
@@ -71,6 +73,7 @@ type liveConfig struct {
 	maxClients    atomic.Int64
 	idleTimeout   atomic.Int64 // nanoseconds
 	maxBulkLen    atomic.Int64
+	maxQueryBuf   atomic.Int64 // client-query-buffer-limit
 	requirePass   atomic.Pointer[string]
 	protectedMode atomic.Bool
 }
@@ -123,6 +126,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	s.live.maxClients.Store(int64(c.MaxClients))
 	s.live.idleTimeout.Store(int64(c.IdleTimeout))
 	s.live.maxBulkLen.Store(c.MaxBulkLen)
+	s.live.maxQueryBuf.Store(resp.DefaultMaxQueryBuffer)
 	pass := c.RequirePass
 	s.live.requirePass.Store(&pass)
 	if s.acl, err = newACLRegistry(s.cmds.catalog, pass, c.ACLFile); err != nil {

@@ -44,6 +44,7 @@ type outbox struct {
 	active   atomic.Bool // the connection ever tracked, subscribed or was pushed to
 	mu       sync.Mutex
 	buf      []byte
+	inflight int  // bytes a drainer is writing (client memory accounting)
 	busy     bool // the loop is executing commands and will drain buf at its next flush
 	draining bool // a drainer goroutine runs
 	closed   bool // the connection is gone: drop frames
@@ -67,6 +68,7 @@ func (c *conn) beginCmd() {
 	b.busy = true
 	c.out.WriteRaw(b.buf)
 	b.buf = nil
+	c.notePushMem(b.inflight)
 	b.mu.Unlock()
 	c.push.busy = true
 }
@@ -81,6 +83,7 @@ func (c *conn) flushWithPushes() bool {
 	c.out.WriteRaw(b.buf)
 	b.buf = nil
 	b.busy = false
+	c.notePushMem(b.inflight)
 	b.mu.Unlock()
 	c.push.busy = false
 	return c.writeOut()
@@ -88,27 +91,38 @@ func (c *conn) flushWithPushes() bool {
 
 // pushFrame queues one encoded frame for the connection; it may be called
 // from any goroutine. A connection whose outbox passes OutputBufferLimit is
-// closed.
+// closed; one that brings the clients' memory over maxmemory-clients starts
+// an eviction pass (clientmem.go).
 func (c *conn) pushFrame(frame []byte) {
+	if c.queuePush(frame) {
+		c.srv.evictClients()
+	}
+}
+
+// queuePush appends frame to the outbox and reports whether it grew.
+func (c *conn) queuePush(frame []byte) bool {
 	b := &c.push.box
 	b.active.Store(true)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
-		return
+		return false
 	}
 	b.buf = append(b.buf, frame...)
 	if lim := c.srv.cfg.OutputBufferLimit; lim > 0 && int64(len(b.buf)) > lim {
 		c.srv.log.Warn("client output buffer limit reached by pushes, closing", "id", c.id, "addr", c.addr)
 		b.closed, b.buf = true, nil
+		c.notePushMem(b.inflight)
 		c.kill()
-		return
+		return false
 	}
+	c.notePushMem(len(b.buf) + b.inflight)
 	if !b.busy && !b.draining {
 		b.draining = true
 		b.wg.Add(1)
 		go c.drainPushes()
 	}
+	return true
 }
 
 // drainPushes writes the outbox while the loop is idle.
@@ -125,17 +139,21 @@ func (c *conn) drainPushes() {
 			return
 		}
 		out := b.buf
-		b.buf = nil
+		b.buf, b.inflight = nil, len(out)
 		b.mu.Unlock()
 		err := c.writeDirect(out)
 		b.wmu.Unlock()
+		b.mu.Lock()
+		b.inflight = 0
+		c.notePushMem(len(b.buf))
 		if err != nil {
-			b.mu.Lock()
 			b.closed, b.buf, b.draining = true, nil, false
+			c.notePushMem(0)
 			b.mu.Unlock()
 			c.kill()
 			return
 		}
+		b.mu.Unlock()
 	}
 }
 
@@ -162,6 +180,7 @@ func (c *conn) closePush() {
 	b := &c.push.box
 	b.mu.Lock()
 	b.closed, b.buf = true, nil
+	c.notePushMem(b.inflight)
 	b.mu.Unlock()
 }
 

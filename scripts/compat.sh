@@ -23,7 +23,7 @@ cd "$(dirname "$0")/.."
 
 VALKEY_TESTS=${VALKEY_TESTS:-../shared/valkey-tests}
 [ -d "$VALKEY_TESTS" ] || VALKEY_TESTS=/work/shared/valkey-tests
-UNITS=${UNITS:-unit/type/string unit/expire unit/protocol unit/keyspace unit/multi unit/tracking unit/introspection unit/info-command unit/scan unit/type/incr}
+UNITS=${UNITS:-unit/type/string unit/expire unit/protocol unit/keyspace unit/multi unit/tracking unit/pubsub unit/introspection unit/info-command unit/bitops unit/scan unit/type/incr}
 UNIT_TIMEOUT=${UNIT_TIMEOUT:-60}
 TARGETS=${TARGETS:-cacheserver redis-server}
 

@@ -46,6 +46,10 @@ func (r *Reader) Config() ReaderConfig { return r.cfg }
 // is answered with one write.
 func (r *Reader) Buffered() int { return r.in.w - r.in.r }
 
+// BufferSize returns the size of the read buffer, the memory the reader
+// holds for its input (client memory accounting).
+func (r *Reader) BufferSize() int { return len(r.in.buf) }
+
 // ReadCommand returns the next command's arguments (never empty). The slices
 // alias the reader's buffer and are valid only until the next call. Empty
 // inline lines and multibulk headers <= 0 (`*0`, `*-1`, `*-10`) are skipped

@@ -37,6 +37,10 @@ func (w *Writer) Protocol() int { return w.proto }
 // Buffered returns the number of bytes written since the last Flush.
 func (w *Writer) Buffered() int { return len(w.buf) }
 
+// Cap returns the capacity of the reply buffer, the memory the writer holds
+// (client memory accounting).
+func (w *Writer) Cap() int { return cap(w.buf) }
+
 // Bytes returns the buffered bytes (valid until the next write or Flush).
 func (w *Writer) Bytes() []byte { return w.buf }
 
