@@ -153,6 +153,7 @@ type clusterState struct {
 	// passing behind hundreds of forwarded replies would fail them all.
 	peers [4]*forward.Pool
 	ids   atomic.Pointer[ringView] // node ids of the cluster's current ring, derived on demand
+	gate  ringGate                 // generations of the ring, for hand-off's in-flight fence (inflight.go)
 	// settle is how long after a ring change a slot that changed owner is
 	// answered TRYAGAIN instead of -MOVED: peers apply a change up to a
 	// coalescing period apart, and two nodes whose rings disagree would
@@ -260,6 +261,7 @@ func (s *Server) startCluster(ln net.Listener) error {
 	mode, _ := route.ParseMode(cc.Redirect)
 	st := &clusterState{self: cc.NodeName, mode: mode, join: len(cc.Join) > 0, settle: 2 * mc.CoalescePeriod}
 	st.ctx, st.cancel = context.WithCancel(context.Background())
+	st.gate.gen.Store(1)
 	if err := s.newPeerPools(st, cc); err != nil {
 		return err
 	}
@@ -390,7 +392,8 @@ func (s *Server) onRing(st *clusterState, old, next *ring.Ring) (published func(
 	s.log.Info("ring applied", "members", next.Len(), "owned_slots", st.ownedSlots(next),
 		"moved_slots", moved, "dropped_keys", dropped)
 	return func() {
-		startHandoff() // handoff.go: also sets peered once a joining node may serve
+		st.gate.published() // inflight.go: commands routed from now on use next
+		startHandoff()      // handoff.go: also sets peered once a joining node may serve
 		rm := &recentMoves{at: time.Now(), slots: all}
 		st.recent.Store(rm)
 		st.wg.Add(1)

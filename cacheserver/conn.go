@@ -32,8 +32,9 @@ type conn struct {
 	db      store.Ops
 	scratch []byte
 	noTouch bool
-	noEvict atomic.Bool // CLIENT NO-EVICT (clientmem.go)
-	mem     connMem     // client memory accounting (clientmem.go)
+	ringGen atomic.Uint64 // ring generation of the command running here (inflight.go)
+	noEvict atomic.Bool   // CLIENT NO-EVICT (clientmem.go)
+	mem     connMem       // client memory accounting (clientmem.go)
 
 	id            int64
 	created       time.Time

@@ -68,8 +68,12 @@ func (c *conn) dispatch(args [][]byte) {
 	case c.multi != nil && !cmd.runsInMulti():
 		c.queue(cmd, args)
 	default:
+		if h := c.srv.testHookLocal.Load(); h != nil {
+			(*h)(args)
+		}
 		c.call(cmd, args)
 	}
+	c.leaveRing() // inflight.go
 }
 
 // call runs a command here, timing one call in durationSample per

@@ -434,17 +434,13 @@ func (ho *handoff) importBatch(in *inSlot, b []wireEntry) (int, bool) {
 	return n, true
 }
 
-// inFlightGrace is how long after publishing a ring this node waits before
-// it answers a pull: a command routed here with the previous ring just
-// before the switch may still be writing its key.
-const inFlightGrace = 100 * time.Millisecond
-
 // keptFor reports whether this node answers a pull of slot by node to
 // (the fence of HELD, SLOTS and GET): the ring it routes with gives the
-// slot to the asker, and has for inFlightGrace.
+// slot to the asker, and every command routed here with an older ring has
+// ended (inflight.go), so its copy no longer changes.
 func (ho *handoff) keptFor(slot int, to string) bool {
 	r := ho.st.cl.Ring()
-	return r.SlotOwner(slot).Name == to && to != ho.st.self && ho.st.cl.RingAge() >= inFlightGrace
+	return r.SlotOwner(slot).Name == to && to != ho.st.self && ho.s.inFlightDrained(ho.st)
 }
 
 // release drops kept slots the new owner reports copied, if this node's

@@ -121,6 +121,10 @@ func execCmd(c *conn, _ [][]byte) {
 		c.w.WriteNullArray()
 		return
 	}
+	if moved := c.execMoved(m.slot); moved != "" { // inflight.go: the slot moved since queueing
+		c.replyErrString(moved)
+		return
+	}
 	c.w.WriteArray(len(m.queue))
 	if m.slot < 0 || m.allStore {
 		c.runQueue(m.queue)

@@ -69,6 +69,7 @@ func (c *conn) routed(cmd *command, args [][]byte) bool {
 		c.inOrder(func() { c.reject(clusterDownErr) })
 		return true
 	}
+	c.enterRing(st) // inflight.go: before the ring is read
 	r := st.cl.Ring()
 	spec, splittable := route.Splittable[cmd.name]
 	mode := st.mode

@@ -40,20 +40,23 @@ type Server struct {
 	closeOnce sync.Once
 
 	inShutdown atomic.Bool
-	nextID     atomic.Int64
-	live       liveConfig
-	stats      serverStats
-	errStats   errorStats
-	watch      *watchRegistry
-	track      *tracker // CLIENT TRACKING (tracking.go)
-	pubsub     pubsubRegistry
-	acl        *aclRegistry
-	notify     *notifier      // keyspace notifications (notify.go)
-	latency    latencyMonitor // LATENCY (latency.go)
-	release    *memReleaser   // FLUSHALL returns freed memory to the OS (freemem.go)
-	leases     *leaseTable    // LEASEGET/LEASESET (lease.go)
-	relay      *removeRelay   // expiries and evictions to the replicas (repl_cmds.go)
-	cmem       clientMem      // maxmemory-clients (clientmem.go)
+	// testHookLocal, set by tests only (export_test.go), runs just before
+	// a command routed here runs.
+	testHookLocal atomic.Pointer[func(args [][]byte)]
+	nextID        atomic.Int64
+	live          liveConfig
+	stats         serverStats
+	errStats      errorStats
+	watch         *watchRegistry
+	track         *tracker // CLIENT TRACKING (tracking.go)
+	pubsub        pubsubRegistry
+	acl           *aclRegistry
+	notify        *notifier      // keyspace notifications (notify.go)
+	latency       latencyMonitor // LATENCY (latency.go)
+	release       *memReleaser   // FLUSHALL returns freed memory to the OS (freemem.go)
+	leases        *leaseTable    // LEASEGET/LEASESET (lease.go)
+	relay         *removeRelay   // expiries and evictions to the replicas (repl_cmds.go)
+	cmem          clientMem      // maxmemory-clients (clientmem.go)
 
 	clusterOnce sync.Once
 	clusterErr  error
