@@ -68,6 +68,15 @@ func zsetCommands() []*command {
 	return cmds
 }
 
+// zremoveEvent notifies event on key and, when the removal emptied it,
+// "del" (as Redis does after ZREM, ZPOP*, ZREMRANGEBY*).
+func zremoveEvent(c *conn, event string, key []byte) {
+	typeEvent(c, event, key)
+	if c.notifyOn(ntfGeneric) && !c.db.Exists(key) {
+		c.notify(ntfGeneric, "del", key)
+	}
+}
+
 // zstoreKeys returns Z*STORE's keys: the destination and numkeys sources.
 func zstoreKeys(args [][]byte) [][]byte {
 	if len(args) < 3 {
@@ -154,11 +163,13 @@ pairs:
 }
 
 func zaddReply(c *conn, key []byte, o store.ZAddOpts, pairs []store.ZEntry, ch bool) {
+	absent := c.keyAbsent(key)
 	res, err := c.db.ZAdd(key, o, pairs)
 	if err != nil {
 		c.replyErr(err)
 		return
 	}
+	c.notifyNew(absent && res.Added > 0, key)
 	if res.Added+res.Changed > 0 {
 		ev := "zadd"
 		if o.Incr {
@@ -249,7 +260,7 @@ func cmdZRem(c *conn, args [][]byte) {
 		return
 	}
 	if n > 0 {
-		typeEvent(c, "zrem", args[1])
+		zremoveEvent(c, "zrem", args[1])
 	}
 	c.w.WriteInt(int64(n))
 }
@@ -280,7 +291,7 @@ func cmdZPop(c *conn, args [][]byte) {
 		if isMax {
 			ev = "zpopmax"
 		}
-		typeEvent(c, ev, args[1])
+		zremoveEvent(c, ev, args[1])
 	}
 	if len(args) == 2 && c.proto() == 3 { // one pair, flat
 		c.w.WriteArray(2 * len(out))

@@ -106,11 +106,12 @@ func zrangeStore(c *conn, dst, src []byte, q store.ZRangeSpec) {
 	c.w.WriteInt(int64(n))
 }
 
-// storeEvent notifies a *STORE's result: the event when it stored
-// something, "del" when it deleted an existing destination.
+// storeEvent notifies a *STORE's result: "new" when it created dst and
+// the event when it stored something, "del" when it deleted an existing destination.
 func storeEvent(c *conn, event string, dst []byte, n int, existed bool) {
 	switch {
 	case n > 0:
+		c.notifyNew(!existed, dst)
 		typeEvent(c, event, dst)
 	case existed:
 		c.notify(ntfGeneric, "del", dst)
@@ -153,7 +154,7 @@ func cmdZRemRange(c *conn, args [][]byte) {
 		return
 	}
 	if n > 0 {
-		typeEvent(c, name, args[1])
+		zremoveEvent(c, name, args[1])
 	}
 	c.w.WriteInt(int64(n))
 }
