@@ -1,8 +1,8 @@
 package cacheserver
 
 // Sorted set commands, as Redis 7.0 answers them (ZRANK/ZREVRANK without
-// 7.2's WITHSCORE). The blocking forms (BZPOPMIN, BZPOPMAX, BZMPOP) and
-// ZMPOP are not implemented. Multi-key forms need all keys in one slot
+// 7.2's WITHSCORE). The blocking forms (BZPOPMIN, BZPOPMAX, BZMPOP) are
+// not implemented. Multi-key forms need all keys in one slot
 // (CROSSSLOT otherwise, as SINTER).
 
 import (
@@ -47,6 +47,7 @@ func zsetCommands() []*command {
 		zsetCmd("zremrangebylex", 4, []string{"write"}, 1, 1, aWSlow, "2.8.9", "Remove all members in a sorted set between the given lexicographical range", cmdZRemRange),
 		zsetCmd("zpopmin", -2, wFast, 1, 1, aWFast, "5.0.0", "Remove and return members with the lowest scores in a sorted set", cmdZPop),
 		zsetCmd("zpopmax", -2, wFast, 1, 1, aWFast, "5.0.0", "Remove and return members with the highest scores in a sorted set", cmdZPop),
+		zsetCmd("zmpop", -4, []string{"write", "movablekeys"}, 0, 0, aWSlow, "7.0.0", "Remove and return members with scores in a sorted set", cmdZMPop),
 		zsetCmd("zrandmember", -2, rSlow, 1, 1, aRSlow, "6.2.0", "Get one or multiple random elements from a sorted set", cmdZRandMember),
 		zsetCmd("zscan", -3, rSlow, 1, 1, aRSlow, "2.8.0", "Incrementally iterate sorted sets elements and associated scores", cmdZScan),
 		zsetCmd("zunion", -3, rMov, 0, 0, aRSlow, "6.2.0", "Add multiple sorted sets", cmdZAlgebra),
@@ -59,7 +60,7 @@ func zsetCommands() []*command {
 	}
 	for _, cmd := range cmds {
 		switch cmd.name {
-		case "zunion", "zinter", "zdiff", "zintercard":
+		case "zunion", "zinter", "zdiff", "zintercard", "zmpop":
 			cmd.keysFn = sinterCardKeys
 		case "zunionstore", "zinterstore", "zdiffstore":
 			cmd.keysFn = zstoreKeys
@@ -302,6 +303,63 @@ func cmdZPop(c *conn, args [][]byte) {
 		return
 	}
 	writeZEntries(c, out, true)
+}
+
+// cmdZMPop is ZMPOP numkeys key... MIN|MAX [COUNT count]: pops from the
+// first key that is not empty.
+func cmdZMPop(c *conn, args [][]byte) {
+	n, ok := rstrconv.ParseInt(args[1])
+	if !ok || n < 1 {
+		c.replyErrString("ERR numkeys should be greater than 0")
+		return
+	}
+	if n >= int64(len(args)-2) {
+		c.replyErrString(syntaxErr)
+		return
+	}
+	keys, rest := args[2:2+n], args[2+n:]
+	isMax := equalFoldStr(rest[0], "max")
+	if !isMax && !equalFoldStr(rest[0], "min") {
+		c.replyErrString(syntaxErr)
+		return
+	}
+	count := int64(-1)
+	for j := 1; j < len(rest); j++ {
+		if count != -1 || !equalFoldStr(rest[j], "count") || j+1 >= len(rest) {
+			c.replyErrString(syntaxErr)
+			return
+		}
+		j++
+		if count, ok = rstrconv.ParseInt(rest[j]); !ok || count < 1 {
+			c.replyErrString("ERR count should be greater than 0")
+			return
+		}
+	}
+	for _, key := range keys {
+		out, err := c.db.ZPop(key, int(min(max(count, 1), math.MaxInt32)), isMax)
+		if err != nil {
+			c.replyErr(err)
+			return
+		}
+		if len(out) == 0 {
+			continue
+		}
+		ev := "zpopmin"
+		if isMax {
+			ev = "zpopmax"
+		}
+		zremoveEvent(c, ev, key)
+		c.w.WriteArray(2)
+		c.w.WriteBulk(key)
+		c.w.WriteArray(len(out))
+		for _, e := range out {
+			c.w.WriteArray(2)
+			c.w.WriteBulk(e.Member)
+			c.w.WriteDouble(e.Score)
+		}
+		return
+	}
+	c.w.WriteNullArray()
 }
 
 // cmdZRandMember is ZRANDMEMBER key [count [WITHSCORES]].
