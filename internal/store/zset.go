@@ -12,27 +12,40 @@ import (
 // listpack-like entry list in the record (per member: uvarint len, member,
 // 8-byte little-endian score), kept sorted by (score, member), while there
 // are at most ZSetEntries members of at most ZSetValue bytes; else a
-// zsetLarge in the object table: a map from member to node and a skiplist
-// with spans (zskip.go), Redis's dict + zskiplist, so rank and range
-// lookups are O(log n).
+// zsetLarge in the object table: a flatTable from member to score and a
+// skiplist with spans (zskip.go), Redis's dict + zskiplist, so rank and
+// range lookups are O(log n). The table is pointer-free and holds scores,
+// not nodes: a member's node is found by its (score, member) in the list.
 
 // zsetLarge is the large sorted set encoding.
 type zsetLarge struct {
-	dict  map[string]*znode
+	dict  *flatTable // member → 8-byte little-endian score
 	sl    *zskip
 	bytes int64 // nodes and members
 }
 
-// zdictEntryBytes estimates a map entry (string header, pointer, control
-// byte, at the map's average load and growth: 56 measured with TestMeasureTypeBytes).
-const zdictEntryBytes = 56
-
 func newZsetLarge(hint int) *zsetLarge {
-	return &zsetLarge{dict: make(map[string]*znode, hint), sl: newZskip()}
+	return &zsetLarge{dict: newFlatTable(true, hint), sl: newZskip()}
 }
 
 func (o *zsetLarge) memBytes() int64 {
-	return o.bytes + int64(len(o.dict))*zdictEntryBytes + 64 + zskipMaxLevel*16
+	return o.bytes + o.dict.memBytes() + 64 + zskipMaxLevel*16
+}
+
+// score returns m's score in the table.
+func (o *zsetLarge) score(m []byte) (float64, bool) {
+	v, ok := o.dict.get(m)
+	if !ok {
+		return 0, false
+	}
+	return math.Float64frombits(binary.LittleEndian.Uint64(v)), true
+}
+
+// remove unlinks m (at score s) from the list; the caller updates dict.
+func (o *zsetLarge) remove(m []byte, s float64) {
+	if lv := o.sl.remove(s, alias(m)); lv > 0 {
+		o.bytes -= nodeBytes(alias(m), lv)
+	}
 }
 
 // zent is one member and its score; m may alias the record or the
@@ -124,11 +137,7 @@ func (zv *zsetv) find(m string) int {
 // score returns m's score.
 func (zv *zsetv) score(m []byte) (float64, bool) {
 	if zv.large != nil {
-		n, ok := zv.large.dict[alias(m)]
-		if !ok {
-			return 0, false
-		}
-		return n.score, true
+		return zv.large.score(m)
 	}
 	if i := zv.find(alias(m)); i >= 0 {
 		return zv.small[i].s, true
@@ -140,13 +149,11 @@ func (zv *zsetv) score(m []byte) (float64, bool) {
 func (zv *zsetv) put(m []byte, s float64) {
 	if zv.large != nil {
 		o := zv.large
-		if n, ok := o.dict[alias(m)]; ok {
-			if n.score == s {
+		if cur, ok := o.score(m); ok {
+			if cur == s {
 				return
 			}
-			o.sl.remove(n.score, n.member)
-			o.bytes -= nodeBytes(n.member, len(n.lv))
-			delete(o.dict, n.member)
+			o.remove(m, cur)
 		} else {
 			zv.grew = true
 		}
@@ -174,7 +181,9 @@ func (zv *zsetv) put(m []byte, s float64) {
 
 func (o *zsetLarge) insert(m string, s float64, rnd func() uint64) {
 	n := o.sl.insert(s, m, rnd)
-	o.dict[m] = n
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], math.Float64bits(s))
+	o.dict.put(unsafe.Slice(unsafe.StringData(m), len(m)), b[:]) // copied in
 	o.bytes += nodeBytes(m, len(n.lv))
 }
 
@@ -182,13 +191,12 @@ func (o *zsetLarge) insert(m string, s float64, rnd func() uint64) {
 func (zv *zsetv) del(m []byte) bool {
 	if zv.large != nil {
 		o := zv.large
-		n, ok := o.dict[alias(m)]
+		cur, ok := o.score(m)
 		if !ok {
 			return false
 		}
-		o.sl.remove(n.score, n.member)
-		o.bytes -= nodeBytes(n.member, len(n.lv))
-		delete(o.dict, n.member)
+		o.remove(m, cur)
+		o.dict.del(m)
 		return true
 	}
 	i := zv.find(alias(m))

@@ -94,8 +94,9 @@ func (z *zskip) insert(score float64, member string, rnd func() uint64) *znode {
 	return x
 }
 
-// remove deletes the node of (score, member), which must be present.
-func (z *zskip) remove(score float64, member string) {
+// remove deletes the node of (score, member) and returns its level count
+// (0 when absent).
+func (z *zskip) remove(score float64, member string) int {
 	var update [zskipMaxLevel]*znode
 	x := z.head
 	for i := z.level - 1; i >= 0; i-- {
@@ -106,7 +107,7 @@ func (z *zskip) remove(score float64, member string) {
 	}
 	x = x.lv[0].next
 	if x == nil || x.member != member {
-		return
+		return 0
 	}
 	for i := 0; i < z.level; i++ {
 		if update[i].lv[i].next == x {
@@ -125,6 +126,7 @@ func (z *zskip) remove(score float64, member string) {
 		z.level--
 	}
 	z.length--
+	return len(x.lv)
 }
 
 // countBefore returns how many nodes satisfy before, a predicate true for
