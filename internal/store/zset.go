@@ -180,11 +180,11 @@ func (zv *zsetv) put(m []byte, s float64) {
 }
 
 func (o *zsetLarge) insert(m string, s float64, rnd func() uint64) {
-	n := o.sl.insert(s, m, rnd)
+	lv := o.sl.insert(s, m, rnd)
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], math.Float64bits(s))
 	o.dict.put(unsafe.Slice(unsafe.StringData(m), len(m)), b[:]) // copied in
-	o.bytes += nodeBytes(m, len(n.lv))
+	o.bytes += nodeBytes(m, lv)
 }
 
 // del removes m and reports whether it was there.
@@ -245,16 +245,7 @@ func (zv *zsetv) walk(start int, rev bool, fn func(e zent) bool) {
 		}
 		return
 	}
-	for n := zv.large.sl.nth(start); n != nil; {
-		if !fn(zent{m: n.member, s: n.score}) {
-			return
-		}
-		if rev {
-			n = n.back
-		} else {
-			n = n.lv[0].next
-		}
-	}
+	zv.large.sl.walk(start, rev, func(n *znode) bool { return fn(zent{m: n.member, s: n.score}) })
 }
 
 // entries returns copies of every entry in ascending order.
