@@ -279,7 +279,7 @@ func (t TypeOps) ZRandMember(key []byte, count int64) ([]ZEntry, error) {
 // zrandomRanks returns |count| ranks of [0, n): distinct when count > 0
 // (count < n), in O(count).
 func (sh *shard) zrandomRanks(n int, count int64) []int {
-	if count < 0 || count*4 >= int64(n) {
+	if count < 0 || count >= int64(n)/4 {
 		return sh.randomPicks(n, count)
 	}
 	out := make([]int, 0, count)
