@@ -400,7 +400,13 @@ func cmdZRandMember(c *conn, args [][]byte) {
 	writeZEntries(c, out, len(args) == 4)
 }
 
+// cmdZScan is ZSCAN key cursor [MATCH pattern] [COUNT count] [NOSCORES]
+// (NOSCORES as Redis 8 / Valkey 8; Redis 7.0 has no such option).
 func cmdZScan(c *conn, args [][]byte) {
+	noScores := false
+	if n := len(args); n > 3 && n%2 == 0 && equalFoldStr(args[n-1], "noscores") {
+		noScores, args = true, args[:n-1]
+	}
 	cursor, o, _, ok := parseTypeScan(c, args, false)
 	if !ok {
 		return
@@ -413,6 +419,9 @@ func cmdZScan(c *conn, args [][]byte) {
 	ms, ss := make([][]byte, len(out)), make([][]byte, len(out))
 	for i, e := range out {
 		ms[i], ss[i] = e.Member, resp.AppendDouble(nil, e.Score)
+	}
+	if noScores {
+		ss = nil
 	}
 	replyScan(c, next, ms, ss)
 }
