@@ -39,11 +39,14 @@ func missWrongType(c *conn, key []byte) bool {
 // typeEvent reports that a type command did event (Redis's keyspace event
 // name: "hset", "hdel", "sadd", "srem", "spop", "hexpire", ...) on key:
 // the one place the type commands publish keyspace notifications (class
-// hash for events starting with 'h', set otherwise).
+// hash for events starting with 'h', zset for 'z', set otherwise).
 func typeEvent(c *conn, event string, key []byte) {
 	class := ntfSet
-	if event[0] == 'h' {
+	switch event[0] {
+	case 'h':
 		class = ntfHash
+	case 'z':
+		class = ntfZset
 	}
 	c.notify(class, event, key)
 }

@@ -80,7 +80,7 @@ func newCommandTable() *commandTable {
 	t := &commandTable{byName: make(map[string]*command)}
 	groups := [][]*command{connCommands(), serverCommands(), multiCommands(),
 		stringCommands(), keyCommands(), bitCommands(), scanCommands(), clusterCommands(), pubsubCommands(),
-		objectCommands(), renameCommands(), leaseCommands(), aclCommands(), latencyCommands(), hashCommands(), setCommands(),
+		objectCommands(), renameCommands(), leaseCommands(), aclCommands(), latencyCommands(), hashCommands(), setCommands(), zsetCommands(),
 		replCommands()}
 	for _, g := range groups {
 		for _, cmd := range g {

@@ -7,7 +7,7 @@ import (
 	"github.com/ringcache/ringcache/internal/store"
 )
 
-// The encoding thresholds of hashes and sets as CONFIG parameters (Redis's
+// The encoding thresholds of hashes, sets and sorted sets as CONFIG parameters (Redis's
 // names, the ziplist ones as aliases), applied to the store at once: a
 // value converts to its large encoding when it next changes past them.
 func init() {
@@ -21,11 +21,16 @@ func init() {
 			return &l.SetIntEntries
 		case "set-max-listpack-entries":
 			return &l.SetEntries
+		case "zset-max-listpack-entries", "zset-max-ziplist-entries":
+			return &l.ZSetEntries
+		case "zset-max-listpack-value", "zset-max-ziplist-value":
+			return &l.ZSetValue
 		}
 		return &l.SetValue
 	}
 	for _, name := range []string{"hash-max-listpack-entries", "hash-max-ziplist-entries", "hash-max-listpack-value",
-		"hash-max-ziplist-value", "set-max-intset-entries", "set-max-listpack-entries", "set-max-listpack-value"} {
+		"hash-max-ziplist-value", "set-max-intset-entries", "set-max-listpack-entries", "set-max-listpack-value",
+		"zset-max-listpack-entries", "zset-max-ziplist-entries", "zset-max-listpack-value", "zset-max-ziplist-value"} {
 		configParams[name] = configParam{
 			get: func(s *Server) string {
 				l := s.store.Limits()

@@ -4,7 +4,7 @@ import "testing"
 
 // Keyspace notifications compared with redis-server 7.0: the flags as
 // CONFIG GET prints them, and the events (channel, payload, order) of the
-// string and generic commands, expiry and key misses.
+// string and generic commands, sorted sets, expiry and key misses.
 var notifyScenarios = []trackScenario{
 	{"config flags", []bool{false}, []trackStep{
 		st(0, "CONFIG", "GET", "notify-keyspace-events"),
@@ -58,6 +58,20 @@ var notifyScenarios = []trackScenario{
 		st(1, "COPY", "{n}a", "{n}o"), st(0, "READ"), st(0, "READ"),
 		st(1, "RENAME", "{n}o", "{n}p"), st(0, "READ"), st(0, "READ"), st(0, "READ"),
 		st(1, "RENAME", "{n}p", "{n}a"), st(0, "READ"), st(0, "READ"), st(0, "READ"),
+		st(1, "CONFIG", "SET", "notify-keyspace-events", ""), st(0, "PING"),
+	}},
+	{"sorted set events", []bool{false, false}, []trackStep{
+		st(1, "CONFIG", "SET", "notify-keyspace-events", "Ezgn"), st(0, "PSUBSCRIBE", "*"),
+		st(1, "ZADD", "{z}a", "1", "x", "2", "y", "3", "w"), st(0, "READ"), st(0, "READ"),
+		st(1, "ZADD", "{z}a", "1", "x"), st(1, "ZADD", "{z}a", "INCR", "1", "x"), st(0, "READ"),
+		st(1, "ZINCRBY", "{z}a", "1", "y"), st(0, "READ"),
+		st(1, "ZREM", "{z}a", "nope"), st(1, "ZREM", "{z}a", "w"), st(0, "READ"),
+		st(1, "ZUNIONSTORE", "{z}b", "1", "{z}a"), st(0, "READ"),
+		st(1, "ZRANGESTORE", "{z}c", "{z}a", "0", "0"), st(0, "READ"),
+		st(1, "ZINTERSTORE", "{z}c", "2", "{z}a", "{z}nope"), st(0, "READ"),
+		st(1, "ZPOPMIN", "{z}b"), st(0, "READ"), st(1, "ZPOPMAX", "{z}b"), st(0, "READ"), st(0, "READ"),
+		st(1, "ZREMRANGEBYSCORE", "{z}a", "-inf", "2"), st(1, "ZREMRANGEBYRANK", "{z}a", "0", "0"),
+		st(0, "READ"), st(0, "READ"), st(0, "READ"),
 		st(1, "CONFIG", "SET", "notify-keyspace-events", ""), st(0, "PING"),
 	}},
 }

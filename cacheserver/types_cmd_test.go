@@ -10,12 +10,12 @@ import (
 )
 
 // TestTypeCommandInfoMatchesRedis is TestCommandInfoMatchesRedis for the
-// hash and set tables (the Redis 7.4 field-TTL commands are unknown to
+// hash, set and sorted set tables (the Redis 7.4 field-TTL commands are unknown to
 // redis-server 7.0 and are skipped).
 func TestTypeCommandInfoMatchesRedis(t *testing.T) {
 	rs := redistest.StartServer(t)
 	cl := dialDiff(t, rs.Addr)
-	for _, cmd := range append(hashCommands(), setCommands()...) {
+	for _, cmd := range append(append(hashCommands(), setCommands()...), zsetCommands()...) {
 		if cmd.since == "7.4.0" {
 			continue
 		}
@@ -25,7 +25,7 @@ func TestTypeCommandInfoMatchesRedis(t *testing.T) {
 		}
 		info := r.elems[0].elems
 		first, last, step := cmd.firstKey, cmd.lastKey, cmd.step
-		if cmd.keysFn != nil { // movablekeys: Redis reports no key range
+		if cmd.keysFn != nil && cmd.firstKey != 1 { // movablekeys: Redis reports no key range (Z*STORE: the destination)
 			first, last, step = 0, 0, 0
 		}
 		got := fmt.Sprint(cmd.name, cmd.arity, cmd.flags, first, last, step, cmd.acl)
@@ -38,7 +38,7 @@ func TestTypeCommandInfoMatchesRedis(t *testing.T) {
 	}
 }
 
-// TestTrackingTypeWrites: every modification of a hash or set invalidates a
+// TestTrackingTypeWrites: every modification of a hash, set or sorted set invalidates a
 // tracking client that read it, and so does a hash emptied by field expiry.
 func TestTrackingTypeWrites(t *testing.T) {
 	cfg := testConfig()
@@ -48,17 +48,24 @@ func TestTrackingTypeWrites(t *testing.T) {
 	a.must("+OK\r\n", "CLIENT", "TRACKING", "ON")
 	w.must(":1\r\n", "HSET", "h", "f", "v")
 	w.must(":1\r\n", "SADD", "s", "m")
+	w.must(":1\r\n", "ZADD", "z", "1", "m")
 	writes := [][]string{
 		{"HSET", "h", "f", "v2"}, {"HINCRBY", "h", "n", "1"}, {"HDEL", "h", "n"},
 		{"HEXPIRE", "h", "100", "FIELDS", "1", "f"}, {"HPERSIST", "h", "FIELDS", "1", "f"},
 		{"SADD", "s", "m2"}, {"SREM", "s", "m2"},
 		{"SINTERSTORE", "s", "s"}, {"EXPIRE", "h", "100"},
+		{"ZADD", "z", "2", "m"}, {"ZINCRBY", "z", "1", "m"}, {"ZADD", "z", "1", "n"}, {"ZREM", "z", "n"},
+		{"ZPOPMIN", "z"}, {"ZADD", "z", "1", "m", "2", "n"}, {"ZREMRANGEBYRANK", "z", "0", "0"},
+		{"ZUNIONSTORE", "z", "1", "z"}, {"ZRANGESTORE", "z", "z", "0", "-1"},
 	}
 	for _, wr := range writes {
 		key := wr[1]
-		if key == "h" {
+		switch key {
+		case "h":
 			a.do("HGETALL", "h")
-		} else {
+		case "z":
+			a.do("ZRANGE", "z", "0", "-1")
+		default:
 			a.do("SMEMBERS", "s")
 		}
 		w.do(wr...)

@@ -14,6 +14,8 @@ import (
 //	KindHash: per field: uvarint len, field, uvarint len, value, uvarint
 //	          remaining field TTL in ns (0 = none)
 //	KindSet:  per member: uvarint len, member
+//	KindZSet: per member in score order: uvarint len, member, 8-byte
+//	          little-endian IEEE 754 score
 //
 // so ExportSlot/Import (warm hand-off, replication) carry every kind.
 
@@ -48,6 +50,9 @@ func (sh *shard) entryOf(r rec, now int64) Entry {
 		var b []byte
 		sv.each(func(m []byte) bool { b = lpAppend(b, m); return true })
 		e.Value = b
+	case KindZSet:
+		zv, _ := sh.loadZSet(r.slot(), r.key())
+		e.Value = zv.value()
 	default:
 		e.Value = slices.Clone(r.val())
 	}
@@ -109,6 +114,8 @@ func (sh *shard) putEntry(slot int, e Entry) error {
 		err = sh.importHash(slot, e.Key, e.Value, now)
 	case KindSet:
 		err = sh.importSet(slot, e.Key, e.Value)
+	case KindZSet:
+		err = sh.importZSet(slot, e.Key, e.Value)
 	default:
 		err = errBadEntry
 	}

@@ -20,6 +20,7 @@ const (
 	KindString Kind = iota
 	KindHash
 	KindSet
+	KindZSet
 	kindMax
 )
 
@@ -36,6 +37,8 @@ func (k Kind) String() string {
 		return "hash"
 	case KindSet:
 		return "set"
+	case KindZSet:
+		return "zset"
 	}
 	return "none"
 }
@@ -208,6 +211,8 @@ func (s *Store) Encoding(key []byte) string {
 		return sh.hashEncoding(r)
 	case KindSet:
 		return [...]string{"listpack", "intset", "hashtable"}[r.enc()]
+	case KindZSet:
+		return zsetEncoding(r)
 	}
 	return ""
 }

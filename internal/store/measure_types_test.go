@@ -8,7 +8,8 @@ import (
 )
 
 // TestMeasureTypeBytes loads one hash of 1,000,000 fields "field:%d" =
-// "value:%d" and one set of 1,000,000 members "member:%d" and reports, per
+// "value:%d", one set of 1,000,000 members "member:%d" and one sorted set
+// of 1,000,000 members "member:%d" with score %d, and reports, per
 // element, the Go heap the store holds after GC and what its accounting
 // (UsedMemory, INFO used_memory) says, so the accounting can be checked
 // against the heap. (Redis's figures: the same data through redis-cli, see
@@ -18,7 +19,7 @@ import (
 func TestMeasureTypeBytes(t *testing.T) {
 	requireMeasure(t)
 	n := int(envInt(t, "RINGCACHE_MEASURE_KEYS", 1_000_000))
-	for _, kind := range []string{"hash", "set"} {
+	for _, kind := range []string{"hash", "set", "zset"} {
 		heap0 := heapObjectsAfterGC()
 		s, err := store.New(store.DefaultConfig())
 		if err != nil {
@@ -26,16 +27,23 @@ func TestMeasureTypeBytes(t *testing.T) {
 		}
 		used0 := s.UsedMemory()
 		var args [][]byte
+		var zargs []store.ZEntry
 		for i := 0; i < n; i++ {
-			if kind == "hash" {
+			if kind == "zset" {
+				zargs = append(zargs, store.ZEntry{Member: []byte("member:" + strconv.Itoa(i)), Score: float64(i)})
+			} else if kind == "hash" {
 				args = append(args, []byte("field:"+strconv.Itoa(i)), []byte("value:"+strconv.Itoa(i)))
 			} else {
 				args = append(args, []byte("member:"+strconv.Itoa(i)))
 			}
-			if len(args) >= 2000 || i == n-1 {
-				if kind == "hash" {
+			if len(args) >= 2000 || len(zargs) >= 1000 || i == n-1 {
+				switch kind {
+				case "zset":
+					_, err = s.ZAdd([]byte("big"), store.ZAddOpts{}, zargs)
+					zargs = zargs[:0]
+				case "hash":
 					_, err = s.HSet([]byte("big"), args, false)
-				} else {
+				default:
 					_, err = s.SAdd([]byte("big"), args)
 				}
 				if err != nil {

@@ -61,11 +61,13 @@ type Limits struct {
 	HashEntries, HashValue int
 	SetIntEntries          int
 	SetEntries, SetValue   int
+	ZSetEntries, ZSetValue int
 }
 
 // DefaultLimits are Redis 7's defaults.
 func DefaultLimits() Limits {
-	return Limits{HashEntries: 128, HashValue: 64, SetIntEntries: 512, SetEntries: 128, SetValue: 64}
+	return Limits{HashEntries: 128, HashValue: 64, SetIntEntries: 512, SetEntries: 128, SetValue: 64,
+		ZSetEntries: 128, ZSetValue: 64}
 }
 
 type limitsBox struct{ p atomic.Pointer[Limits] }
@@ -73,7 +75,7 @@ type limitsBox struct{ p atomic.Pointer[Limits] }
 // SetLimits changes the encoding thresholds (CONFIG SET); negative values
 // are taken as 0 (everything large).
 func (s *Store) SetLimits(l Limits) {
-	for _, p := range []*int{&l.HashEntries, &l.HashValue, &l.SetIntEntries, &l.SetEntries, &l.SetValue} {
+	for _, p := range []*int{&l.HashEntries, &l.HashValue, &l.SetIntEntries, &l.SetEntries, &l.SetValue, &l.ZSetEntries, &l.ZSetValue} {
 		*p = max(*p, 0)
 	}
 	s.lim.p.Store(&l)
@@ -116,6 +118,8 @@ type Types interface {
 	SMove(src, dst, member []byte) (bool, error)
 	SetCompute(op SetOp, keys [][]byte, limit int) ([][]byte, error)
 	SetStore(op SetOp, dst []byte, keys [][]byte) (int, error)
+
+	ZSetTypes
 
 	Transfer(src, dst []byte, move, overwrite bool) (found, done bool, err error)
 }

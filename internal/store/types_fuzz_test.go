@@ -13,12 +13,13 @@ import (
 	"github.com/ringcache/ringcache/ring"
 )
 
-// tmodel is the reference for hashes, sets and strings: plain Go maps,
+// tmodel is the reference for hashes, sets, sorted sets and strings: plain Go maps,
 // with field deadlines on the fake clock.
 type tmodel struct {
 	str  map[string]string
 	hash map[string]map[string]hfield
 	set  map[string]map[string]bool
+	zset map[string]map[string]float64
 	clk  *fakeClock
 }
 
@@ -36,6 +37,8 @@ func (m *tmodel) kind(k string) string {
 		return "hash"
 	case m.set[k] != nil:
 		return "set"
+	case m.zset[k] != nil:
+		return "zset"
 	}
 	return "none"
 }
@@ -58,6 +61,7 @@ func (m *tmodel) del(k string) {
 	delete(m.str, k)
 	delete(m.hash, k)
 	delete(m.set, k)
+	delete(m.zset, k)
 }
 
 var (
@@ -97,10 +101,11 @@ func runTypes(t *testing.T, data []byte) {
 				t.Logf("ops: %v", trace)
 			}
 		})
-		s.SetLimits(Limits{HashEntries: 3, HashValue: 16, SetIntEntries: 3, SetEntries: 4, SetValue: 16})
-		m := &tmodel{str: map[string]string{}, hash: map[string]map[string]hfield{}, set: map[string]map[string]bool{}, clk: clk}
+		s.SetLimits(Limits{HashEntries: 3, HashValue: 16, SetIntEntries: 3, SetEntries: 4, SetValue: 16, ZSetEntries: 3, ZSetValue: 16})
+		m := &tmodel{str: map[string]string{}, hash: map[string]map[string]hfield{}, set: map[string]map[string]bool{},
+			zset: map[string]map[string]float64{}, clk: clk}
 		for p := 0; p+2 < len(data) && p < 600; p += 3 {
-			op, k, a := data[p]%15, tkeys[int(data[p+1])%len(tkeys)], int(data[p+2])
+			op, k, a := data[p]%19, tkeys[int(data[p+1])%len(tkeys)], int(data[p+2])
 			trace = append(trace, fmt.Sprintf("op%d %s %d", op, k, a))
 			typesStep(t, s, m, clk, op, k, a)
 			for _, k := range tkeys {
@@ -303,6 +308,8 @@ func typesStep(t *testing.T, s *Store, m *tmodel, clk *fakeClock, op byte, k str
 		}
 	case 14:
 		exportRoundTrip(t, s, m)
+	default:
+		zsetStep(t, s, m, op, k, a)
 	}
 }
 
@@ -316,7 +323,7 @@ func maps(a map[string]bool) map[string]bool {
 
 func (m *tmodel) copyKey(src, dst string, move bool) {
 	m.purge(src)
-	str, h, st := m.str[src], m.hash[src], m.set[src]
+	str, h, st, z := m.str[src], m.hash[src], m.set[src], m.zset[src]
 	_, isStr := m.str[src]
 	m.del(dst)
 	switch {
@@ -330,6 +337,8 @@ func (m *tmodel) copyKey(src, dst string, move bool) {
 		m.hash[dst] = c
 	case st != nil:
 		m.set[dst] = maps(st)
+	case z != nil:
+		m.zset[dst] = zcopy(z)
 	}
 	if move {
 		m.del(src)
@@ -368,6 +377,8 @@ func compareKey(t *testing.T, s Ops, m *tmodel, k string) {
 		if err != nil || !slices.Equal(got, w) {
 			t.Fatalf("SMEMBERS %s = %v, %v; model %v", k, got, err, w)
 		}
+	case "zset":
+		compareZSet(t, s, m, k)
 	case "string":
 		if v, ok := s.Get(nil, b(k)); !ok || string(v) != m.str[k] {
 			t.Fatalf("GET %s = %q, %v; model %q", k, v, ok, m.str[k])
@@ -402,7 +413,7 @@ func exportRoundTrip(t *testing.T, s *Store, m *tmodel) {
 			}
 		}
 	}
-	if fmt.Sprint(s2.Len()) != fmt.Sprint(len(m.str)+len(m.hash)+len(m.set)) {
-		t.Fatalf("imported %d keys, model %d", s2.Len(), len(m.str)+len(m.hash)+len(m.set))
+	if fmt.Sprint(s2.Len()) != fmt.Sprint(len(m.str)+len(m.hash)+len(m.set)+len(m.zset)) {
+		t.Fatalf("imported %d keys, model %d", s2.Len(), len(m.str)+len(m.hash)+len(m.set)+len(m.zset))
 	}
 }

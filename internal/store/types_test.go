@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"testing"
@@ -12,8 +13,8 @@ import (
 
 // TestExportImportEveryKind: ExportSlot/Import (warm hand-off, replication)
 // carry strings, small and large hashes (field TTLs included) and intset,
-// listpack and hashtable sets with their key TTLs, and the encodings come
-// back the same.
+// listpack and hashtable sets, listpack and skiplist sorted sets, with their
+// key TTLs, and the encodings and scores come back the same.
 func TestExportImportEveryKind(t *testing.T) {
 	src, _ := newTest(t)
 	k := func(s string) []byte { return []byte("{x}" + s) }
@@ -34,8 +35,15 @@ func TestExportImportEveryKind(t *testing.T) {
 	src.SAdd(k("sints"), ints)
 	src.SAdd(k("sstrs"), strs)
 	src.SAdd(k("sbig"), many)
-	keys := []string{"str", "hsmall", "hbig", "sints", "sstrs", "sbig"}
-	wantEnc := []string{"", "listpackex", "hashtable", "intset", "listpack", "hashtable"}
+	var zbig []ZEntry
+	for i := 0; i < 1000; i++ {
+		zbig = append(zbig, ZEntry{Member: b("m" + strconv.Itoa(i)), Score: float64(i%7) / 3})
+	}
+	src.ZAdd(k("zsmall"), ZAddOpts{}, []ZEntry{{b("a"), math.Inf(-1)}, {b("b"), 1.5}})
+	src.ZAdd(k("zbig"), ZAddOpts{}, zbig)
+	src.Expire(k("zbig"), time.Hour, ExpireAlways)
+	keys := []string{"str", "hsmall", "hbig", "sints", "sstrs", "sbig", "zsmall", "zbig"}
+	wantEnc := []string{"", "listpackex", "hashtable", "intset", "listpack", "hashtable", "listpack", "skiplist"}
 
 	dst, _ := newTest(t)
 	n := 0
@@ -72,6 +80,17 @@ func TestExportImportEveryKind(t *testing.T) {
 	}
 	if n, _ := dst.SCard(k("sbig")); n != 1000 {
 		t.Errorf("sbig has %d members", n)
+	}
+	if ttl, st := dst.TTL(k("zbig")); st != HasTTL || ttl != time.Hour {
+		t.Errorf("zbig key TTL %v %v", ttl, st)
+	}
+	for _, key := range []string{"zsmall", "zbig"} {
+		all := ZRangeSpec{Start: 0, Stop: -1, Count: -1}
+		want, _ := src.ZRange(k(key), all)
+		got, _ := dst.ZRange(k(key), all)
+		if fmt.Sprint(got) != fmt.Sprint(want) || len(got) == 0 {
+			t.Errorf("%s imported %d entries, exported %d (or they differ)", key, len(got), len(want))
+		}
 	}
 	for _, key := range keys {
 		e, ok := src.ExportKey(k(key))
