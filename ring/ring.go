@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/buraksezer/consistent"
 	"github.com/cespare/xxhash/v2"
 )
 
@@ -83,29 +82,15 @@ func checkRoom(cfg Config, n int) error {
 	return nil
 }
 
-// place asks consistent for the owner of every partition. consistent panics
-// on some inputs; validate rules them out, and the recover is a last line.
-func (r *Ring) place() (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("ring: placement failed: %v", p)
-		}
-	}()
-	cms := make([]consistent.Member, len(r.members))
+// place assigns every partition an owner (placement.go).
+func (r *Ring) place() error {
+	keys := make([]string, len(r.members))
 	for i, m := range r.members {
-		cms[i] = circleMember{key: circleKey(m.Name), idx: i}
+		keys[i] = circleKey(m.Name)
 	}
-	c := consistent.New(cms, consistent.Config{
-		Hasher:            xxHasher{},
-		PartitionCount:    r.cfg.Partitions,
-		ReplicationFactor: r.cfg.VirtualNodes,
-		Load:              r.cfg.Load,
-	})
-	r.partOwner = make([]uint16, r.cfg.Partitions)
-	for p := range r.partOwner {
-		r.partOwner[p] = uint16(c.GetPartitionOwner(p).(circleMember).idx)
-	}
-	return nil
+	owners, err := placePartitions(r.cfg, keys, partitionHashes(r.cfg.Partitions, false))
+	r.partOwner = owners
+	return err
 }
 
 func (r *Ring) fillSlots() {
@@ -146,21 +131,10 @@ func (r *Ring) digest() uint64 {
 	return h.Sum64()
 }
 
-// circleMember is how a member appears to consistent, which places a
-// member's virtual nodes at hash(String() + decimal index). With bare names,
+// circleKey is how a member appears on the hash circle, which places a
+// member's virtual nodes at hash(key + decimal index). With bare names,
 // "node-1" vnode 10 and "node-11" vnode 0 are both "node-110": the later
 // member silently takes the point (486 of 6400 points at node-0..node-99,
 // 64 vnodes). circleKey ends every name with a non-digit, so no two virtual
 // nodes share a key.
-type circleMember struct {
-	key string
-	idx int // index in Ring.members
-}
-
-func (m circleMember) String() string { return m.key }
-
 func circleKey(name string) string { return name + "/" }
-
-type xxHasher struct{}
-
-func (xxHasher) Sum64(b []byte) uint64 { return xxhash.Sum64(b) }
