@@ -75,3 +75,30 @@ func TestPlacementMatchesConsistent(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildWithPlacements: rings built with a shared placement cache (a
+// member set seen again, alternative placements shared between rings)
+// place slots and replicas exactly as rings built without one.
+func TestBuildWithPlacements(t *testing.T) {
+	pc := NewPlacements()
+	cfg := DefaultConfig()
+	cfg.Replicas = 2
+	all := familyMembers(1, 5)
+	for _, ms := range [][]Member{all[:1], all[:2], all[:3], all[:5], all[1:4], all[:3], all[:5], all[:2]} {
+		want := mustBuild(t, cfg, ms)
+		got, err := BuildWith(cfg, ms, pc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for s := range SlotCount {
+			for k := 0; k <= want.ReplicaCount(); k++ {
+				if g, w := got.Replica(s, k), want.Replica(s, k); g.Name != w.Name {
+					t.Fatalf("%d members, slot %d, k=%d: %s with the cache, %s without", len(ms), s, k, g.Name, w.Name)
+				}
+			}
+		}
+	}
+	if n := len(pc.order); n == 0 || n > placementsMax {
+		t.Fatalf("%d placements cached", n)
+	}
+}

@@ -23,11 +23,16 @@ type Ring struct {
 	ranges    []OwnedRange
 	epoch     uint64
 	succ      successors // replicas, built on first use (successors.go)
+	cache     *Placements
 }
 
 // Build places the slots on members according to cfg. The order of members
 // does not matter. It returns an error, never panics, on invalid input.
 func Build(cfg Config, members []Member) (r *Ring, err error) {
+	return build(cfg, members, nil)
+}
+
+func build(cfg Config, members []Member, pc *Placements) (r *Ring, err error) {
 	if err := validate(cfg, members); err != nil {
 		return nil, err
 	}
@@ -36,7 +41,7 @@ func Build(cfg Config, members []Member) (r *Ring, err error) {
 		sorted[i] = cloneMember(m)
 	}
 	slices.SortFunc(sorted, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
-	r = &Ring{cfg: cfg, members: sorted, byName: make(map[string]int, len(sorted))}
+	r = &Ring{cfg: cfg, members: sorted, byName: make(map[string]int, len(sorted)), cache: pc}
 	for i, m := range sorted {
 		r.byName[m.Name] = i
 	}
@@ -88,7 +93,7 @@ func (r *Ring) place() error {
 	for i, m := range r.members {
 		keys[i] = circleKey(m.Name)
 	}
-	owners, err := placePartitions(r.cfg, keys, partitionHashes(r.cfg.Partitions, false))
+	owners, err := r.cache.place(r.cfg, keys, func() partPositions { return partitionHashes(r.cfg.Partitions, false) })
 	r.partOwner = owners
 	return err
 }

@@ -90,8 +90,7 @@ func (r *Ring) buildSuccessors() [][]uint16 {
 	if n <= 0 {
 		return reps
 	}
-	alts := &altRings{ph: partitionHashes(r.cfg.Partitions, true), owners: map[string][]uint16{},
-		ex: make([]bool, len(r.members))}
+	alts := &altRings{owners: map[string][]uint16{}, ex: make([]bool, len(r.members))}
 	zoned := r.zoned()
 	var chosen []int
 	for p := range reps {
@@ -156,7 +155,7 @@ func (r *Ring) zoneChosen(chosen []int, zone string) bool {
 
 // altRings memoises the placements of r without some members.
 type altRings struct {
-	ph     partPositions       // partition positions (placement.go)
+	ph     *partPositions      // partition positions (placement.go), computed on first need
 	owners map[string][]uint16 // bitmap of excluded members -> owners as r's member indexes
 	key    []byte              // scratch bitmap
 	ex     []bool              // scratch exclusion
@@ -190,13 +189,18 @@ func (r *Ring) without(alts *altRings, ex []bool) []uint16 {
 	}
 	var owners []uint16
 	if len(keys) > 0 && checkRoom(r.cfg, len(keys)) == nil {
-		var err error
-		if owners, err = placePartitions(r.cfg, keys, alts.ph); err == nil {
-			for p, o := range owners {
+		placed, err := r.cache.place(r.cfg, keys, func() partPositions {
+			if alts.ph == nil {
+				pp := partitionHashes(r.cfg.Partitions, true)
+				alts.ph = &pp
+			}
+			return *alts.ph
+		})
+		if err == nil {
+			owners = make([]uint16, len(placed))
+			for p, o := range placed {
 				owners[p] = idx[o]
 			}
-		} else {
-			owners = nil
 		}
 	}
 	alts.owners[string(alts.key)] = owners
