@@ -13,8 +13,9 @@ import (
 // CLUSTER, READONLY, READWRITE, ASKING and RINGCACHE: the cluster commands,
 // shaped as Redis 7.0 shapes them so Redis Cluster clients (redis-cli -c,
 // redis-benchmark --cluster, go-redis ClusterClient) work unchanged. Every
-// member is a primary without replicas; node ids are the SHA-1 of member
-// names, so they survive restarts.
+// member is the primary of its slots, and with --replicas a replica of
+// others' (repl_cluster.go); node ids are the SHA-1 of member names, so
+// they survive restarts.
 
 const clusterDisabledErr = "ERR This instance has cluster support disabled"
 
@@ -151,6 +152,12 @@ func clusterNodes(c *conn, _ [][]byte) {
 		}
 		b.WriteByte('\n')
 	}
+	if v.r.ReplicaCount() > 0 {
+		for _, l := range replicaNodeLines(v) { // repl_cluster.go
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+	}
 	c.w.WriteVerbatim("txt", b.String())
 }
 
@@ -188,9 +195,14 @@ func clusterSlots(c *conn, _ [][]byte) {
 }
 
 // clusterShards renders CLUSTER SHARDS: per member, its slot ranges as a
-// flat list of integers and itself as the only node.
+// flat list of integers and itself as the only node (with replicas:
+// repl_cluster.go).
 func clusterShards(c *conn, _ [][]byte) {
 	v := c.srv.cs.Load().view()
+	if v.r.ReplicaCount() > 0 {
+		clusterShardsReplicas(c, v)
+		return
+	}
 	shards := v.r.Shards()
 	c.w.WriteArray(len(shards))
 	for _, sh := range shards {
@@ -203,22 +215,7 @@ func clusterShards(c *conn, _ [][]byte) {
 		}
 		c.w.WriteBulkString("nodes")
 		c.w.WriteArray(1)
-		host, port := splitAddr(sh.Member.Addr)
-		c.w.WriteMap(7)
-		c.w.WriteBulkString("id")
-		c.w.WriteBulkString(v.ids[sh.Member.Name])
-		c.w.WriteBulkString("port")
-		c.w.WriteInt(port)
-		c.w.WriteBulkString("ip")
-		c.w.WriteBulkString(host)
-		c.w.WriteBulkString("endpoint")
-		c.w.WriteBulkString(host)
-		c.w.WriteBulkString("role")
-		c.w.WriteBulkString("master")
-		c.w.WriteBulkString("replication-offset")
-		c.w.WriteInt(0)
-		c.w.WriteBulkString("health")
-		c.w.WriteBulkString("online")
+		writeShardNode(c, v, &sh.Member, "master", 0, "online")
 	}
 }
 

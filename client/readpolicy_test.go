@@ -7,10 +7,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ringcache/ringcache/internal/launch"
+	"github.com/ringcache/ringcache/ring"
 )
 
 // getCalls is a node's cmdstat_get calls (INFO commandstats).
@@ -174,5 +176,50 @@ func TestReplicaMovedReadsPrimary(t *testing.T) {
 	if st.ReplicaNotServed != int64(len(keys)) || st.ReplicaReads != 0 || served[0] != int64(len(keys)) || executed[0] != int64(len(keys)) {
 		t.Fatalf("not served %d, replica reads %d, primary served %d executed %d; want %d, 0, %d, %d",
 			st.ReplicaNotServed, st.ReplicaReads, served[0], executed[0], len(keys), len(keys), len(keys))
+	}
+}
+
+// TestReplicaSetsFromClusterShards: on a real 3-node cluster with
+// --replicas 1 and no injected replica sets, the SDK reads every slot's
+// replica set from CLUSTER SHARDS (the owner, then its replica, another
+// node), and round-robin reads of one node's keys are served by the nodes
+// replicating them, each reading its own copy (READONLY).
+func TestReplicaSetsFromClusterShards(t *testing.T) {
+	lc := launch.StartT(t, launch.Options{N: 3, Args: []string{"--replicas", "1"}})
+	tc := &testCluster{name: "replicas", seeds: lc.Addrs(), lc: lc}
+	tc.connect(t)
+	ctx := context.Background()
+	c := newClient(t, tc, func(cfg *Config) { cfg.L1.Disabled, cfg.ReadPolicy = true, ReadRoundRobin })
+	replicas := map[string]bool{}
+	for s := range ring.SlotCount {
+		set := c.router.replicaSet(s)
+		if len(set) != 2 || set[0] != c.router.nodeFor(s) || set[1] == set[0] {
+			t.Fatalf("slot %d: replica set %v, want its primary then another node", s, set)
+		}
+		if set[0].addr == tc.seeds[0] {
+			replicas[set[1].addr] = true
+		}
+	}
+	if len(replicas) != 2 {
+		t.Fatalf("%s's slots are replicated by %v, want both other nodes", tc.seeds[0], replicas)
+	}
+	keys := ownedBy(c, tc.seeds[0], "rs:", 40)
+	owner := redis.NewClient(&redis.Options{Addr: tc.seeds[0]})
+	defer owner.Close()
+	conn := owner.Conn() // WAIT counts this connection's writes
+	defer conn.Close()
+	for _, k := range keys {
+		if err := conn.Set(ctx, k, "v-"+k, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := conn.Wait(ctx, 1, 20*time.Second).Result(); err != nil || n < 1 {
+		t.Fatalf("WAIT 1: %d %v", n, err)
+	}
+	served, executed := readsPerNode(t, tc, c, keys)
+	st := c.Stats()
+	t.Logf("served %v, executed %v; replica reads %d, not served %d", served, executed, st.ReplicaReads, st.ReplicaNotServed)
+	if served[1]+served[2] == 0 || st.ReplicaReads == 0 || executed[1]+executed[2] == 0 {
+		t.Fatalf("no read served by a replica: served %v, executed %v, replica reads %d", served, executed, st.ReplicaReads)
 	}
 }

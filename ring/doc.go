@@ -5,7 +5,8 @@
 // modulo 16384), so Redis Cluster clients, cacheserver nodes and the Go SDK
 // agree on every key. Slots are grouped into partitions of contiguous slots;
 // partitions are assigned to members with consistent hashing with bounded
-// loads (buraksezer/consistent over xxhash): no member holds more than Load
+// loads (buraksezer/consistent's algorithm over xxhash, reimplemented over
+// slices in placement.go): no member holds more than Load
 // times the average, and a membership change moves few partitions. A Ring is
 // an immutable value built from a member set and a Config. Building sorts the
 // members by name, so every node and client that sees the same members builds

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/buraksezer/consistent"
 	"github.com/cespare/xxhash/v2"
 )
 
@@ -24,11 +23,16 @@ type Ring struct {
 	ranges    []OwnedRange
 	epoch     uint64
 	succ      successors // replicas, built on first use (successors.go)
+	cache     *Placements
 }
 
 // Build places the slots on members according to cfg. The order of members
 // does not matter. It returns an error, never panics, on invalid input.
 func Build(cfg Config, members []Member) (r *Ring, err error) {
+	return build(cfg, members, nil)
+}
+
+func build(cfg Config, members []Member, pc *Placements) (r *Ring, err error) {
 	if err := validate(cfg, members); err != nil {
 		return nil, err
 	}
@@ -37,7 +41,7 @@ func Build(cfg Config, members []Member) (r *Ring, err error) {
 		sorted[i] = cloneMember(m)
 	}
 	slices.SortFunc(sorted, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
-	r = &Ring{cfg: cfg, members: sorted, byName: make(map[string]int, len(sorted))}
+	r = &Ring{cfg: cfg, members: sorted, byName: make(map[string]int, len(sorted)), cache: pc}
 	for i, m := range sorted {
 		r.byName[m.Name] = i
 	}
@@ -83,29 +87,15 @@ func checkRoom(cfg Config, n int) error {
 	return nil
 }
 
-// place asks consistent for the owner of every partition. consistent panics
-// on some inputs; validate rules them out, and the recover is a last line.
-func (r *Ring) place() (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("ring: placement failed: %v", p)
-		}
-	}()
-	cms := make([]consistent.Member, len(r.members))
+// place assigns every partition an owner (placement.go).
+func (r *Ring) place() error {
+	keys := make([]string, len(r.members))
 	for i, m := range r.members {
-		cms[i] = circleMember{key: circleKey(m.Name), idx: i}
+		keys[i] = circleKey(m.Name)
 	}
-	c := consistent.New(cms, consistent.Config{
-		Hasher:            xxHasher{},
-		PartitionCount:    r.cfg.Partitions,
-		ReplicationFactor: r.cfg.VirtualNodes,
-		Load:              r.cfg.Load,
-	})
-	r.partOwner = make([]uint16, r.cfg.Partitions)
-	for p := range r.partOwner {
-		r.partOwner[p] = uint16(c.GetPartitionOwner(p).(circleMember).idx)
-	}
-	return nil
+	owners, err := r.cache.place(r.cfg, keys, func() partPositions { return partitionHashes(r.cfg.Partitions, false) })
+	r.partOwner = owners
+	return err
 }
 
 func (r *Ring) fillSlots() {
@@ -146,21 +136,10 @@ func (r *Ring) digest() uint64 {
 	return h.Sum64()
 }
 
-// circleMember is how a member appears to consistent, which places a
-// member's virtual nodes at hash(String() + decimal index). With bare names,
+// circleKey is how a member appears on the hash circle, which places a
+// member's virtual nodes at hash(key + decimal index). With bare names,
 // "node-1" vnode 10 and "node-11" vnode 0 are both "node-110": the later
 // member silently takes the point (486 of 6400 points at node-0..node-99,
 // 64 vnodes). circleKey ends every name with a non-digit, so no two virtual
 // nodes share a key.
-type circleMember struct {
-	key string
-	idx int // index in Ring.members
-}
-
-func (m circleMember) String() string { return m.key }
-
 func circleKey(name string) string { return name + "/" }
-
-type xxHasher struct{}
-
-func (xxHasher) Sum64(b []byte) uint64 { return xxhash.Sum64(b) }

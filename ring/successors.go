@@ -1,7 +1,6 @@
 package ring
 
 import (
-	"strings"
 	"sync"
 )
 
@@ -20,9 +19,10 @@ import (
 // with up to 5 members at the defaults, ~14 of 14,745 with 10): those
 // changes are ordinary ring changes without data, as today.
 //
-// The alternative rings are built lazily, once per ring (one Build per
-// member for one replica without zones: ~10-20 ms each), on the first
-// ReplicaSet or Replica call.
+// The alternative placements are computed lazily, once per ring (one per
+// member for one replica without zones), on the first ReplicaSet or Replica
+// call: placement.go places 16384 partitions in ~1 ms (consistent took
+// ~10-20 ms).
 
 // successors is the lazily computed replica table of a ring.
 type successors struct {
@@ -90,17 +90,17 @@ func (r *Ring) buildSuccessors() [][]uint16 {
 	if n <= 0 {
 		return reps
 	}
-	alts := map[string]*Ring{}
+	alts := &altRings{owners: map[string][]uint16{}, ex: make([]bool, len(r.members))}
 	zoned := r.zoned()
-	w := r.cfg.slotsPerPartition()
+	var chosen []int
 	for p := range reps {
-		chosen := []int{int(r.partOwner[p])}
+		chosen = append(chosen[:0], int(r.partOwner[p]))
 		for len(chosen) <= n {
-			alt := r.without(alts, r.exclusion(chosen, zoned))
-			if alt == nil {
+			owners := r.without(alts, r.exclusion(chosen, zoned, alts.ex))
+			if owners == nil {
 				break
 			}
-			idx := r.byName[alt.SlotOwner(p*w).Name]
+			idx := int(owners[p])
 			chosen = append(chosen, idx)
 			reps[p] = append(reps[p], uint16(idx))
 		}
@@ -121,54 +121,88 @@ func (r *Ring) zoned() bool {
 // exclusion returns the members a replica after chosen may not be: the
 // chosen ones and, with zones, every member of their zones while members
 // of other zones remain.
-func (r *Ring) exclusion(chosen []int, zoned bool) []bool {
-	ex := make([]bool, len(r.members))
+func (r *Ring) exclusion(chosen []int, zoned bool, ex []bool) []bool {
+	clear(ex)
 	for _, i := range chosen {
 		ex[i] = true
 	}
 	if !zoned {
 		return ex
 	}
-	zones := map[string]bool{}
-	for _, i := range chosen {
-		zones[r.members[i].Zone] = true
-	}
-	wide := make([]bool, len(r.members))
 	left := 0
 	for i, m := range r.members {
-		wide[i] = ex[i] || zones[m.Zone]
-		if !wide[i] {
+		if !ex[i] && !r.zoneChosen(chosen, m.Zone) {
 			left++
 		}
 	}
 	if left > 0 {
-		return wide
+		for i, m := range r.members {
+			ex[i] = ex[i] || r.zoneChosen(chosen, m.Zone)
+		}
 	}
 	return ex
 }
 
-// without returns the ring of r's members not excluded, memoised in alts;
-// nil when none is left or the ring cannot be built.
-func (r *Ring) without(alts map[string]*Ring, ex []bool) *Ring {
-	var key strings.Builder
-	var rest []Member
-	for i, m := range r.members {
-		if ex[i] {
-			key.WriteString(m.Name)
-			key.WriteByte(0)
-		} else {
-			rest = append(rest, m)
+// zoneChosen reports whether a chosen member is in zone.
+func (r *Ring) zoneChosen(chosen []int, zone string) bool {
+	for _, i := range chosen {
+		if r.members[i].Zone == zone {
+			return true
 		}
 	}
-	if alt, ok := alts[key.String()]; ok {
-		return alt
+	return false
+}
+
+// altRings memoises the placements of r without some members.
+type altRings struct {
+	ph     *partPositions      // partition positions (placement.go), computed on first need
+	owners map[string][]uint16 // bitmap of excluded members -> owners as r's member indexes
+	key    []byte              // scratch bitmap
+	ex     []bool              // scratch exclusion
+}
+
+// without returns the partition owners, as indexes into r.members, of the
+// ring of r's members not excluded (placed as Build would place them);
+// nil when none is left or they cannot be placed. A memoised placement is
+// found without allocating.
+func (r *Ring) without(alts *altRings, ex []bool) []uint16 {
+	alts.key = alts.key[:0]
+	for i := 0; i < len(ex); i += 8 {
+		var b byte
+		for j := i; j < min(i+8, len(ex)); j++ {
+			if ex[j] {
+				b |= 1 << (j - i)
+			}
+		}
+		alts.key = append(alts.key, b)
 	}
-	var alt *Ring
-	if len(rest) > 0 {
-		cfg := r.cfg
-		cfg.Replicas = 0
-		alt, _ = Build(cfg, rest)
+	if owners, ok := alts.owners[string(alts.key)]; ok {
+		return owners
 	}
-	alts[key.String()] = alt
-	return alt
+	var keys []string
+	var idx []uint16 // rest's index -> r's
+	for i, m := range r.members {
+		if !ex[i] {
+			keys = append(keys, circleKey(m.Name))
+			idx = append(idx, uint16(i))
+		}
+	}
+	var owners []uint16
+	if len(keys) > 0 && checkRoom(r.cfg, len(keys)) == nil {
+		placed, err := r.cache.place(r.cfg, keys, func() partPositions {
+			if alts.ph == nil {
+				pp := partitionHashes(r.cfg.Partitions, true)
+				alts.ph = &pp
+			}
+			return *alts.ph
+		})
+		if err == nil {
+			owners = make([]uint16, len(placed))
+			for p, o := range placed {
+				owners[p] = idx[o]
+			}
+		}
+	}
+	alts.owners[string(alts.key)] = owners
+	return owners
 }

@@ -2,7 +2,9 @@ package ring
 
 import (
 	"fmt"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestReplicaIsSuccessor: without zones, the first replica of every slot is
@@ -58,5 +60,39 @@ func TestReplicaSetDistinctAndZoned(t *testing.T) {
 	}
 	if _, err := r.ReplicaSet(SlotCount); err == nil {
 		t.Fatal("slot out of range accepted")
+	}
+}
+
+// cpuTime is the process's user+system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkReplicaTable: a ring's first replica lookup, which builds its
+// replica table (what a node pays on every ring change with --replicas).
+func BenchmarkReplicaTable(b *testing.B) {
+	for _, n := range []int{3, 10} {
+		for _, reps := range []int{1, 2} {
+			cfg := DefaultConfig()
+			cfg.Replicas = reps
+			ms := make([]Member, n)
+			for i := range ms {
+				ms[i] = Member{Name: fmt.Sprintf("node-%d", i)}
+			}
+			b.Run(fmt.Sprintf("members=%d/replicas=%d", n, reps), func(b *testing.B) {
+				cpu0 := cpuTime()
+				for b.Loop() {
+					r, err := Build(cfg, ms)
+					if err != nil {
+						b.Fatal(err)
+					}
+					_ = r.Replica(0, 1)
+				}
+				// CPU time is steadier than wall time on a shared machine.
+				b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e6, "cpu-ms/op")
+			})
+		}
 	}
 }

@@ -95,10 +95,13 @@ type Cluster struct {
 	drain     atomic.Bool // Depart published a ring without this node
 	paused    atomic.Bool // SetPaused holds rebuilds back
 	excl      exclusions  // members proven dead (exclude.go)
-	ctx       context.Context
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
-	stop      sync.Once
+	// placements remembers the placements of recent member sets: rings and
+	// their replica tables are built again for them on flaps and restarts.
+	placements *ring.Placements
+	ctx        context.Context
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	stop       sync.Once
 }
 
 // New starts gossip and publishes a first ring holding only this node.
@@ -120,8 +123,8 @@ func New(cfg Config, onRing func(old, new *ring.Ring) func()) (*Cluster, error) 
 		cfg.Logger = slog.Default()
 	}
 	c := &Cluster{cfg: cfg, log: cfg.Logger, onRing: onRing,
-		digest: strconv.FormatUint(cfg.Ring.Digest(), 16)}
-	self, err := ring.Build(cfg.Ring, []ring.Member{c.selfMember()})
+		digest: strconv.FormatUint(cfg.Ring.Digest(), 16), placements: ring.NewPlacements()}
+	self, err := ring.BuildWith(cfg.Ring, []ring.Member{c.selfMember()}, c.placements)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +185,7 @@ func (c *Cluster) rebuild(members []membership.Member) {
 		rms = append(rms, ring.Member{Name: m.Name, Addr: m.Tags[TagRESP], Zone: m.Tags[TagZone],
 			Meta: map[string]string{TagVersion: m.Tags[TagVersion]}})
 	}
-	next, err := ring.Build(c.cfg.Ring, rms)
+	next, err := ring.BuildWith(c.cfg.Ring, rms, c.placements)
 	if err != nil {
 		c.log.Error("cannot build ring; keeping the current one", "members", len(rms), "err", err)
 		return
@@ -281,7 +284,7 @@ func (c *Cluster) Successor() (*ring.Ring, error) {
 	if len(rest) == 0 {
 		return nil, errors.New("cluster: no member left to hand the slots to")
 	}
-	return ring.Build(c.cfg.Ring, rest)
+	return ring.BuildWith(c.cfg.Ring, rest, c.placements)
 }
 
 // Depart publishes, after Leave, next (its Successor ring), so the node
