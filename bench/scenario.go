@@ -14,8 +14,10 @@ import (
 // cluster of real cacheserver processes (internal/launch) that the scenario
 // starts and stops itself.
 type ScenarioConfig struct {
-	// Kind is "scale-out" (start one more node at At) or "kill-node"
-	// (SIGKILL the last node at At; the client's entry node is the first).
+	// Kind is "scale-out" (start one more node at At), "scale-in" (stop
+	// the last node gracefully at At: SIGTERM, it hands its slots over and
+	// leaves) or "kill-node" (SIGKILL the last node at At). The client's
+	// entry node is the first.
 	Kind string
 	// Bin is the cacheserver binary (default bin/cacheserver).
 	Bin string
@@ -48,6 +50,10 @@ type ScenarioConfig struct {
 	At time.Duration
 }
 
+// scaleInStop bounds a graceful stop in the scale-in scenario: the node's
+// default drain cap (20 s) and its shutdown.
+const scaleInStop = 40 * time.Second
+
 // DefaultScenario returns a kill-node scenario on 3 nodes with YCSB B,
 // 16 workers through the first node in forward mode, cache-aside fill,
 // LAN gossip timers, 30 s with the event at 10 s.
@@ -61,11 +67,11 @@ func DefaultScenario(dir string) ScenarioConfig {
 // Validate reports the first problem with the scenario.
 func (c ScenarioConfig) Validate() error {
 	switch {
-	case c.Kind != "scale-out" && c.Kind != "kill-node":
-		return fmt.Errorf("bench: unknown scenario %q (want scale-out or kill-node)", c.Kind)
+	case c.Kind != "scale-out" && c.Kind != "scale-in" && c.Kind != "kill-node":
+		return fmt.Errorf("bench: unknown scenario %q (want scale-out, scale-in or kill-node)", c.Kind)
 	case c.Dir == "":
 		return fmt.Errorf("bench: scenario %s needs a log directory", c.Kind)
-	case c.Nodes < 1 || (c.Kind == "kill-node" && c.Nodes < 2):
+	case c.Nodes < 1 || (c.Kind != "scale-out" && c.Nodes < 2):
 		return fmt.Errorf("bench: scenario %s needs more nodes (got %d)", c.Kind, c.Nodes)
 	case c.Redirect != "forward" && c.Redirect != "moved":
 		return fmt.Errorf("bench: redirect %q (want forward or moved)", c.Redirect)
@@ -147,8 +153,8 @@ func runScenarioLoad(ctx context.Context, cfg ScenarioConfig, c *launch.Cluster,
 	return Run(ctx, target, w, cfg.Load, opt)
 }
 
-// scenarioAction starts or kills a node at cfg.At and returns once the
-// running nodes agree on the ring again (the event's DoneT).
+// scenarioAction starts, stops or kills a node at cfg.At and returns once
+// the running nodes agree on the ring again (the event's DoneT).
 func scenarioAction(cfg ScenarioConfig, c *launch.Cluster) Action {
 	if cfg.Kind == "scale-out" {
 		return Action{At: cfg.At, What: fmt.Sprintf("start node %d", cfg.Nodes+1), Do: func(ctx context.Context) error {
@@ -160,6 +166,16 @@ func scenarioAction(cfg ScenarioConfig, c *launch.Cluster) Action {
 	}
 	nodes := c.Nodes()
 	victim := nodes[len(nodes)-1]
+	if cfg.Kind == "scale-in" {
+		return Action{At: cfg.At, What: "SIGTERM " + victim.Name, Do: func(ctx context.Context) error {
+			// The node drains (its slots' new owners copy them) before it
+			// exits; the nodes' --drain-timeout bounds that.
+			if err := victim.Stop(scaleInStop); err != nil {
+				return err
+			}
+			return c.WaitAgreed(ctx)
+		}}
+	}
 	return Action{At: cfg.At, What: "SIGKILL " + victim.Name, Do: func(ctx context.Context) error {
 		victim.Kill()
 		return c.WaitAgreed(ctx)

@@ -28,6 +28,7 @@ func TestScenarioValidate(t *testing.T) {
 		"unknown kind":        func(c *ScenarioConfig) { c.Kind = "split-brain" },
 		"no dir":              func(c *ScenarioConfig) { c.Dir = "" },
 		"one node to kill":    func(c *ScenarioConfig) { c.Nodes = 1 },
+		"one node to stop":    func(c *ScenarioConfig) { c.Kind, c.Nodes = "scale-in", 1 },
 		"redirect":            func(c *ScenarioConfig) { c.Redirect = "proxy" },
 		"client":              func(c *ScenarioConfig) { c.Client = "sdk" },
 		"plain client, moved": func(c *ScenarioConfig) { c.Redirect = "moved" },
@@ -100,6 +101,28 @@ func checkScenario(t *testing.T, sr *ScenarioResult, what string, cold bool) {
 	var b strings.Builder
 	if err := WriteScenarioSummary(&b, sr); err != nil || !strings.Contains(b.String(), "ring agreed at") {
 		t.Errorf("summary %q: %v", b.String(), err)
+	}
+}
+
+// TestScenarioScaleIn stops the last of 3 real cacheserver processes
+// gracefully (SIGTERM) while 4 workers read through the first one: with
+// hand-off its slots' new owners copy them before it leaves; with
+// --handoff-rate 0 its keys are lost.
+func TestScenarioScaleIn(t *testing.T) {
+	t.Parallel()
+	for _, cold := range []bool{false, true} {
+		t.Run(map[bool]string{false: "handoff", true: "cold"}[cold], func(t *testing.T) {
+			t.Parallel()
+			cfg := shortScenario(t, "scale-in", 3)
+			if cold {
+				cfg.NodeArgs = []string{"--handoff-rate", "0"}
+			}
+			sr, err := RunScenario(context.Background(), cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkScenario(t, sr, "SIGTERM node-3", cold)
+		})
 	}
 }
 

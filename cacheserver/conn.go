@@ -10,6 +10,7 @@ import (
 
 	"github.com/ringcache/ringcache/internal/resp"
 	"github.com/ringcache/ringcache/internal/store"
+	"github.com/ringcache/ringcache/ring"
 )
 
 // flushThreshold is the number of buffered reply bytes after which the loop
@@ -57,8 +58,11 @@ type conn struct {
 	subRejected   bool                   // runSubcommand refused it (arity): a rejected call
 	peer          bool                   // a peer node's forwarding connection (RINGCACHE PEER)
 	peerNonce     []byte                 // the pending RINGCACHE CHALLENGE, good once (peerauth.go)
+	waitGaveUp    time.Time              // a command last waited peerWait in vain (route_wait.go)
 	protectedOnly bool                   // let in by protected mode for peer authentication only (protected.go)
 	pend          []pending              // replies owed, in order, while forwards are in flight
+	pendRing      *ring.Ring             // the ring pend's first command was routed with (route_retry.go)
+	pendMixed     bool                   // a command of pend was routed with another ring
 	capture       *resp.Writer           // replies of local commands queued behind pend
 	fwdBuf        []byte                 // reused buffer for forwarded replies
 	push          connPush               // tracking, pub/sub and push delivery (tracking_push.go)

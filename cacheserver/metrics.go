@@ -64,6 +64,19 @@ var metricDefs = []metricDef{
 	{"ringcache_forwards_total", "Commands forwarded to their owner, by result (ok, error).", counter, []string{"result"}},
 	{"ringcache_peer_connections", "Open connections to peers (forwarding pools).", gauge, nil},
 	{"ringcache_peer_dials_total", "Connections dialled to peers, by result (ok, error).", counter, []string{"result"}},
+	// Hand-off (handoff.go): the INFO ringcache_handoff_* fields.
+	{"ringcache_handoff_enabled", "1 when hand-off of moved slots is on (--handoff-rate > 0).", gauge, nil},
+	{"ringcache_handoff_in_slots", "Slots this node is copying from their previous owner now.", gauge, nil},
+	{"ringcache_handoff_kept_slots", "Lost slots this node keeps until their new owner copied them.", gauge, nil},
+	{"ringcache_handoff_warming", "1 while a joining node copies its slots (/readyz says warming).", gauge, nil},
+	{"ringcache_handoff_keys_total", "Keys copied by hand-off, by direction (in: installed here, out: sent to a new owner).", counter, []string{"direction"}},
+	{"ringcache_handoff_bytes_total", "Bytes copied by hand-off, by direction (in, out).", counter, []string{"direction"}},
+	{"ringcache_handoff_read_throughs_total", "Keys of a slot still being copied read through from the previous owner.", counter, nil},
+	{"ringcache_handoff_read_through_hits_total", "Read-throughs that found the key and installed it here.", counter, nil},
+	{"ringcache_handoff_transfers_total", "Hand-offs this node received (one per previous owner and ring change).", counter, nil},
+	{"ringcache_handoff_slots_copied_total", "Gained slots copied completely.", counter, nil},
+	{"ringcache_handoff_slots_failed_total", "Gained slots whose copy failed (they started empty).", counter, nil},
+	{"ringcache_handoff_kept_expired_total", "Kept slots dropped at --handoff-keep before their new owner copied them.", counter, nil},
 }
 
 // metricsCollector is the prometheus.Collector of a Server.
@@ -192,6 +205,31 @@ func (s *Server) collectCluster(emit emitter) {
 	emit("ringcache_peer_dials_total", float64(dials-dialErrs), "ok")
 	emit("ringcache_peer_dials_total", float64(dialErrs), "error")
 	emit("ringcache_peer_connections", float64(open))
+	st.ho.collect(emit)
+}
+
+// collect emits the hand-off metrics, the counters INFO ringcache reports
+// as ringcache_handoff_* (handoff_cmd.go info).
+func (ho *handoff) collect(emit emitter) {
+	if ho == nil {
+		return
+	}
+	st := &ho.stats
+	f := func(v int64) float64 { return float64(v) }
+	emit("ringcache_handoff_enabled", boolGauge(ho.enabled()))
+	emit("ringcache_handoff_in_slots", f(ho.nIn.Load()))
+	emit("ringcache_handoff_kept_slots", float64(ho.kept()))
+	emit("ringcache_handoff_warming", boolGauge(ho.warming()))
+	emit("ringcache_handoff_keys_total", f(st.keysIn.Load()), "in")
+	emit("ringcache_handoff_keys_total", f(st.keysOut.Load()), "out")
+	emit("ringcache_handoff_bytes_total", f(st.bytesIn.Load()), "in")
+	emit("ringcache_handoff_bytes_total", f(st.bytesOut.Load()), "out")
+	emit("ringcache_handoff_read_throughs_total", f(st.readThroughs.Load()))
+	emit("ringcache_handoff_read_through_hits_total", f(st.readThroughHits.Load()))
+	emit("ringcache_handoff_transfers_total", f(st.transfers.Load()))
+	emit("ringcache_handoff_slots_copied_total", f(st.slotsDone.Load()))
+	emit("ringcache_handoff_slots_failed_total", f(st.slotsFailed.Load()))
+	emit("ringcache_handoff_kept_expired_total", f(st.keptDropped.Load()))
 }
 
 // collectCommands emits the per-command counters of INFO commandstats

@@ -45,6 +45,10 @@ type pending struct {
 	read   *replicaRead // a read a replica may answer if the owner fails (repl_read.go)
 	split  *splitCall
 	lo, hi int
+	// to, when set, is where call went: a one-key command of slot that is
+	// resent if that node no longer owns the slot (route_retry.go).
+	to   string
+	slot int
 }
 
 // splitCall is a multi-key command split by owner: the parts run here have
@@ -65,12 +69,13 @@ func (c *conn) routed(cmd *command, args [][]byte) bool {
 	if st == nil {
 		return false
 	}
-	if !st.ready() {
+	if !c.awaitReady(st) { // a peer's command waits a moment (route_wait.go)
 		c.inOrder(func() { c.reject(clusterDownErr) })
 		return true
 	}
 	c.enterRing(st) // inflight.go: before the ring is read
 	r := st.cl.Ring()
+	c.noteRing(r) // a batch routed with two rings is never resent (route_retry.go)
 	spec, splittable := route.Splittable[cmd.name]
 	mode := st.mode
 	if c.multi != nil || cmd.name == "watch" || cmd.movedOnly {
@@ -83,8 +88,9 @@ func (c *conn) routed(cmd *command, args [][]byte) bool {
 	}
 	nkeys := len(c.keyBuf)
 	// handoff.go: keys of slots still being copied are read through from
-	// their previous owner first; TRYAGAIN while it does not answer yet.
-	if (d.Kind == route.Local || d.Kind == route.Split) && !st.ho.resolveKeys(c.keyBuf) {
+	// their previous owner first; TRYAGAIN while it does not answer yet
+	// (after a moment's wait for a peer's command: route_wait.go).
+	if (d.Kind == route.Local || d.Kind == route.Split) && !c.resolveKeys(st) {
 		d.Kind = route.TryAgain
 	}
 	clear(c.keyBuf)
@@ -97,8 +103,9 @@ func (c *conn) routed(cmd *command, args [][]byte) bool {
 	case route.Remote:
 		c.forwardedRead(cmd, args) // tracking.go: a forwarded read cannot be tracked
 		c.forward(st, d.Addr, args)
-		c.readFallback(st, cmd, args) // repl_read.go
-		c.noteForwarded(cmd, d.Addr)  // for WAIT (repl_cmds.go)
+		c.markResend(cmd, nkeys, d.Slot, d.Addr) // route_retry.go
+		c.readFallback(st, cmd, args)            // repl_read.go
+		c.noteForwarded(cmd, d.Addr)             // for WAIT (repl_cmds.go)
 	case route.Split:
 		c.split(st, r, spec, cmd, args)
 	case route.Redirect:
@@ -254,6 +261,9 @@ func (c *conn) resolve() {
 	c.w = c.out
 	for i := range c.pend {
 		p := &c.pend[i]
+		if p.to != "" { // the new owner's reply if the owner moved (route_retry.go)
+			p.call = c.resent(p)
+		}
 		switch {
 		case p.call != nil && p.read != nil:
 			c.writeForwardedRead(p.call, p.read) // repl_read.go
@@ -267,7 +277,7 @@ func (c *conn) resolve() {
 		*p = pending{}
 	}
 	c.w = saved
-	c.pend = c.pend[:0]
+	c.pend, c.pendRing = c.pend[:0], nil
 	if c.capture != nil {
 		c.capture.Reset(io.Discard)
 	}

@@ -31,7 +31,7 @@ commands:
   offload   origin queries per 1000 Gets and the share served by each SDK tier
   hitratio  cache-aside hit ratio, redis-server vs cacheserver at the same maxmemory
   suite     the standard suite (redis-server vs ringcache, sdk, hit ratio) into -out
-  scenario  scale-out | kill-node on a local cacheserver cluster
+  scenario  scale-out | scale-in | kill-node on a local cacheserver cluster
   faults    the fault suite (crash, pause, partitions, churn...) with a history checker (root)
 
 cachebench <command> -h lists the flags of a command.
@@ -276,7 +276,7 @@ func cmdSuite(ctx context.Context, args []string, out io.Writer) error {
 
 func cmdScenario(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		return errors.New("usage: cachebench scenario scale-out|kill-node [flags]")
+		return errors.New("usage: cachebench scenario scale-out|scale-in|kill-node [flags]")
 	}
 	fs := flag.NewFlagSet("scenario "+args[0], flag.ContinueOnError)
 	cfg := bench.DefaultScenario("")
@@ -295,7 +295,7 @@ func cmdScenario(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&gossip, "gossip-profile", "lan", "the nodes' --gossip-profile: lan (failure detection ~5-8 s) | local (~1 s)")
 	fs.StringVar(&nodeArgs, "node-args", "", "extra flags for every node, e.g. \"--maxmemory 64mb\"")
 	fs.BoolVar(&cfg.Fill, "fill", cfg.Fill, "cache-aside: a read miss SETs the key")
-	fs.DurationVar(&cfg.At, "at", cfg.At, "when the node is added or killed, from the start of measurement")
+	fs.DurationVar(&cfg.At, "at", cfg.At, "when the node is added, stopped or killed, from the start of measurement")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}

@@ -111,11 +111,12 @@ func (p *Pool) Do(ctx context.Context, addr string, args [][]byte, dst []byte) (
 
 // Call is a command sent with Send whose reply has not been collected yet.
 type Call struct {
-	cl    *call
-	c     *conn
-	addr  string
-	err   error
-	stats *counters
+	cl      *call
+	c       *conn
+	addr    string
+	err     error
+	stats   *counters
+	counted bool // the outcome is in stats: a second Wait does not count it again
 }
 
 // Send queues args for addr without waiting for the reply, so a caller can
@@ -132,6 +133,22 @@ func (p *Pool) Send(addr string, hint uint64, args [][]byte) *Call {
 // The command's deadline is ctx's, or the pool's Timeout from now; a full
 // queue is waited for until then.
 func (p *Pool) send(ctx context.Context, addr string, idx int, args [][]byte) *Call {
+	return p.sendRaw(ctx, addr, idx, resp.AppendCommand(nil, args...))
+}
+
+// Resend sends k's command again, to addr (its owner may have changed),
+// like Send with hint: for a command whose reply said it did not run
+// (TRYAGAIN). k must have been sent (a Call whose Send failed is returned
+// as it is).
+func (p *Pool) Resend(addr string, hint uint64, k *Call) *Call {
+	if k.cl == nil {
+		return k
+	}
+	return p.sendRaw(context.Background(), addr, int(hint%uint64(p.cfg.ConnsPerPeer)), k.cl.cmd)
+}
+
+// sendRaw is send with the command already encoded.
+func (p *Pool) sendRaw(ctx context.Context, addr string, idx int, cmd []byte) *Call {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(p.cfg.Timeout)
@@ -140,7 +157,7 @@ func (p *Pool) send(ctx context.Context, addr string, idx int, args [][]byte) *C
 	if err != nil {
 		return &Call{err: err, addr: addr, stats: &p.stats}
 	}
-	cl := &call{cmd: resp.AppendCommand(nil, args...), done: make(chan struct{}), deadline: deadline}
+	cl := &call{cmd: cmd, done: make(chan struct{}), deadline: deadline}
 	select {
 	case c.queue <- cl:
 	default:
@@ -155,15 +172,17 @@ func (p *Pool) send(ctx context.Context, addr string, idx int, args [][]byte) *C
 }
 
 // Wait appends the call's raw reply to dst. It waits at most until the
-// call's deadline, fixed by Send.
+// call's deadline, fixed by Send. It may be called again (by one goroutine
+// at a time): it returns the same outcome, counted once in the pool's
+// stats.
 func (k *Call) Wait(dst []byte) ([]byte, error) {
 	if k.err != nil { // never sent: no call, no deadline
-		k.stats.count(k.err)
+		k.count(k.err)
 		return dst, k.err
 	}
 	select {
 	case <-k.cl.done: // answered already: no timer needed
-		k.stats.count(k.cl.err)
+		k.count(k.cl.err)
 		return append(dst, k.cl.reply...), k.cl.err
 	default:
 	}
@@ -175,8 +194,16 @@ func (k *Call) Wait(dst []byte) ([]byte, error) {
 // wait is waitReply, counted in the pool's stats.
 func (k *Call) wait(ctx context.Context, dst []byte) ([]byte, error) {
 	out, err := k.waitReply(ctx, dst)
-	k.stats.count(err)
+	k.count(err)
 	return out, err
+}
+
+// count records the call's outcome in the pool's stats, once.
+func (k *Call) count(err error) {
+	if !k.counted {
+		k.counted = true
+		k.stats.count(err)
+	}
 }
 
 // waitReply appends the reply to dst once it arrives, the connection breaks

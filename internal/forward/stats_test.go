@@ -30,3 +30,26 @@ func TestUnreachablePeerWaitAndStats(t *testing.T) {
 		t.Fatalf("%d connections open after Close", got)
 	}
 }
+
+// TestResendRunsAgainAndWaitCountsOnce: Resend sends a call's command
+// again (to the same or another peer) and Wait on one call, asked twice,
+// returns the same reply and is counted once.
+func TestResendRunsAgainAndWaitCountsOnce(t *testing.T) {
+	p := newPool(t, nil)
+	a, b := redistest.StartServer(t), redistest.StartServer(t)
+	k := p.Send(a.Addr, 7, args("INCR", "n"))
+	for range 2 {
+		if raw, err := k.Wait(nil); err != nil || string(raw) != ":1\r\n" {
+			t.Fatalf("INCR on a: %q %v", raw, err)
+		}
+	}
+	if raw, err := p.Resend(a.Addr, 7, k).Wait(nil); err != nil || string(raw) != ":2\r\n" {
+		t.Fatalf("INCR resent to a: %q %v", raw, err)
+	}
+	if raw, err := p.Resend(b.Addr, 7, k).Wait(nil); err != nil || string(raw) != ":1\r\n" {
+		t.Fatalf("INCR resent to b: %q %v", raw, err)
+	}
+	if got := p.Stats().OK; got != 3 {
+		t.Fatalf("%d commands counted ok, want 3", got)
+	}
+}
