@@ -53,7 +53,7 @@ func TestHandoffWaitsForWritesInFlight(t *testing.T) {
 		go func() {
 			err := rdb.Set(ctx, k, "v2", 0).Err()
 			for end := time.Now().Add(10 * time.Second); err != nil && busy(err) && time.Now().Before(end); {
-				time.Sleep(10 * time.Millisecond) // polling, bounded by end
+				time.Sleep(10 * time.Millisecond)    // polling, bounded by end
 				err = rdb.Set(ctx, k, "v2", 0).Err() // a loaded machine: the owner's lease lapsed
 			}
 			errs <- err

@@ -8,7 +8,8 @@ import "time"
 // it applied its own ring with peers and holds its lease. And a node that
 // gained slots answers TRYAGAIN while a key's previous owner does not
 // answer its read-through yet (the fence: the previous owner's own ring
-// switch plus 100 ms, handoff.go). A client connected to the node would
+// switch, and the end of the commands it routed with its older ring:
+// handoff.go keptFor, inflight.go). A client connected to the node would
 // retry; a command a peer forwarded has its reply passed on verbatim to a
 // client that may not. So the node waits, for at most peerWait, until it
 // can run the command: for readiness on a peer's forwarding connection
@@ -36,7 +37,10 @@ func (c *conn) awaitReady(st *clusterState) bool {
 // up to peerWait while the previous owner is fenced. This wait is on every
 // connection, not only a peer's: a node that gains slots (from a node that
 // leaves) serves its own clients' keys of them too, and the wait is as
-// short as the fence (the previous owner's ring switch, plus 100 ms).
+// short as the fence (the previous owner's ring switch and its in-flight
+// commands). A command waiting here keeps the ring generation it was
+// routed with (inflight.go), so a ring change meanwhile holds this node's
+// own fence until it has run.
 func (c *conn) resolveKeys(st *clusterState) bool {
 	ok := func() bool { return st.ho.resolveKeys(c.keyBuf) }
 	return ok() || c.waitFor(st, ok)
