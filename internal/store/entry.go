@@ -16,6 +16,7 @@ import (
 //	KindSet:  per member: uvarint len, member
 //	KindZSet: per member in score order: uvarint len, member, 8-byte
 //	          little-endian IEEE 754 score
+//	KindList: per element, front to back: uvarint len, element
 //
 // so ExportSlot/Import (warm hand-off, replication) carry every kind.
 
@@ -53,6 +54,8 @@ func (sh *shard) entryOf(r rec, now int64) Entry {
 	case KindZSet:
 		zv, _ := sh.loadZSet(r.slot(), r.key())
 		e.Value = zv.value()
+	case KindList:
+		e.Value = sh.exportList(r)
 	default:
 		e.Value = slices.Clone(r.val())
 	}
@@ -116,6 +119,8 @@ func (sh *shard) putEntry(slot int, e Entry) error {
 		err = sh.importSet(slot, e.Key, e.Value)
 	case KindZSet:
 		err = sh.importZSet(slot, e.Key, e.Value)
+	case KindList:
+		err = sh.importList(slot, e.Key, e.Value)
 	default:
 		err = errBadEntry
 	}

@@ -21,6 +21,7 @@ const (
 	KindHash
 	KindSet
 	KindZSet
+	KindList
 	kindMax
 )
 
@@ -39,6 +40,8 @@ func (k Kind) String() string {
 		return "set"
 	case KindZSet:
 		return "zset"
+	case KindList:
+		return "list"
 	}
 	return "none"
 }
@@ -213,6 +216,8 @@ func (s *Store) Encoding(key []byte) string {
 		return [...]string{"listpack", "intset", "hashtable"}[r.enc()]
 	case KindZSet:
 		return zsetEncoding(r)
+	case KindList:
+		return [...]string{"listpack", "", "quicklist"}[r.enc()]
 	}
 	return ""
 }

@@ -62,18 +62,19 @@ type Limits struct {
 	SetIntEntries          int
 	SetEntries, SetValue   int
 	ZSetEntries, ZSetValue int
+	ListSize               int // list-max-listpack-size: < 0 a node's bytes (-1 4 KiB .. -5 64 KiB), > 0 its elements
 }
 
 // DefaultLimits are Redis 7's defaults.
 func DefaultLimits() Limits {
 	return Limits{HashEntries: 128, HashValue: 64, SetIntEntries: 512, SetEntries: 128, SetValue: 64,
-		ZSetEntries: 128, ZSetValue: 64}
+		ZSetEntries: 128, ZSetValue: 64, ListSize: -2}
 }
 
 type limitsBox struct{ p atomic.Pointer[Limits] }
 
 // SetLimits changes the encoding thresholds (CONFIG SET); negative values
-// are taken as 0 (everything large).
+// are taken as 0 (everything large), but for ListSize (Redis's meaning).
 func (s *Store) SetLimits(l Limits) {
 	for _, p := range []*int{&l.HashEntries, &l.HashValue, &l.SetIntEntries, &l.SetEntries, &l.SetValue, &l.ZSetEntries, &l.ZSetValue} {
 		*p = max(*p, 0)
@@ -122,4 +123,6 @@ type Types interface {
 	ZSetTypes
 
 	Transfer(src, dst []byte, move, overwrite bool) (found, done bool, err error)
+
+	Lists
 }

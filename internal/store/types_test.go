@@ -13,8 +13,9 @@ import (
 
 // TestExportImportEveryKind: ExportSlot/Import (warm hand-off, replication)
 // carry strings, small and large hashes (field TTLs included) and intset,
-// listpack and hashtable sets, listpack and skiplist sorted sets, with their
-// key TTLs, and the encodings and scores come back the same.
+// listpack and hashtable sets, listpack and skiplist sorted sets, listpack
+// and quicklist lists, with their key TTLs, and the encodings and scores
+// come back the same.
 func TestExportImportEveryKind(t *testing.T) {
 	src, _ := newTest(t)
 	k := func(s string) []byte { return []byte("{x}" + s) }
@@ -42,8 +43,11 @@ func TestExportImportEveryKind(t *testing.T) {
 	src.ZAdd(k("zsmall"), ZAddOpts{}, []ZEntry{{b("a"), math.Inf(-1)}, {b("b"), 1.5}})
 	src.ZAdd(k("zbig"), ZAddOpts{}, zbig)
 	src.Expire(k("zbig"), time.Hour, ExpireAlways)
-	keys := []string{"str", "hsmall", "hbig", "sints", "sstrs", "sbig", "zsmall", "zbig"}
-	wantEnc := []string{"", "listpackex", "hashtable", "intset", "listpack", "hashtable", "listpack", "skiplist"}
+	src.LPush(k("lsmall"), strs, false, false)
+	src.LPush(k("lbig"), big, true, false)
+	keys := []string{"str", "hsmall", "hbig", "sints", "sstrs", "sbig", "zsmall", "zbig", "lsmall", "lbig"}
+	wantEnc := []string{"", "listpackex", "hashtable", "intset", "listpack", "hashtable", "listpack", "skiplist",
+		"listpack", "quicklist"}
 
 	dst, _ := newTest(t)
 	n := 0
@@ -90,6 +94,15 @@ func TestExportImportEveryKind(t *testing.T) {
 		got, _ := dst.ZRange(k(key), all)
 		if fmt.Sprint(got) != fmt.Sprint(want) || len(got) == 0 {
 			t.Errorf("%s imported %d entries, exported %d (or they differ)", key, len(got), len(want))
+		}
+	}
+	for i, key := range []string{"lsmall", "lbig"} {
+		want := [][]byte{strs[0], big[1999]}[i] // lbig was pushed at the front
+		if v, _, _ := dst.LIndex(k(key), 0); string(v) != string(want) {
+			t.Errorf("%s[0] = %q, want %q", key, v, want)
+		}
+		if n, _ := dst.LLen(k(key)); n != []int{10, 2000}[i] {
+			t.Errorf("%s has %d elements", key, n)
 		}
 	}
 	for _, key := range keys {
