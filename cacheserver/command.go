@@ -81,6 +81,7 @@ func newCommandTable() *commandTable {
 	groups := [][]*command{connCommands(), serverCommands(), multiCommands(),
 		stringCommands(), keyCommands(), bitCommands(), scanCommands(), clusterCommands(), pubsubCommands(),
 		objectCommands(), renameCommands(), leaseCommands(), aclCommands(), latencyCommands(), hashCommands(), setCommands(), zsetCommands(),
+		listCommands(),
 		replCommands()}
 	for _, g := range groups {
 		for _, cmd := range g {

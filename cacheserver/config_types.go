@@ -48,3 +48,22 @@ func init() {
 			}}
 	}
 }
+
+// list-max-listpack-size (alias list-max-ziplist-size): any int, as Redis
+// (< 0 a node's bytes, -1 4 KiB .. -5 64 KiB; > 0 its elements).
+func init() {
+	for _, name := range []string{"list-max-listpack-size", "list-max-ziplist-size"} {
+		configParams[name] = configParam{
+			get: func(s *Server) string { return strconv.Itoa(s.store.Limits().ListSize) },
+			set: func(s *Server, v string) error {
+				n, err := strconv.ParseInt(v, 10, 32)
+				if err != nil {
+					return errors.New("argument couldn't be parsed into an integer")
+				}
+				l := s.store.Limits()
+				l.ListSize = int(n)
+				s.store.SetLimits(l)
+				return nil
+			}}
+	}
+}

@@ -371,7 +371,7 @@ func debugLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, nil))
 }
 
-// TestHandoffCarriesEveryKind: hashes and sets (small and large
+// TestHandoffCarriesEveryKind: hashes, sets and lists (small and large
 // encodings) reach a joining node as what they are, not as strings
 // holding their encoded bytes.
 func TestHandoffCarriesEveryKind(t *testing.T) {
@@ -381,6 +381,14 @@ func TestHandoffCarriesEveryKind(t *testing.T) {
 	const n = 200
 	field := func(i, f int) string { return fmt.Sprintf("f%d-%d", i, f) }
 	size := func(i int) int { return 1 + i%3*100 } // 1, 101 or 201 elements: both encodings
+	elem := func(i, f int) string { return fmt.Sprintf("%-60s", field(i, f)) } // 201 of them: a quicklist
+	elems := func(i int) []any {
+		var es []any
+		for f := range size(i) {
+			es = append(es, elem(i, f))
+		}
+		return es
+	}
 	_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i := range n {
 			var fv, members []any
@@ -389,6 +397,7 @@ func TestHandoffCarriesEveryKind(t *testing.T) {
 			}
 			p.HSet(ctx, fmt.Sprintf("h%d", i), fv...)
 			p.SAdd(ctx, fmt.Sprintf("s%d", i), members...)
+			p.RPush(ctx, fmt.Sprintf("l%d", i), elems(i)...)
 		}
 		return nil
 	})
@@ -407,6 +416,10 @@ func TestHandoffCarriesEveryKind(t *testing.T) {
 				m, err := cl.SCard(ctx, fmt.Sprintf("s%d", i)).Result()
 				if err != nil || m != int64(size(i)) {
 					t.Fatalf("%s, via %s: SCARD s%d = %d, %v; want %d", when, node.Name, i, m, err, size(i))
+				}
+				l, err := cl.LRange(ctx, fmt.Sprintf("l%d", i), 0, -1).Result()
+				if err != nil || len(l) != size(i) || l[0] != elem(i, 0) || l[len(l)-1] != elem(i, size(i)-1) {
+					t.Fatalf("%s, via %s: LRANGE l%d = %d elements, %v; want %d", when, node.Name, i, len(l), err, size(i))
 				}
 			}
 		}

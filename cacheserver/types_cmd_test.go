@@ -1,21 +1,21 @@
 package cacheserver
 
 import (
-	"time"
-
 	"fmt"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/ringcache/ringcache/internal/redistest"
 )
 
 // TestTypeCommandInfoMatchesRedis is TestCommandInfoMatchesRedis for the
-// hash, set and sorted set tables (the Redis 7.4 field-TTL commands are unknown to
+// hash, set, sorted set and list tables (the Redis 7.4 field-TTL commands are unknown to
 // redis-server 7.0 and are skipped).
 func TestTypeCommandInfoMatchesRedis(t *testing.T) {
 	rs := redistest.StartServer(t)
 	cl := dialDiff(t, rs.Addr)
-	for _, cmd := range append(append(hashCommands(), setCommands()...), zsetCommands()...) {
+	for _, cmd := range slices.Concat(hashCommands(), setCommands(), zsetCommands(), listCommands()) {
 		if cmd.since == "7.4.0" {
 			continue
 		}
