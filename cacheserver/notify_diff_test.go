@@ -4,7 +4,7 @@ import "testing"
 
 // Keyspace notifications compared with redis-server 7.0: the flags as
 // CONFIG GET prints them, and the events (channel, payload, order) of the
-// string and generic commands, sorted sets, expiry and key misses.
+// string and generic commands, sorted sets, lists, expiry and key misses.
 var notifyScenarios = []trackScenario{
 	{"config flags", []bool{false}, []trackStep{
 		st(0, "CONFIG", "GET", "notify-keyspace-events"),
@@ -72,6 +72,21 @@ var notifyScenarios = []trackScenario{
 		st(1, "ZPOPMIN", "{z}b"), st(0, "READ"), st(1, "ZPOPMAX", "{z}b"), st(0, "READ"), st(0, "READ"),
 		st(1, "ZREMRANGEBYSCORE", "{z}a", "-inf", "2"), st(1, "ZREMRANGEBYRANK", "{z}a", "0", "0"),
 		st(0, "READ"), st(0, "READ"), st(0, "READ"),
+		st(1, "CONFIG", "SET", "notify-keyspace-events", ""), st(0, "PING"),
+	}},
+	{"list events", []bool{false, false}, []trackStep{
+		st(1, "CONFIG", "SET", "notify-keyspace-events", "Elgn"), st(0, "PSUBSCRIBE", "*"),
+		st(1, "RPUSH", "{l}a", "1", "2", "3"), st(0, "READ"), st(0, "READ"),
+		st(1, "LPUSH", "{l}a", "0"), st(0, "READ"), st(1, "LPUSHX", "{l}none", "x"),
+		st(1, "LPOP", "{l}a"), st(0, "READ"), st(1, "RPOP", "{l}a", "2"), st(0, "READ"),
+		st(1, "LSET", "{l}a", "0", "x"), st(0, "READ"),
+		st(1, "LINSERT", "{l}a", "BEFORE", "x", "y"), st(0, "READ"), st(1, "LINSERT", "{l}a", "BEFORE", "no", "z"),
+		st(1, "LREM", "{l}a", "0", "nope"), st(1, "LTRIM", "{l}a", "0", "-1"), st(0, "READ"),
+		st(1, "LMOVE", "{l}a", "{l}b", "LEFT", "RIGHT"), st(0, "READ"), st(0, "READ"), st(0, "READ"),
+		st(1, "RPOPLPUSH", "{l}a", "{l}b"), st(0, "READ"), st(0, "READ"), st(0, "READ"),
+		st(1, "LMPOP", "2", "{l}a", "{l}b", "LEFT", "COUNT", "5"), st(0, "READ"), st(0, "READ"),
+		st(1, "RPUSH", "{l}c", "a", "b", "a"), st(0, "READ"), st(0, "READ"),
+		st(1, "LREM", "{l}c", "0", "a"), st(0, "READ"), st(1, "LTRIM", "{l}c", "5", "6"), st(0, "READ"), st(0, "READ"),
 		st(1, "CONFIG", "SET", "notify-keyspace-events", ""), st(0, "PING"),
 	}},
 }

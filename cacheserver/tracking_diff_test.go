@@ -75,6 +75,13 @@ var trackingScenarios = []trackScenario{
 		st(1, "UNSUBSCRIBE", "news"), st(2, "PUBLISH", "news", "bye"), st(0, "READ"), st(1, "PING"),
 		st(0, "UNSUBSCRIBE", "sport"), st(0, "SET", "x", "1"), st(0, "UNSUBSCRIBE", "news"), st(0, "SET", "x", "1"),
 	}},
+	{"lists", []bool{true, false}, []trackStep{
+		st(0, "CLIENT", "TRACKING", "ON"), st(0, "LRANGE", "{l}a", "0", "-1"),
+		st(1, "RPUSH", "{l}a", "1", "2"), st(0, "READ"), st(0, "LINDEX", "{l}a", "0"),
+		st(1, "LSET", "{l}a", "0", "x"), st(0, "READ"), st(0, "LPOS", "{l}a", "x"),
+		st(1, "LMPOP", "2", "{l}b", "{l}a", "LEFT"), st(0, "READ"), st(0, "LRANGE", "{l}a", "0", "-1"),
+		st(1, "LMOVE", "{l}a", "{l}b", "LEFT", "LEFT"), st(0, "READ"), st(0, "PING"),
+	}},
 }
 
 func TestTrackingDiffAgainstRedis(t *testing.T) { diffScenarios(t, trackingScenarios) }
