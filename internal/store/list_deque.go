@@ -106,11 +106,13 @@ func (c *lchunk) elems(dst [][]byte) [][]byte {
 	return dst
 }
 
-// grow makes room for need more bytes at the front or back of c.
-func (o *listLarge) grow(c *lchunk, need int, front bool) {
+// grow makes room for need more bytes at the front or back of c (a
+// quarter more, but not beyond the node limit, so a full node has no
+// slack).
+func (o *listLarge) grow(c *lchunk, need int, front bool, f listFill) {
 	live := c.live()
 	size := len(live) + need
-	size += max(size/4, 32)
+	size = min(size+max(size/4, 32), max(f.maxBytes, size))
 	nb := make([]byte, size)
 	o.bytes += int64(size - cap(c.data))
 	if front {
@@ -141,13 +143,13 @@ func (o *listLarge) push(e []byte, front bool, f listFill) {
 	}
 	if front {
 		if int(c.off) < sz {
-			o.grow(c, sz, true)
+			o.grow(c, sz, true, f)
 		}
 		c.off -= int32(sz)
 		putEnt(c.data[c.off:int(c.off)+sz], e)
 	} else {
 		if cap(c.data)-len(c.data) < sz {
-			o.grow(c, sz, false)
+			o.grow(c, sz, false, f)
 		}
 		c.data = c.data[:len(c.data)+sz]
 		putEnt(c.data[len(c.data)-sz:], e)

@@ -8,8 +8,9 @@ import (
 )
 
 // TestMeasureTypeBytes loads one hash of 1,000,000 fields "field:%d" =
-// "value:%d", one set of 1,000,000 members "member:%d" and one sorted set
-// of 1,000,000 members "member:%d" with score %d, and reports, per
+// "value:%d", one set of 1,000,000 members "member:%d", one sorted set
+// of 1,000,000 members "member:%d" with score %d and one list of 1,000,000
+// elements "element:%d" (RPUSH), and reports, per
 // element, the Go heap the store holds after GC and what its accounting
 // (UsedMemory, INFO used_memory) says, so the accounting can be checked
 // against the heap. (Redis's figures: the same data through redis-cli, see
@@ -19,7 +20,7 @@ import (
 func TestMeasureTypeBytes(t *testing.T) {
 	requireMeasure(t)
 	n := int(envInt(t, "RINGCACHE_MEASURE_KEYS", 1_000_000))
-	for _, kind := range []string{"hash", "set", "zset"} {
+	for _, kind := range []string{"hash", "set", "zset", "list"} {
 		heap0 := heapObjectsAfterGC()
 		s, err := store.New(store.DefaultConfig())
 		if err != nil {
@@ -33,6 +34,8 @@ func TestMeasureTypeBytes(t *testing.T) {
 				zargs = append(zargs, store.ZEntry{Member: []byte("member:" + strconv.Itoa(i)), Score: float64(i)})
 			} else if kind == "hash" {
 				args = append(args, []byte("field:"+strconv.Itoa(i)), []byte("value:"+strconv.Itoa(i)))
+			} else if kind == "list" {
+				args = append(args, []byte("element:"+strconv.Itoa(i)))
 			} else {
 				args = append(args, []byte("member:"+strconv.Itoa(i)))
 			}
@@ -43,6 +46,8 @@ func TestMeasureTypeBytes(t *testing.T) {
 					zargs = zargs[:0]
 				case "hash":
 					_, err = s.HSet([]byte("big"), args, false)
+				case "list":
+					_, err = s.LPush([]byte("big"), args, false, false)
 				default:
 					_, err = s.SAdd([]byte("big"), args)
 				}
