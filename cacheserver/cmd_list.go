@@ -136,18 +136,21 @@ func cmdLRange(c *conn, args [][]byte) {
 	if !ok {
 		return
 	}
-	var out [][]byte
+	started := false // the elements are written under the key's lock, without copies
 	err := c.db.LRange(args[1], start, stop, func(n int, e []byte) {
-		if out == nil {
-			out = make([][]byte, 0, n)
+		if !started {
+			c.w.WriteArray(n)
+			started = true
 		}
-		out = append(out, append([]byte(nil), e...))
+		c.w.WriteBulk(e)
 	})
 	if err != nil {
 		c.replyErr(err)
 		return
 	}
-	replyStrings(c, out, false)
+	if !started {
+		c.w.WriteArray(0)
+	}
 }
 
 func cmdLIndex(c *conn, args [][]byte) {

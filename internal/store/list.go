@@ -137,20 +137,31 @@ func (lv *listv) each(start int, rev bool, fn func(i int, e []byte) bool) {
 	i := start
 	var es [][]byte
 	for ; ci >= 0 && ci < len(cs); ci += step(rev) {
+		if !rev { // walk the chunk in place: LRANGE reads a few of its elements
+			b := cs[ci].live()
+			for k := 0; len(b) > 0; k++ {
+				e, sz := firstEnt(b)
+				if b = b[sz:]; k < j {
+					continue
+				}
+				if !fn(i, e) {
+					return
+				}
+				i++
+			}
+			j = 0
+			continue
+		}
 		es = cs[ci].elems(es[:0])
 		if j < 0 {
-			j = 0
-			if rev {
-				j = len(es) - 1
-			}
+			j = len(es) - 1
 		}
-		for ; j >= 0 && j < len(es); j += step(rev) {
+		for ; j >= 0; j-- {
 			if !fn(i, es[j]) {
 				return
 			}
-			i += step(rev)
+			i--
 		}
-		j = -1
 	}
 }
 
