@@ -21,6 +21,8 @@ type listv struct {
 	large  *listLarge
 	fill   listFill
 	dirty  bool
+	grew   bool // an element was added (no conversion back, as Redis)
+	fresh  bool // large was made in this operation (from the small encoding)
 }
 
 // loadList loads key's list (ErrWrongType for another kind); a missing key
@@ -55,7 +57,7 @@ func (lv *listv) len() int {
 
 // push adds e at the front or back.
 func (lv *listv) push(e []byte, front bool) {
-	lv.dirty = true
+	lv.dirty, lv.grew = true, true
 	switch {
 	case lv.large != nil:
 		lv.large.push(e, front, lv.fill)
@@ -105,13 +107,18 @@ func (lv *listv) editAt(i int, fn func(es [][]byte, j int) [][]byte) {
 	lv.sh.mems = es[:0]
 }
 
-// set replaces element i by v.
+// set replaces element i by v. A small list converts first if it could
+// not take v as one more element (Redis's conservative LSET check).
 func (lv *listv) set(i int, v []byte) {
+	if lv.large == nil && lv.fill.exceeds(smallBytes(lv.small)+entSize(len(v)), len(lv.small)+1) {
+		lv.toLarge()
+	}
 	lv.editAt(i, func(es [][]byte, j int) [][]byte { es[j] = v; return es })
 }
 
 // insert puts v before element i (after it when after).
 func (lv *listv) insert(i int, v []byte, after bool) {
+	lv.grew = true
 	lv.editAt(i, func(es [][]byte, j int) [][]byte {
 		if after {
 			j++
@@ -249,20 +256,22 @@ func (lv *listv) commit() error {
 		}
 		return nil
 	}
-	if lv.large != nil {
-		if cs := lv.large.chunks(); lv.exists && lv.dirty && len(cs) == 1 &&
-			!lv.fill.exceeds(2*(len(cs[0].live())+7), 2*int(cs[0].n)) {
-			lv.small = cs[0].elems(nil)
-			lv.large = nil
-			return lv.writeSmall()
-		}
-		if lv.exists {
-			r := sh.arena.rec(lv.loc)
-			sh.syncObj(r)
-			sh.touch(r, lv.now)
-			return nil
-		}
+	if lv.large == nil && lv.dirty && lv.fill.exceeds(smallBytes(lv.small), len(lv.small)) {
+		lv.toLarge()
+	}
+	switch {
+	case lv.large == nil:
+	case lv.fresh || !lv.exists:
 		return sh.putHandle(lv.slot, lv.h, lv.key, KindList, lv.large, lv.now)
+	case lv.dirty && !lv.grew && lv.shrankToOne():
+		lv.small = lv.large.chunks()[0].elems(nil)
+		lv.large = nil
+		return lv.writeSmall()
+	default:
+		r := sh.arena.rec(lv.loc)
+		sh.syncObj(r)
+		sh.touch(r, lv.now)
+		return nil
 	}
 	if !lv.dirty {
 		if lv.exists {
@@ -270,14 +279,23 @@ func (lv *listv) commit() error {
 		}
 		return nil
 	}
-	if lv.fill.exceeds(smallBytes(lv.small), len(lv.small)) {
-		o := &listLarge{}
-		for _, e := range lv.small {
-			o.push(e, false, lv.fill)
-		}
-		return sh.putHandle(lv.slot, lv.h, lv.key, KindList, o, lv.now)
-	}
 	return lv.writeSmall()
+}
+
+// shrankToOne reports whether a large list is one node of at most half
+// the limit (Redis's listTypeTryConvertQuicklist).
+func (lv *listv) shrankToOne() bool {
+	cs := lv.large.chunks()
+	return len(cs) == 1 && !lv.fill.exceeds(2*(len(cs[0].live())+7), 2*int(cs[0].n))
+}
+
+// toLarge moves a small list into a new large one.
+func (lv *listv) toLarge() {
+	o := &listLarge{}
+	for _, e := range lv.small {
+		o.push(e, false, lv.fill)
+	}
+	lv.large, lv.small, lv.fresh = o, lv.small[:0], true
 }
 
 func (lv *listv) writeSmall() error {

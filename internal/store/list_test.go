@@ -328,3 +328,50 @@ func checkDeque(t *testing.T, o *listLarge) {
 		t.Fatalf("deque counts %d elements %d bytes, holds %d %d", o.n, o.bytes, n, bytes)
 	}
 }
+
+// TestListEncodingConversions: the conversions of Redis 7.2 (Valkey's "List
+// listpack -> quicklist encoding conversion" and back): a count limit of 3,
+// LSET converts as if it added an element, pops convert back once one node
+// of half the limit is left, pushes never convert back.
+func TestListEncodingConversions(t *testing.T) {
+	s, _ := newTest(t)
+	lim := DefaultLimits()
+	lim.ListSize = 3
+	s.SetLimits(lim)
+	k := b("l")
+	enc := func(want string) {
+		t.Helper()
+		if got := s.Encoding(k); got != want {
+			t.Fatalf("encoding %q, want %q", got, want)
+		}
+	}
+	s.LPush(k, [][]byte{b("a"), b("b"), b("c")}, false, false)
+	enc("listpack")
+	if err := s.LSet(k, 0, b("hello")); err != nil {
+		t.Fatal(err)
+	}
+	enc("quicklist")
+	s.LPop(k, false, 1) // 2 elements in one node: not half of 3
+	enc("quicklist")
+	s.LPop(k, false, 1)
+	enc("listpack")
+	s.Del(k)
+	s.LPush(k, [][]byte{b("a"), b("b"), b("c"), b("d")}, false, false)
+	enc("quicklist")
+	s.LPop(k, false, 3)
+	enc("listpack")
+	s.LPush(k, [][]byte{b("a"), b("b"), b("c"), b("d")}, false, false)
+	s.LTrim(k, 0, 0)
+	enc("listpack")
+	s.LPush(k, [][]byte{b("x"), b("y"), b("z")}, false, false)
+	s.LPop(k, true, 3) // one node of 1 element after a pop
+	enc("listpack")
+	s.LPush(k, [][]byte{b("1"), b("2"), b("3")}, false, false)
+	enc("quicklist")
+	s.LPop(k, true, 2)
+	s.LPush(k, [][]byte{b("4")}, false, false) // a push never converts back
+	enc("quicklist")
+	if v, _, _ := s.LIndex(k, -1); string(v) != "4" {
+		t.Fatalf("last = %q", v)
+	}
+}
