@@ -14,10 +14,10 @@ import (
 	"github.com/ringcache/ringcache/internal/poll"
 )
 
-// TestClusterTypesThroughEveryNode writes hashes and sets through go-redis
+// TestClusterTypesThroughEveryNode writes hashes, sets and lists through go-redis
 // (a ClusterClient and plain clients of every node, RESP2 and RESP3) on a
 // 3-node cluster in both redirect modes and reads them back through every
-// node; multi-key set commands on one hash tag work, across slots they are
+// node; multi-key set and list commands on one hash tag work, across slots they are
 // CROSSSLOT.
 func TestClusterTypesThroughEveryNode(t *testing.T) {
 	for _, mode := range []string{"forward", "moved"} {
@@ -31,6 +31,8 @@ func TestClusterTypesThroughEveryNode(t *testing.T) {
 				retryDown(t, "HSET "+h, func() error { return cc.HSet(ctx, h, "a", i, "b", "x").Err() })
 				retryDown(t, "SADD "+s, func() error { return cc.SAdd(ctx, s, "m1", i).Err() })
 				retryDown(t, "HEXPIRE "+h, func() error { return cc.HExpire(ctx, h, time.Hour, "b").Err() })
+				l := fmt.Sprintf("list:%d", i)
+				retryDown(t, "RPUSH "+l, func() error { return cc.RPush(ctx, l, "a", i).Err() })
 			}
 			var clients []redis.Cmdable
 			for _, proto := range []int{2, 3} {
@@ -60,6 +62,10 @@ func TestClusterTypesThroughEveryNode(t *testing.T) {
 					if typ, err := rdb.Type(ctx, s).Result(); err != nil || typ != "set" {
 						t.Fatalf("client %d TYPE %s = %v, %v", ci, s, typ, err)
 					}
+					l := fmt.Sprintf("list:%d", i)
+					if es, err := rdb.LRange(ctx, l, 0, -1).Result(); err != nil || !slices.Equal(es, []string{"a", fmt.Sprint(i)}) {
+						t.Fatalf("client %d LRANGE %s = %v, %v", ci, l, es, err)
+					}
 				}
 			}
 			retryDown(t, "SADD {g}a", func() error { return cc.SAdd(ctx, "{g}a", "1", "2").Err() })
@@ -68,10 +74,18 @@ func TestClusterTypesThroughEveryNode(t *testing.T) {
 			if err != nil || !slices.Equal(inter, []string{"2"}) {
 				t.Fatalf("SINTER on one tag = %v, %v", inter, err)
 			}
+			retryDown(t, "RPUSH {g}l", func() error { return cc.RPush(ctx, "{g}l", "1", "2").Err() })
+			if v, err := cc.LMove(ctx, "{g}l", "{g}m", "LEFT", "RIGHT").Result(); err != nil || v != "1" {
+				t.Fatalf("LMOVE on one tag = %v, %v", v, err)
+			}
 			for _, a := range addrs(c) {
 				err := nodeClient(t, a, 2).SUnion(ctx, "set:1", "set:2").Err()
 				if err == nil || err.Error() != "CROSSSLOT Keys in request don't hash to the same slot" {
 					t.Fatalf("%s SUNION across slots = %v, want CROSSSLOT", a, err)
+				}
+				_, _, err = nodeClient(t, a, 2).LMPop(ctx, "left", 1, "list:1", "list:2").Result()
+				if err == nil || err.Error() != "CROSSSLOT Keys in request don't hash to the same slot" {
+					t.Fatalf("%s LMPOP across slots = %v, want CROSSSLOT", a, err)
 				}
 			}
 		})
