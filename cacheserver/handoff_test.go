@@ -380,7 +380,7 @@ func TestHandoffCarriesEveryKind(t *testing.T) {
 	rdb := nodeClient(t, c.Nodes[0].Addr, 2)
 	const n = 200
 	field := func(i, f int) string { return fmt.Sprintf("f%d-%d", i, f) }
-	size := func(i int) int { return 1 + i%3*100 } // 1, 101 or 201 elements: both encodings
+	size := func(i int) int { return 1 + i%3*100 }                             // 1, 101 or 201 elements: both encodings
 	elem := func(i, f int) string { return fmt.Sprintf("%-60s", field(i, f)) } // 201 of them: a quicklist
 	elems := func(i int) []any {
 		var es []any
