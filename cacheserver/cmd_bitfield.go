@@ -48,7 +48,10 @@ func cmdBitOp(c *conn, args [][]byte) {
 	srcs := make([][]byte, 0, len(args)-3)
 	maxLen := 0
 	for _, k := range args[3:] {
-		v, _ := c.db.Get(nil, k)
+		v, ok := c.db.Get(nil, k)
+		if !ok && missWrongType(c, k) { // a list, hash or set source
+			return
+		}
 		srcs = append(srcs, v)
 		maxLen = max(maxLen, len(v))
 	}
