@@ -237,16 +237,8 @@ func cmdHRandField(c *conn, args [][]byte) {
 		c.replyErrString(syntaxErr)
 		return
 	}
-	count, ok := parseInt(c, args[2])
+	count, ok := parseRandomCount(c, args[2])
 	if !ok {
-		return
-	}
-	if count == math.MinInt64 {
-		c.replyErrString(countRangeErr)
-		return
-	}
-	if count < -maxRandomCount {
-		c.replyErrString("ERR value is out of range")
 		return
 	}
 	if withValues && (count < -math.MaxInt64/2 || count > math.MaxInt64/2) {

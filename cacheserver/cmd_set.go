@@ -151,16 +151,8 @@ func cmdSRandMember(c *conn, args [][]byte) {
 	}
 	count := int64(1)
 	if len(args) == 3 {
-		n, ok := parseInt(c, args[2])
+		n, ok := parseRandomCount(c, args[2])
 		if !ok {
-			return
-		}
-		if n == math.MinInt64 {
-			c.replyErrString(countRangeErr)
-			return
-		}
-		if n < -maxRandomCount {
-			c.replyErrString("ERR value is out of range")
 			return
 		}
 		count = n

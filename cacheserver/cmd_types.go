@@ -11,6 +11,7 @@ package cacheserver
 // through store.Config.OnRemove.
 
 import (
+	"math"
 	"strconv"
 
 	"github.com/ringcache/ringcache/internal/rstrconv"
@@ -25,6 +26,24 @@ const countRangeErr = "ERR value is out of range, value must between -9223372036
 // count return (Redis has no bound and would build the whole reply): a
 // deliberate difference, so bad input cannot grow memory without bound.
 const maxRandomCount = 1 << 24
+
+// parseRandomCount parses the count of HRANDFIELD, SRANDMEMBER and
+// ZRANDMEMBER with Redis's errors (and maxRandomCount's); false when it
+// replied with an error.
+func parseRandomCount(c *conn, arg []byte) (int64, bool) {
+	n, ok := parseInt(c, arg)
+	switch {
+	case !ok:
+		return 0, false
+	case n == math.MinInt64:
+		c.replyErrString(countRangeErr)
+		return 0, false
+	case n < -maxRandomCount:
+		c.replyErrString("ERR value is out of range")
+		return 0, false
+	}
+	return n, true
+}
 
 // missWrongType is called after a string read found nothing: a key of
 // another kind gets WRONGTYPE (and true).
