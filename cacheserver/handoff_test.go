@@ -77,6 +77,21 @@ func infoField(t testing.TB, addr, name string) string {
 	return ""
 }
 
+// skipIfLeaseLapsed skips t, loudly, when a node's lease lapsed during
+// the test (call it before failing on a missing or refused key): a node
+// without its lease refuses every key and drops them all when it regains
+// it (fence.go), by design, so a loss then says nothing about hand-off.
+// It happens when the machine starves the test's nodes for a second.
+func skipIfLeaseLapsed(t *testing.T, c *cachetest.Cluster, failure string) {
+	t.Helper()
+	for _, nd := range c.Running() {
+		if lapses := infoField(t, nd.Addr, "ringcache_lease_lapses"); lapses != "0" {
+			t.Skipf("SKIPPED, machine overloaded: %s, but %s's lease lapsed %s times (a lapse drops every key by design)",
+				failure, nd.Name, lapses)
+		}
+	}
+}
+
 // TestHandoffJoinThenLeaveLosesNoKeys: a fourth node joins and copies its
 // share (every key is still there, and held only by its owner), the keys
 // are rewritten, and the node leaves gracefully: its slots go back to
@@ -92,7 +107,9 @@ func TestHandoffJoinThenLeaveLosesNoKeys(t *testing.T) {
 	c.WaitAgreed()
 	for _, n := range c.Running() {
 		if m := missing(t, nodeClient(t, n.Addr, 2), keys, valueOf); len(m) != 0 {
-			t.Fatalf("after the join, %d of %d keys missing via %s, e.g. %s", len(m), len(keys), n.Name, m[0])
+			failure := fmt.Sprintf("after the join, %d of %d keys missing via %s, e.g. %s", len(m), len(keys), n.Name, m[0])
+			skipIfLeaseLapsed(t, c, failure)
+			t.Fatal(failure)
 		}
 	}
 	assertPlacement(t, c, keys) // no copy left behind on the previous owners
@@ -106,7 +123,9 @@ func TestHandoffJoinThenLeaveLosesNoKeys(t *testing.T) {
 	c.WaitAgreed()
 	for _, n := range c.Running() {
 		if m := missing(t, nodeClient(t, n.Addr, 2), keys, v2); len(m) != 0 {
-			t.Fatalf("after the leave, %d of %d keys missing or old via %s, e.g. %s", len(m), len(keys), n.Name, m[0])
+			failure := fmt.Sprintf("after the leave, %d of %d keys missing or old via %s, e.g. %s", len(m), len(keys), n.Name, m[0])
+			skipIfLeaseLapsed(t, c, failure)
+			t.Fatal(failure)
 		}
 	}
 	assertPlacement(t, c, keys)
@@ -130,6 +149,7 @@ func TestHandoffReadThroughBeforeCopy(t *testing.T) {
 		return true
 	})
 	if d.Srv.HandoffIdle() {
+		skipIfLeaseLapsed(t, c, "the copy finished at 1000 bytes/s")
 		t.Fatal("the copy finished at 1000 bytes/s")
 	}
 	var moved []string
@@ -139,7 +159,9 @@ func TestHandoffReadThroughBeforeCopy(t *testing.T) {
 		}
 	}
 	if m := missing(t, nodeClient(t, d.Addr, 2), moved, valueOf); len(m) != 0 {
-		t.Fatalf("%d of %d moved keys missing on the new owner, e.g. %s", len(m), len(moved), m[0])
+		failure := fmt.Sprintf("%d of %d moved keys missing on the new owner, e.g. %s", len(m), len(moved), m[0])
+		skipIfLeaseLapsed(t, c, failure)
+		t.Fatal(failure)
 	}
 	if n, _ := strconv.Atoi(infoField(t, d.Addr, "ringcache_handoff_read_through_hits")); n == 0 {
 		t.Fatal("no read-through hit")
@@ -311,7 +333,9 @@ func TestHandoffRacingWritesMatchModel(t *testing.T) {
 		close(stop)
 		wg.Wait()
 		if md.errs != 0 {
-			t.Fatalf("%s: %d failed or wrong commands during the change (of %d); last: %v", what, md.errs, md.ops, md.last)
+			failure := fmt.Sprintf("%s: %d failed or wrong commands during the change (of %d); last: %v", what, md.errs, md.ops, md.last)
+			skipIfLeaseLapsed(t, c, failure)
+			t.Fatal(failure)
 		}
 		md.check(t, nodeClient(t, c.Nodes[0].Addr, 2), keys, what+", via node-1")
 	}
@@ -404,6 +428,11 @@ func TestHandoffCarriesEveryKind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	bad := func(failure string) {
+		t.Helper()
+		skipIfLeaseLapsed(t, c, failure)
+		t.Fatal(failure)
+	}
 	check := func(when string) {
 		t.Helper()
 		for _, node := range c.Running() {
@@ -411,15 +440,15 @@ func TestHandoffCarriesEveryKind(t *testing.T) {
 			for i := range n {
 				h, err := cl.HGetAll(ctx, fmt.Sprintf("h%d", i)).Result()
 				if err != nil || len(h) != size(i) || h[field(i, 0)] != "0" {
-					t.Fatalf("%s, via %s: HGETALL h%d = %d fields, %v; want %d", when, node.Name, i, len(h), err, size(i))
+					bad(fmt.Sprintf("%s, via %s: HGETALL h%d = %d fields, %v; want %d", when, node.Name, i, len(h), err, size(i)))
 				}
 				m, err := cl.SCard(ctx, fmt.Sprintf("s%d", i)).Result()
 				if err != nil || m != int64(size(i)) {
-					t.Fatalf("%s, via %s: SCARD s%d = %d, %v; want %d", when, node.Name, i, m, err, size(i))
+					bad(fmt.Sprintf("%s, via %s: SCARD s%d = %d, %v; want %d", when, node.Name, i, m, err, size(i)))
 				}
 				l, err := cl.LRange(ctx, fmt.Sprintf("l%d", i), 0, -1).Result()
 				if err != nil || len(l) != size(i) || l[0] != elem(i, 0) || l[len(l)-1] != elem(i, size(i)-1) {
-					t.Fatalf("%s, via %s: LRANGE l%d = %d elements, %v; want %d", when, node.Name, i, len(l), err, size(i))
+					bad(fmt.Sprintf("%s, via %s: LRANGE l%d = %d elements, %v; want %d", when, node.Name, i, len(l), err, size(i)))
 				}
 			}
 		}
