@@ -188,10 +188,12 @@ func (c *Cluster) startNode(ctx context.Context, name string, ports [2]int) (*No
 	cmd := exec.Command(c.opts.Binary, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = append(os.Environ(), c.opts.Env...)
+	// A test binary that dies (a panic, go test's timeout, SIGKILL) runs no
+	// cleanup: the kernel kills its nodes then, so none is left behind.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	uid := c.uidFor(name)
 	if uid != 0 {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: uid},
-			Pdeathsig: syscall.SIGKILL} // a fault run that dies leaves no node behind
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uid, Gid: uid}
 	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("launch: start %s: %w", name, err)

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -69,6 +70,9 @@ func StartServer(tb testing.TB, extra ...string) *Server {
 			"--logfile", dir + "/redis.log"}
 		args = append(args, extra...)
 		cmd := exec.Command(bin, args...)
+		// A test binary that dies runs no cleanup: the kernel kills the
+		// server then, so none is left behind.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		if err := cmd.Start(); err != nil {
 			tb.Fatalf("start redis-server: %v", err)
 		}
