@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,6 +47,7 @@ func TestClusterSurvivesSIGKILL(t *testing.T) {
 		}
 	}
 	if misses != 0 {
+		logRingLines(t, c, victim.Name) // what the survivors did with the victim's slots
 		t.Fatalf("%d of %d keys missed after losing one node of three (its replicas should have them)", misses, len(keys))
 	}
 	if _, err := c.StartNode(ctx, victim.Name); err != nil {
@@ -85,5 +87,28 @@ func TestMeasureFailureDetection(t *testing.T) {
 		sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 		t.Logf("LAN timers=%v: SIGKILL to agreement over 5 runs: min %v median %v max %v",
 			lan, times[0].Round(time.Millisecond), times[2].Round(time.Millisecond), times[4].Round(time.Millisecond))
+	}
+}
+
+// logRingLines logs the survivors' log lines about ring changes, leases and
+// replicas: why a gained slot's copy was dropped (replica.go replicaDrop)
+// shows there.
+func logRingLines(t *testing.T, c *launch.Cluster, victim string) {
+	t.Helper()
+	for _, n := range c.Nodes() {
+		if n.Name == victim {
+			continue
+		}
+		b, err := os.ReadFile(n.Log)
+		if err != nil {
+			t.Logf("%s: %v", n.Name, err)
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.Contains(line, "ring applied") || strings.Contains(line, "lease") ||
+				strings.Contains(line, "replica") || strings.Contains(line, "exclud") || strings.Contains(line, "dead") {
+				t.Logf("%s: %s", n.Name, line)
+			}
+		}
 	}
 }
