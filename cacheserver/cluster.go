@@ -274,9 +274,14 @@ func (s *Server) startCluster(ln net.Listener) error {
 		return err
 	}
 	st.replica = newReplicaState(mc.Detection().Min() / 2)
+	// The cluster's membership loop may apply a first ring before New
+	// returns; onRing uses st.cl, so it waits until st.cl is set.
+	clSet := make(chan struct{})
 	cl, err := cluster.New(cluster.Config{Membership: mc, Ring: cc.Ring, RESPAddr: net.JoinHostPort(host, port),
 		Zone: cc.Zone, Version: Version, Logger: s.log, Lease: cc.Lease, Agree: st.agree, Fence: s.fence},
-		func(old, next *ring.Ring) func() { return s.onRing(st, old, next) })
+		func(old, next *ring.Ring) func() { <-clSet; return s.onRing(st, old, next) })
+	st.cl = cl
+	close(clSet)
 	if err != nil {
 		st.cancel()
 		st.wg.Wait()
@@ -284,7 +289,6 @@ func (s *Server) startCluster(ln net.Listener) error {
 		st.closePools()
 		return err
 	}
-	st.cl = cl
 	s.cs.Store(st)
 	s.relay.rp.Store(st.repl)
 	st.startFailover() // failover.go
